@@ -1,0 +1,40 @@
+"""The server's error family.
+
+Every failure a user can act on is one of these, with a message written for
+them (what went wrong, what is allowed, which setting to change). The tool
+layer turns them into MCP tool errors; anything else is a bug and is reported
+as one, with secrets redacted.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+class ImageServerError(Exception):
+    """Base class: `str(error)` is the user-facing message."""
+
+
+class InvalidInput(ImageServerError):
+    """A tool argument is wrong; nothing was sent to OpenAI and no file was touched."""
+
+
+class ConfigurationError(ImageServerError):
+    """A setting is missing or wrong (for example no OPENAI_API_KEY)."""
+
+
+class OpenAIError(ImageServerError):
+    """OpenAI answered with an error, or with no usable image."""
+
+
+class StorageError(ImageServerError):
+    """A conversation or image file could not be read or written."""
+
+
+# sk-..., sk-proj-..., and similar key shapes; also "Bearer <token>".
+_SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})")
+
+
+def redact(text: str) -> str:
+    """Hide anything shaped like an API key or bearer token."""
+    return _SECRET.sub("[redacted]", text)

@@ -1,0 +1,102 @@
+"""What each GPT image model accepts, as the installed OpenAI SDK documents it.
+
+Pure rules, no I/O: the server checks a request against them before spending
+money, and the error names what the configured model would accept instead.
+Source: `openai/types/responses/tool_param.py` (ImageGeneration.size/model).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from errors import InvalidInput
+
+# The Responses image tool's default when no model is sent (SDK docstring).
+API_DEFAULT_IMAGE_MODEL = "gpt-image-2.6-sunburst"
+
+STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")
+
+# Models the SDK lists as taking arbitrary WIDTHxHEIGHT (plus their dated snapshots).
+_FLEXIBLE_SIZE = re.compile(r"^gpt-image-2(-\d{4}-\d{2}-\d{2})?$|^gpt-image-2\.5-")
+
+MAX_WIDTH, MAX_HEIGHT = 3840, 2160  # "maximum supported resolution is 3840x2160"
+MAX_RATIO = 3.0  # aspect ratio between 1:3 and 3:1
+SIZE_STEP = 16  # both sides divisible by 16
+
+_WXH = re.compile(r"^\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*$")
+
+
+@dataclass(frozen=True)
+class Size:
+    width: int
+    height: int
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+def effective_model(configured: str | None) -> str:
+    """The image model a request will use: the configured one, else the API default."""
+    return configured or API_DEFAULT_IMAGE_MODEL
+
+
+def has_flexible_sizes(model: str) -> bool:
+    """True when `model` accepts any WxH within the documented limits."""
+    return bool(_FLEXIBLE_SIZE.search(model))
+
+
+def accepted_sizes_text(model: str) -> str:
+    """One line describing the sizes `model` accepts, for error messages and docs."""
+    if has_flexible_sizes(model):
+        return (
+            f"{model} accepts 'auto' or any WIDTHxHEIGHT with both sides divisible by 16, "
+            "an aspect ratio between 1:3 and 3:1, and at most 3840x2160 "
+            "(landscape) or 2160x3840 (portrait), e.g. 1024x1024, 1536x864, 2048x1152"
+        )
+    return f"{model} accepts {', '.join(STANDARD_SIZES)} or auto"
+
+
+def parse_size(text: str) -> Size | None:
+    """Parse 'WxH' (also 'W X H', 'W×H'); None when it is not of that shape."""
+    match = _WXH.match(text)
+    if not match:
+        return None
+    return Size(int(match.group(1)), int(match.group(2)))
+
+
+def validate_size(size: str, model: str) -> str:
+    """Return the canonical size string for `model`, or raise InvalidInput saying what is allowed."""
+    text = size.strip().lower()
+    if text == "auto":
+        return "auto"
+    parsed = parse_size(text)
+    if parsed is None:
+        raise InvalidInput(f"Size {size!r} is not of the form WIDTHxHEIGHT. {accepted_sizes_text(model)}.")
+    canonical = str(parsed)
+    if not has_flexible_sizes(model):
+        if canonical in STANDARD_SIZES:
+            return canonical
+        raise InvalidInput(
+            f"Size {canonical} is not available for {model}: {accepted_sizes_text(model)}. "
+            "For other sizes set OPENAI_IMAGE_MODEL to a flexible-size model such as gpt-image-2."
+        )
+    problems = flexible_size_problems(parsed)
+    if problems:
+        raise InvalidInput(f"Size {canonical} is not valid: {'; '.join(problems)}. {accepted_sizes_text(model)}.")
+    return canonical
+
+
+def flexible_size_problems(size: Size) -> list[str]:
+    """Every rule of the flexible-size models that `size` breaks (empty when valid)."""
+    w, h = size.width, size.height
+    if w <= 0 or h <= 0:
+        return ["width and height must be positive"]
+    problems = []
+    if w % SIZE_STEP or h % SIZE_STEP:
+        problems.append("both sides must be divisible by 16")
+    if max(w, h) / min(w, h) > MAX_RATIO:
+        problems.append("the aspect ratio must be between 1:3 and 3:1")
+    if max(w, h) > MAX_WIDTH or min(w, h) > MAX_HEIGHT:
+        problems.append("the largest size is 3840x2160 (or 2160x3840)")
+    return problems

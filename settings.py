@@ -1,0 +1,95 @@
+"""Settings, read from the environment in one place.
+
+Each field's docstring is the documentation: tests check that the README's
+settings table names every variable declared here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from errors import ConfigurationError
+
+DEFAULT_ASSISTANT_MODEL = "gpt-6-astra"
+DEFAULT_TIMEOUT_SECONDS = 300.0
+DEFAULT_MAX_RETRIES = 2
+
+
+def _path(value: Path) -> Path:
+    return value.expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str | None = field(default=None, repr=False, metadata={"env": "OPENAI_API_KEY"})
+    """Your OpenAI API key. Required for every call that generates an image."""
+
+    base_url: str | None = field(default=None, metadata={"env": "OPENAI_BASE_URL"})
+    """Another OpenAI-compatible endpoint, e.g. a proxy (default: OpenAI's)."""
+
+    organization: str | None = field(default=None, metadata={"env": "OPENAI_ORG_ID"})
+    """OpenAI organization id to bill, when your key belongs to several."""
+
+    project: str | None = field(default=None, metadata={"env": "OPENAI_PROJECT_ID"})
+    """OpenAI project id to bill."""
+
+    image_model: str | None = field(default=None, metadata={"env": "OPENAI_IMAGE_MODEL"})
+    """Image model for the image_generation tool; unset uses the API's default (gpt-image-2.6-sunburst)."""
+
+    assistant_model: str = field(default=DEFAULT_ASSISTANT_MODEL, metadata={"env": "OPENAI_ASSISTANT_MODEL"})
+    """Mainline Responses model that calls the image tool (default gpt-6-astra)."""
+
+    output_dir: Path = field(default=Path("~/Downloads"), metadata={"env": "OPENAI_IMAGES_OUTPUT_DIR"})
+    """Folder for saved images (default ~/Downloads); created when missing."""
+
+    data_dir: Path = field(default=Path("~/.openai-images-mcp"), metadata={"env": "OPENAI_IMAGES_DATA_DIR"})
+    """Folder for conversations (default ~/.openai-images-mcp; files go in its conversations/)."""
+
+    timeout: float = field(default=DEFAULT_TIMEOUT_SECONDS, metadata={"env": "OPENAI_IMAGES_TIMEOUT"})
+    """Seconds to wait for one OpenAI request before giving up (default 300)."""
+
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, metadata={"env": "OPENAI_IMAGES_MAX_RETRIES"})
+    """Retries after a rate limit (not an exhausted quota), a 5xx or a dropped connection (default 2; timeouts are never retried)."""
+
+    @property
+    def conversations_dir(self) -> Path:
+        return self.data_dir / "conversations"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        """Read every setting from `environ` (default: os.environ); blank values count as unset."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = (env.get(f.metadata["env"]) or "").strip()
+            if not raw:
+                continue
+            values[f.name] = _convert(f.name, f.metadata["env"], raw)
+        settings = cls(**values)
+        # Expand "~" for the defaults too, so every path shown to the user is absolute.
+        return replace(settings, output_dir=_path(settings.output_dir), data_dir=_path(settings.data_dir))
+
+
+def env_names() -> list[str]:
+    """Every environment variable the server reads, in declaration order."""
+    return [f.metadata["env"] for f in fields(Settings)]
+
+
+def _convert(name: str, env_name: str, raw: str) -> object:
+    if name == "timeout":
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if value <= 0:
+            raise ConfigurationError(f"{env_name}={raw!r} is not a positive number of seconds (e.g. 300).")
+        return value
+    if name == "max_retries":
+        if not raw.isdigit() or int(raw) > 10:
+            raise ConfigurationError(f"{env_name}={raw!r} must be a whole number from 0 to 10.")
+        return int(raw)
+    if name in ("output_dir", "data_dir"):
+        return Path(raw)
+    return raw
