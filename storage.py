@@ -1,0 +1,279 @@
+"""Conversations on disk: one JSON file each, written atomically, locked per id.
+
+A conversation is everything needed to continue after a restart: the messages,
+the images (where they are and which OpenAI response made them) and the id of
+the last response for `previous_response_id`. Ids are made here and checked on
+every use, so a tool argument can never name a path outside the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from errors import InvalidInput, StorageError
+
+log = logging.getLogger("openai_images_mcp.storage")
+
+SCHEMA_VERSION = 1
+CONVERSATION_ID = re.compile(r"^conv_[0-9a-f]{16}$")
+IMAGE_ID = re.compile(r"^img_[0-9a-f]{16}$")
+TITLE_LENGTH = 80
+LOCK_TIMEOUT_SECONDS = 30
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds, e.g. 2026-11-25T04:10:53+00:00."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_conversation_id() -> str:
+    return "conv_" + secrets.token_hex(8)
+
+
+def new_image_id() -> str:
+    return "img_" + secrets.token_hex(8)
+
+
+def check_conversation_id(value: str) -> str:
+    """Return `value` if it is a conversation id this server could have made, else raise InvalidInput."""
+    if not isinstance(value, str) or not CONVERSATION_ID.fullmatch(value):
+        shown = value if isinstance(value, str) and len(value) <= 40 else f"{str(value)[:40]}..."
+        raise InvalidInput(
+            f"Invalid conversation_id {shown!r}: ids look like conv_0123456789abcdef "
+            "('conv_' and 16 lowercase hex digits). Use an id returned by a previous call or by "
+            "openai_list_conversations, or omit conversation_id to start a new conversation."
+        )
+    return value
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    text: str
+    time: str = Field(default_factory=now_iso)
+
+
+class ImageRecord(BaseModel):
+    image_id: str
+    path: str
+    response_id: str | None = None
+    image_call_id: str | None = None
+    prompt: str
+    revised_prompt: str | None = None
+    size: str
+    model: str
+    format: str = "png"
+    created_at: str = Field(default_factory=now_iso)
+
+
+class Conversation(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    title: str
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+    dialogue_mode: str = "guided"
+    skip_dialogue: bool = False
+    assistant_model: str | None = None
+    messages: list[Message] = Field(default_factory=list)
+    images: list[ImageRecord] = Field(default_factory=list)
+    last_response_id: str | None = None
+    # The pre-generation dialogue's state (owned by dialogue.py) once it exists.
+    dialogue: dict[str, Any] | None = None
+
+    @property
+    def last_image(self) -> ImageRecord | None:
+        return self.images[-1] if self.images else None
+
+
+def make_title(prompt: str) -> str:
+    """A one-line title from the first prompt, cut at a word near TITLE_LENGTH characters."""
+    line = " ".join(prompt.split())
+    if len(line) <= TITLE_LENGTH:
+        return line
+    cut = line[:TITLE_LENGTH].rsplit(" ", 1)[0] or line[:TITLE_LENGTH]
+    return cut + "…"
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+    dialogue_mode: str
+    image_count: int
+    last_image_path: str | None
+
+
+class Listing(BaseModel):
+    conversations: list[ConversationSummary]
+    total_matching: int
+    unreadable: int
+    folder: str
+
+
+class ConversationStore:
+    """JSON files under `folder`, one per conversation, named `<id>.json`."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.locks = folder.parent / "locks"
+
+    def path_for(self, conversation_id: str) -> Path:
+        return self.folder / f"{check_conversation_id(conversation_id)}.json"
+
+    def exists(self, conversation_id: str) -> bool:
+        return self.path_for(conversation_id).is_file()
+
+    def load(self, conversation_id: str) -> Conversation:
+        """Read one conversation; StorageError when it is missing or unreadable (the file is left as it is)."""
+        path = self.path_for(conversation_id)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise InvalidInput(
+                f"No conversation {conversation_id} in {self.folder}. "
+                "Call openai_list_conversations to see the saved ones, or omit conversation_id to start a new one."
+            ) from None
+        except OSError as exc:
+            raise StorageError(f"Could not read conversation file {path}: {exc.strerror or exc}.") from None
+        try:
+            conversation = Conversation.model_validate_json(raw)
+        except ValidationError:
+            raise StorageError(
+                f"Conversation file {path} is damaged (not valid conversation JSON). It was left untouched; "
+                "move it aside or fix it by hand, or start a new conversation."
+            ) from None
+        if conversation.id != conversation_id:
+            raise StorageError(f"Conversation file {path} holds id {conversation.id!r}, not {conversation_id!r}.")
+        return conversation
+
+    def save(self, conversation: Conversation) -> None:
+        """Write atomically: a temporary file in the same folder, fsync, then rename over the old one."""
+        path = self.path_for(conversation.id)
+        data = conversation.model_dump_json(indent=2).encode()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path, data)
+        except OSError as exc:
+            raise StorageError(
+                f"Could not save conversation {conversation.id} in {self.folder}: {exc.strerror or exc}. "
+                "Check that OPENAI_IMAGES_DATA_DIR points to a writable folder."
+            ) from None
+
+    @contextmanager
+    def locked(self, conversation_id: str) -> Iterator[None]:
+        """Hold the conversation's lock (shared by every server process) for a read-modify-write."""
+        from filelock import FileLock, Timeout
+
+        check_conversation_id(conversation_id)
+        self.locks.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.locks / f"{conversation_id}.lock"), timeout=LOCK_TIMEOUT_SECONDS)
+        try:
+            with lock:
+                yield
+        except Timeout:
+            raise StorageError(
+                f"Conversation {conversation_id} stayed locked by another call for {LOCK_TIMEOUT_SECONDS} s; try again."
+            ) from None
+
+    def create(self, prompt: str, **fields: Any) -> Conversation:
+        """Make and save a new conversation whose title comes from `prompt`."""
+        conversation = Conversation(id=new_conversation_id(), title=make_title(prompt), **fields)
+        self.save(conversation)
+        return conversation
+
+    def add_turn(self, conversation_id: str, prompt: str, image: ImageRecord, assistant_text: str | None) -> Conversation:
+        """Record one generated image and the messages around it, under the conversation's lock."""
+        with self.locked(conversation_id):
+            conversation = self.load(conversation_id)
+            conversation.messages.append(Message(role="user", text=prompt))
+            if assistant_text:
+                conversation.messages.append(Message(role="assistant", text=assistant_text))
+            conversation.images.append(image)
+            conversation.last_response_id = image.response_id
+            conversation.updated_at = now_iso()
+            self.save(conversation)
+            return conversation
+
+    def find_image(self, image_id: str) -> tuple[Conversation, ImageRecord] | None:
+        """The conversation and record of an image this server saved, or None."""
+        if not IMAGE_ID.fullmatch(image_id):
+            return None
+        for conversation in self._read_all()[0]:
+            for image in conversation.images:
+                if image.image_id == image_id:
+                    return conversation, image
+        return None
+
+    def list(self, limit: int = 20, query: str | None = None) -> Listing:
+        """Newest first (by updated_at); `query` matches prompts and titles, case-insensitively."""
+        conversations, unreadable = self._read_all()
+        needle = (query or "").strip().casefold()
+        if needle:
+            conversations = [c for c in conversations if _matches(c, needle)]
+        conversations.sort(key=lambda c: (c.updated_at, c.created_at), reverse=True)
+        return Listing(
+            conversations=[_summary(c) for c in conversations[: max(limit, 0)]],
+            total_matching=len(conversations),
+            unreadable=unreadable,
+            folder=str(self.folder),
+        )
+
+    def _read_all(self) -> tuple[list[Conversation], int]:
+        if not self.folder.is_dir():
+            return [], 0
+        good: list[Conversation] = []
+        unreadable = 0
+        for path in self.folder.glob("conv_*.json"):
+            try:
+                good.append(Conversation.model_validate_json(path.read_bytes()))
+            except (OSError, ValidationError, ValueError) as exc:
+                unreadable += 1
+                log.warning("Skipping unreadable conversation file %s: %s", path, type(exc).__name__)
+        return good, unreadable
+
+
+def _matches(conversation: Conversation, needle: str) -> bool:
+    if needle in conversation.title.casefold():
+        return True
+    return any(m.role == "user" and needle in m.text.casefold() for m in conversation.messages)
+
+
+def _summary(conversation: Conversation) -> ConversationSummary:
+    last = conversation.last_image
+    return ConversationSummary(
+        id=conversation.id,
+        title=conversation.title,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        dialogue_mode=conversation.dialogue_mode,
+        image_count=len(conversation.images),
+        last_image_path=last.path if last else None,
+    )
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+

@@ -1,0 +1,163 @@
+"""Conversation files: ids, atomic writes, corrupt files, listing and search."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+import storage
+from errors import InvalidInput, StorageError
+
+
+def _image(n: int = 1) -> storage.ImageRecord:
+    return storage.ImageRecord(
+        image_id=storage.new_image_id(),
+        path=f"/tmp/img{n}.png",
+        response_id=f"resp_{n}",
+        image_call_id=f"ig_{n}",
+        prompt=f"prompt {n}",
+        size="1024x1024",
+        model="gpt-image-2",
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    return storage.ConversationStore(tmp_path / "data" / "conversations")
+
+
+def _new(store, prompt="A red fox in snow", **fields) -> storage.Conversation:
+    conversation = storage.Conversation(id=storage.new_conversation_id(), title=storage.make_title(prompt), **fields)
+    conversation.messages.append(storage.Message(role="user", text=prompt))
+    store.save(conversation)
+    return conversation
+
+
+@pytest.mark.parametrize("bad", ["../x", "..\\x", "/etc/passwd", "", "conv_XYZ", "conv_0123456789abcdeF", "conv_0123456789abcdef\x00", "conv_0123456789abcdef/../../x", "c" * 5000])
+def test_invalid_conversation_ids_are_refused_without_touching_files(store, tmp_path, bad):
+    with pytest.raises(InvalidInput, match="conv_0123456789abcdef"):
+        store.load(bad)
+    assert not (tmp_path / "data").exists()
+
+
+def test_new_ids_are_valid_and_unique():
+    ids = {storage.new_conversation_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(storage.CONVERSATION_ID.fullmatch(i) for i in ids)
+
+
+def test_save_then_load_round_trips_every_field(store):
+    conversation = _new(store, dialogue_mode="quick", assistant_model="gpt-5.5")
+    conversation.images.append(_image())
+    conversation.last_response_id = "resp_1"
+    store.save(conversation)
+
+    loaded = store.load(conversation.id)
+    assert loaded == conversation
+    on_disk = json.loads(store.path_for(conversation.id).read_text())
+    assert on_disk["schema_version"] == storage.SCHEMA_VERSION
+    assert on_disk["images"][0]["response_id"] == "resp_1"
+    assert on_disk["messages"][0] == {"role": "user", "text": "A red fox in snow", "time": on_disk["messages"][0]["time"]}
+
+
+def test_save_leaves_no_temporary_files(store):
+    conversation = _new(store)
+    for n in range(5):
+        conversation.title = f"t{n}"
+        store.save(conversation)
+    assert sorted(p.name for p in store.folder.iterdir()) == [f"{conversation.id}.json"]
+
+
+def test_failed_write_keeps_the_previous_version(store, monkeypatch):
+    conversation = _new(store)
+    before = store.path_for(conversation.id).read_bytes()
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
+    conversation.title = "changed"
+    with pytest.raises(StorageError, match="No space left"):
+        store.save(conversation)
+    assert store.path_for(conversation.id).read_bytes() == before
+    assert [p.name for p in store.folder.iterdir()] == [f"{conversation.id}.json"]
+
+
+def test_loading_a_missing_conversation_says_how_to_find_one(store):
+    with pytest.raises(InvalidInput, match="openai_list_conversations"):
+        store.load("conv_0123456789abcdef")
+
+
+def test_corrupt_file_is_reported_and_never_overwritten(store):
+    good = _new(store)
+    bad_path = store.folder / "conv_00000000000000aa.json"
+    bad_path.write_text("{ not json")
+    with pytest.raises(StorageError, match="damaged"):
+        store.load("conv_00000000000000aa")
+    listing = store.list()
+    assert [c.id for c in listing.conversations] == [good.id]
+    assert listing.unreadable == 1
+    assert bad_path.read_text() == "{ not json"
+
+
+def test_listing_is_newest_first_and_limited(store):
+    made = []
+    for n in range(5):
+        conversation = _new(store, prompt=f"picture number {n}")
+        conversation.updated_at = f"2026-11-2{n}T00:00:00+00:00"
+        store.save(conversation)
+        made.append(conversation.id)
+    listing = store.list(limit=3)
+    assert [c.id for c in listing.conversations] == made[::-1][:3]
+    assert listing.total_matching == 5
+    assert listing.folder == str(store.folder)
+
+
+def test_query_matches_titles_and_later_prompts_case_insensitively(store):
+    fox = _new(store, prompt="A red fox in snow")
+    owl = _new(store, prompt="An owl at night")
+    store.add_turn(owl.id, "Make the MOON bigger", _image(), "Done")
+    assert [c.id for c in store.list(query="FOX").conversations] == [fox.id]
+    assert [c.id for c in store.list(query="moon").conversations] == [owl.id]
+    assert store.list(query="giraffe").conversations == []
+
+
+def test_add_turn_records_image_messages_and_last_response(store):
+    conversation = _new(store)
+    image = _image(7)
+    store.add_turn(conversation.id, "make it blue", image, "Here it is")
+    loaded = store.load(conversation.id)
+    assert loaded.images == [image]
+    assert loaded.last_response_id == "resp_7"
+    assert [(m.role, m.text) for m in loaded.messages][-2:] == [("user", "make it blue"), ("assistant", "Here it is")]
+    summary = store.list().conversations[0]
+    assert (summary.image_count, summary.last_image_path) == (1, "/tmp/img7.png")
+
+
+def test_concurrent_turns_on_one_conversation_all_land(store):
+    conversation = _new(store)
+    images = [_image(n) for n in range(12)]
+    threads = [threading.Thread(target=store.add_turn, args=(conversation.id, "p", image, None)) for image in images]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {i.image_id for i in store.load(conversation.id).images} == {i.image_id for i in images}
+
+
+def test_find_image_by_id(store):
+    conversation = _new(store)
+    image = _image()
+    store.add_turn(conversation.id, "p", image, None)
+    found = store.find_image(image.image_id)
+    assert found is not None and found[0].id == conversation.id and found[1] == image
+    assert store.find_image("img_0000000000000000") is None
+    assert store.find_image("../../etc/passwd") is None
+
+
+def test_titles_are_one_line_and_short():
+    assert storage.make_title("  A fox\n in   snow ") == "A fox in snow"
+    long_title = storage.make_title("word " * 100)
+    assert len(long_title) <= storage.TITLE_LENGTH + 1 and long_title.endswith("…")
