@@ -1,0 +1,220 @@
+"""Image bytes on this machine: reading the user's images, saving OpenAI's, making previews.
+
+Everything here is blocking (Pillow, disk) and is called through
+`asyncio.to_thread` by the server. Pillow is imported on first use so the
+server starts without paying for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import errno
+import io
+import os
+import secrets
+import stat
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from errors import InvalidInput, OpenAIError, StorageError
+
+MAX_INPUT_BYTES = 50 * 1024 * 1024  # OpenAI's limit for one input image
+MAX_INPUT_PIXELS = 64_000_000  # far above any real photo; stops decompression bombs early
+INPUT_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+
+PREVIEW_EDGE = 512  # longest edge of the inline preview
+PREVIEW_MAX_BASE64 = 200 * 1024  # Claude Desktop rejects tool results over 1 MB; stay far below
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """A local image that decoded cleanly and may be sent to OpenAI."""
+
+    path: Path
+    data: bytes
+    mime_type: str
+    width: int
+    height: int
+
+    def data_url(self) -> str:
+        return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class SavedImage:
+    path: Path
+    format: str
+    width: int
+    height: int
+    byte_size: int
+    preview: bytes
+    preview_mime_type: str
+
+
+def _pil():
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_INPUT_PIXELS
+    return Image
+
+
+def read_input_image(raw_path: str, what: str = "input_image_path") -> InputImage:
+    """Read and decode a PNG/JPEG/WebP the user named; InvalidInput says exactly what is wrong."""
+    if not raw_path or not raw_path.strip():
+        raise InvalidInput(f"{what} is empty: give the full path of a PNG, JPEG or WebP file.")
+    path = Path(raw_path.strip()).expanduser()
+    if not path.is_absolute():
+        raise InvalidInput(
+            f"{what} {raw_path!r} is a relative path; the server cannot know your working folder. "
+            "Give the absolute path (for example /Users/me/Pictures/cat.png or ~/Pictures/cat.png)."
+        )
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InvalidInput(f"{what}: no file at {path}.") from None
+    except OSError as exc:
+        raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidInput(f"{what}: {path} is a folder; name an image file inside it.")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(f"{what}: {path} is not a regular file (PNG, JPEG or WebP expected).")
+    if info.st_size == 0:
+        raise InvalidInput(f"{what}: {path} is empty (0 bytes).")
+    if info.st_size > MAX_INPUT_BYTES:
+        raise InvalidInput(
+            f"{what}: {path} is {info.st_size / 1024 / 1024:.1f} MB; OpenAI accepts images up to 50 MB. "
+            "Resize or re-export it smaller."
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
+    fmt, width, height = _decode(data, path, what)
+    if fmt not in INPUT_FORMATS:
+        raise InvalidInput(f"{what}: {path} is a {fmt} image; OpenAI accepts PNG, JPEG or WebP. Convert it first.")
+    return InputImage(path=path, data=data, mime_type=INPUT_FORMATS[fmt], width=width, height=height)
+
+
+def _decode(data: bytes, path: Path, what: str) -> tuple[str, int, int]:
+    Image = _pil()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                return image.format or "unknown", image.width, image.height
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput(
+            f"{what}: {path} has too many pixels (limit {MAX_INPUT_PIXELS:,}); resize it first."
+        ) from None
+    except Exception:  # Pillow raises many types for bad data; all mean "not an image"
+        raise InvalidInput(f"{what}: {path} is not a readable PNG, JPEG or WebP image (it may be damaged).") from None
+
+
+def decode_result(b64: str) -> bytes:
+    """The image bytes from OpenAI's base64 `result`; OpenAIError when it is not base64."""
+    try:
+        return base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise OpenAIError("OpenAI returned image data that is not valid base64; nothing was saved. Try again.") from None
+
+
+def image_file_name(extension: str, when: datetime | None = None) -> str:
+    """openai_image_YYYYMMDD_HHMMSS_XXXXXXXX.<ext>, with 8 random hex digits."""
+    stamp = (when or datetime.now()).strftime("%Y%m%d_%H%M%S")
+    return f"openai_image_{stamp}_{secrets.token_hex(4)}.{extension}"
+
+
+def save_image(b64: str, folder: Path) -> SavedImage:
+    """Decode OpenAI's image, check it, write it unchanged under a new name, and make its preview.
+
+    The file appears whole or not at all: it is written to a temporary name in
+    the same folder and linked into place, which also refuses to overwrite.
+    """
+    data = decode_result(b64)
+    Image = _pil()
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:
+        raise OpenAIError("OpenAI returned bytes that are not a readable image; nothing was saved. Try again.") from None
+    fmt = image.format or "PNG"
+    path = _write_new_file(folder, EXTENSIONS.get(fmt, fmt.lower()), data)
+    if path.stat().st_size != len(data):
+        path.unlink(missing_ok=True)
+        raise StorageError(f"The image written to {path} came out the wrong size; it was removed. Check free disk space.")
+    width, height = image.size
+    preview, mime = make_preview(image)
+    return SavedImage(path, fmt.lower(), width, height, len(data), preview, mime)
+
+
+def _write_new_file(folder: Path, extension: str, data: bytes) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"Cannot create the output folder {folder} ({exc.strerror or exc}). "
+            "Set OPENAI_IMAGES_OUTPUT_DIR to a writable folder."
+        ) from None
+    tmp = folder / f".openai_image_{secrets.token_hex(8)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        for _ in range(5):
+            path = folder / image_file_name(extension)
+            if _place(tmp, path):
+                return path
+        raise StorageError(f"Could not find a free file name in {folder}.")
+    except OSError as exc:
+        raise StorageError(
+            f"Could not write the image to {folder} ({exc.strerror or exc}); nothing was saved. "
+            "Check free disk space and permissions, or set OPENAI_IMAGES_OUTPUT_DIR to another folder."
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _place(tmp: Path, path: Path) -> bool:
+    """Move tmp to path unless path exists; False when the name is taken."""
+    try:
+        os.link(tmp, path)  # atomic and never overwrites
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise
+    # File systems without hard links (FAT, some network shares): check, then rename.
+    if path.exists():
+        return False
+    os.replace(tmp, path)
+    return True
+
+
+def make_preview(image) -> tuple[bytes, str]:
+    """A JPEG of at most PREVIEW_EDGE px whose base64 stays under PREVIEW_MAX_BASE64.
+
+    Shrinks `image` in place: a copy of a 3840x2160 image would cost 33 MB for nothing.
+    """
+    Image = _pil()
+    preview = image
+    preview.thumbnail((PREVIEW_EDGE, PREVIEW_EDGE))
+    if preview.mode in ("RGBA", "LA", "P"):
+        rgba = preview.convert("RGBA")
+        preview = Image.new("RGB", rgba.size, "white")
+        preview.paste(rgba, mask=rgba.getchannel("A"))
+    elif preview.mode != "RGB":
+        preview = preview.convert("RGB")
+    for quality in (85, 70, 55, 40, 25):
+        buffer = io.BytesIO()
+        preview.save(buffer, "JPEG", quality=quality, optimize=True)
+        if len(buffer.getvalue()) * 4 / 3 < PREVIEW_MAX_BASE64:
+            break
+    return buffer.getvalue(), "image/jpeg"
