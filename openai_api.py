@@ -1,0 +1,300 @@
+"""The one place that talks to OpenAI: build a Responses request, send it, read the image back.
+
+Requests go to `POST /responses` with the `image_generation` tool forced. The
+client is built once, lazily, on an explicit `httpx.AsyncClient` (so respx can
+intercept it in tests), with the SDK's own retries off: we retry here, because
+the SDK would also retry an exhausted quota and re-send billable requests after
+a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+from errors import ConfigurationError, OpenAIError, redact
+from image_models import effective_model
+from settings import Settings
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+log = logging.getLogger("openai_images_mcp.openai")
+
+MAX_BACKOFF_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """One image sent beside the prompt: a data URL or an OpenAI file id."""
+
+    image_url: str | None = None
+    file_id: str | None = None
+
+    def part(self) -> dict[str, Any]:
+        if self.file_id:
+            return {"type": "input_image", "file_id": self.file_id, "detail": "auto"}
+        return {"type": "input_image", "image_url": self.image_url, "detail": "auto"}
+
+
+@dataclass
+class GeneratedImage:
+    """The image call OpenAI answered with, plus the response around it."""
+
+    b64: str
+    response_id: str
+    image_call_id: str
+    revised_prompt: str | None
+    size: str | None
+    output_format: str | None
+    image_model: str
+    assistant_text: str | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
+class PreviousResponseGone(OpenAIError):
+    """OpenAI no longer has the response named by previous_response_id."""
+
+
+def build_request(
+    *,
+    prompt: str,
+    assistant_model: str,
+    size: str,
+    image_model: str | None,
+    images: Sequence[ImageInput] = (),
+    previous_response_id: str | None = None,
+) -> dict[str, Any]:
+    """The exact keyword arguments for `responses.create`: nothing is sent that the caller did not choose."""
+    tool: dict[str, Any] = {"type": "image_generation", "size": size}
+    if image_model:
+        tool["model"] = image_model
+    if images:
+        content = [{"type": "input_text", "text": prompt}, *(image.part() for image in images)]
+        request_input: Any = [{"role": "user", "content": content}]
+    else:
+        request_input = prompt
+    request: dict[str, Any] = {
+        "model": assistant_model,
+        "input": request_input,
+        "tools": [tool],
+        "tool_choice": {"type": "image_generation"},
+    }
+    if previous_response_id:
+        request["previous_response_id"] = previous_response_id
+    return request
+
+
+def extract_image(response: Any, requested_image_model: str | None) -> GeneratedImage:
+    """Find the image_generation_call by type (never by position) and turn failures into OpenAIError."""
+    if getattr(response, "status", None) == "failed":
+        error = getattr(response, "error", None)
+        code = getattr(error, "code", None) or "unknown"
+        message = getattr(error, "message", None) or "no details"
+        raise OpenAIError(f"OpenAI could not make the image ({code}): {redact(message)}")
+    output = list(getattr(response, "output", None) or [])
+    calls = [item for item in output if getattr(item, "type", None) == "image_generation_call"]
+    texts = [
+        part.text
+        for item in output
+        if getattr(item, "type", None) == "message"
+        for part in (getattr(item, "content", None) or [])
+        if getattr(part, "type", None) == "output_text"
+    ]
+    assistant_text = " ".join(t.strip() for t in texts if t and t.strip()) or None
+    if not calls:
+        said = f' The assistant model said: "{assistant_text[:300]}"' if assistant_text else ""
+        raise OpenAIError(f"OpenAI answered without an image (no image_generation call in the response).{said} Try rephrasing the prompt.")
+    call = calls[-1]
+    if getattr(call, "status", None) == "failed" or not getattr(call, "result", None):
+        raise _image_call_error(call)
+    tool_model = next(
+        (getattr(t, "model", None) for t in (getattr(response, "tools", None) or []) if getattr(t, "type", None) == "image_generation"),
+        None,
+    )
+    usage = getattr(response, "usage", None)
+    tool_usage = getattr(response, "tool_usage", None)
+    return GeneratedImage(
+        b64=call.result,
+        response_id=response.id,
+        image_call_id=call.id,
+        revised_prompt=getattr(call, "revised_prompt", None),
+        size=getattr(call, "size", None),
+        output_format=getattr(call, "output_format", None),
+        image_model=tool_model or effective_model(requested_image_model),
+        assistant_text=assistant_text,
+        usage={
+            "assistant": usage.model_dump(mode="json") if usage is not None else None,
+            "image": tool_usage.model_dump(mode="json").get("image_gen") if tool_usage is not None else None,
+        },
+    )
+
+
+def _image_call_error(call: Any) -> OpenAIError:
+    error = getattr(call, "error", None)
+    code = getattr(error, "code", None)
+    if code == "moderation_blocked":
+        details = getattr(error, "moderation_details", None)
+        categories = ", ".join(getattr(details, "categories", None) or []) or "not given"
+        return OpenAIError(
+            f"OpenAI's safety system blocked this image (moderation_blocked; categories: {categories}). "
+            "Rephrase the prompt to avoid that content."
+        )
+    if error is not None:
+        return OpenAIError(f"The image call failed ({code or 'unknown'}): {redact(getattr(error, 'message', '') or 'no details')}")
+    return OpenAIError("The image call finished without an image. Try again or rephrase the prompt.")
+
+
+class OpenAIImages:
+    """Sends image requests with the configured settings; one lazily built client per server."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client: AsyncOpenAI | None = None
+
+    def client(self) -> "AsyncOpenAI":
+        if self._client is None:
+            if not self.settings.api_key:
+                raise ConfigurationError(missing_key_message())
+            import httpx
+            from openai import AsyncOpenAI
+
+            self._client = AsyncOpenAI(
+                api_key=self.settings.api_key,
+                base_url=self.settings.base_url,
+                organization=self.settings.organization,
+                project=self.settings.project,
+                timeout=self.settings.timeout,
+                max_retries=0,
+                http_client=httpx.AsyncClient(timeout=httpx.Timeout(self.settings.timeout, connect=10.0)),
+            )
+        return self._client
+
+    async def create(self, request: dict[str, Any]) -> GeneratedImage:
+        """Send one request (with our retries) and return its image; every failure is an ImageServerError."""
+        import openai
+
+        client = self.client()
+        attempt = 0
+        while True:
+            try:
+                response = await client.responses.create(**request)
+                break
+            except openai.APIError as exc:
+                if attempt < self.settings.max_retries and _retryable(exc):
+                    delay = _retry_delay(exc, attempt)
+                    log.warning("OpenAI request failed (%s); retry %d in %.1f s", type(exc).__name__, attempt + 1, delay)
+                    attempt += 1
+                    await asyncio.sleep(delay)
+                    continue
+                raise translate_error(exc, self.settings, sent_previous=bool(request.get("previous_response_id"))) from None
+        return extract_image(response, self.settings.image_model)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+def _retryable(exc: Exception) -> bool:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return False  # the image may still be rendering and billed; a retry could pay twice
+    if isinstance(exc, openai.RateLimitError):
+        return exc.code != "insufficient_quota"
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409) or exc.status_code >= 500
+    return isinstance(exc, openai.APIConnectionError)
+
+
+def _retry_delay(exc: Exception, attempt: int) -> float:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        if "retry-after-ms" in headers:
+            return min(float(headers["retry-after-ms"]) / 1000, MAX_BACKOFF_SECONDS)
+        if "retry-after" in headers:
+            return min(float(headers["retry-after"]), MAX_BACKOFF_SECONDS)
+    except ValueError:
+        pass
+    return min(0.5 * 2**attempt, MAX_BACKOFF_SECONDS) * (1 - 0.25 * random.random())
+
+
+def missing_key_message() -> str:
+    return (
+        "OPENAI_API_KEY is not set, so no image can be made. Put your key in the server's environment. "
+        'Claude Desktop: in claude_desktop_config.json add "env": {"OPENAI_API_KEY": "sk-..."} to the '
+        '"openai-images" entry under "mcpServers", then restart Claude Desktop. '
+        "Claude Code: claude mcp add openai-images -e OPENAI_API_KEY=sk-... -- python3 /path/to/openai_images_mcp.py"
+    )
+
+
+def _is_previous_response_error(exc: Any) -> bool:
+    text = f"{getattr(exc, 'param', '')} {getattr(exc, 'code', '')} {getattr(exc, 'message', '')}"
+    return "previous_response" in text
+
+
+def translate_error(exc: Exception, settings: Settings, *, sent_previous: bool = False) -> OpenAIError | ConfigurationError:
+    """Turn an SDK exception into a message that says what happened and what to change."""
+    import openai
+
+    detail = redact(str(getattr(exc, "message", "") or exc))
+    model = effective_model(settings.image_model)
+    if isinstance(exc, openai.APITimeoutError):
+        return OpenAIError(
+            f"OpenAI did not answer within {settings.timeout:g} s. High-quality or large images can take minutes: "
+            "raise OPENAI_IMAGES_TIMEOUT (seconds) or try again."
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        where = settings.base_url or "https://api.openai.com/v1"
+        return OpenAIError(f"Could not reach OpenAI at {where}. Check the network connection and OPENAI_BASE_URL.")
+    if not isinstance(exc, openai.APIStatusError):
+        return OpenAIError(f"OpenAI request failed: {detail}")
+    status, code = exc.status_code, getattr(exc, "code", None)
+    if sent_previous and (status == 404 or (status == 400 and _is_previous_response_error(exc))):
+        return PreviousResponseGone(f"OpenAI no longer has the previous response: {detail}")
+    if status == 401:
+        return ConfigurationError(
+            "OpenAI rejected the API key (401). Check OPENAI_API_KEY in the server's environment "
+            "(claude_desktop_config.json or `claude mcp add -e`): it may be mistyped, revoked, or for another organization."
+        )
+    if status in (403, 404):
+        return ConfigurationError(
+            f"OpenAI refused the model ({status}): {detail} Your key may not have access to the image model "
+            f"{model} (set OPENAI_IMAGE_MODEL to one you can use, e.g. gpt-image-2) or to the assistant model "
+            f"{settings.assistant_model} (OPENAI_ASSISTANT_MODEL). Some image models need organization verification."
+        )
+    if status == 429 and code == "insufficient_quota":
+        return OpenAIError(
+            "Your OpenAI quota is used up (429 insufficient_quota). Add credit or raise the limit at "
+            "platform.openai.com → Settings → Billing; retrying will not help until then."
+        )
+    if status == 429:
+        return OpenAIError(
+            f"OpenAI's rate limit was hit (429 {code or 'rate_limit_exceeded'}) and did not clear after "
+            f"{settings.max_retries} retries. Wait a minute and try again."
+        )
+    if code == "moderation_blocked" or "safety system" in detail:
+        categories = _safety_categories(detail)
+        return OpenAIError(
+            f"OpenAI's safety system blocked this request (moderation_blocked{'; categories: ' + categories if categories else ''}). "
+            "Rephrase the prompt to avoid that content."
+        )
+    if status >= 500:
+        return OpenAIError(
+            f"OpenAI had a server error ({status}) and still failed after {settings.max_retries} retries. "
+            "This is on OpenAI's side; try again in a few minutes."
+        )
+    param = getattr(exc, "param", None)
+    return OpenAIError(f"OpenAI refused the request ({status}{', ' + param if param else ''}): {detail}")
+
+
+def _safety_categories(detail: str) -> str:
+    marker = "safety_violations=["
+    if marker in detail:
+        return detail.split(marker, 1)[1].split("]", 1)[0]
+    return ""

@@ -1,0 +1,219 @@
+"""The OpenAI layer with respx: the request we send, how we read the answer, retries and error messages."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+import respx
+
+from errors import ConfigurationError, OpenAIError
+from openai_api import ImageInput, OpenAIImages, PreviousResponseGone, build_request
+from settings import Settings
+
+BASE = "https://openai.test/v1"
+KEY = "sk-test-respx0123456789"
+PNG_B64 = base64.b64encode(b"\x89PNG fake").decode()
+
+
+def _settings(**overrides) -> Settings:
+    values = {"api_key": KEY, "base_url": BASE, "max_retries": 2, "timeout": 5.0}
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _response(output=None, **extra) -> dict:
+    body = {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1767225600,
+        "status": "completed",
+        "model": "gpt-6-astra",
+        "parallel_tool_calls": True,
+        "tool_choice": {"type": "image_generation"},
+        "tools": [{"type": "image_generation", "size": "1024x1024"}],
+        "output": output
+        if output is not None
+        else [
+            {"type": "reasoning", "id": "rs_1", "summary": []},
+            {"id": "ig_1", "type": "image_generation_call", "status": "completed", "result": PNG_B64, "revised_prompt": "A fox, revised", "size": "1024x1024", "output_format": "png"},
+            {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed", "content": [{"type": "output_text", "text": "Here it is.", "annotations": []}]},
+        ],
+        "usage": {"input_tokens": 20, "output_tokens": 30, "total_tokens": 50, "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
+        "tool_usage": {"image_gen": {"input_tokens": 50, "output_tokens": 1756, "total_tokens": 1806, "input_tokens_details": {"image_tokens": 0, "text_tokens": 50}}},
+    }
+    body.update(extra)
+    return body
+
+
+def _error(status: int, code: str | None, message: str = "nope", param: str | None = None, **headers) -> httpx.Response:
+    return httpx.Response(
+        status,
+        json={"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}},
+        headers={"retry-after-ms": "1", **headers},
+    )
+
+
+REQUEST = build_request(prompt="A fox", assistant_model="gpt-6-astra", size="1024x1024", image_model=None)
+
+
+def test_request_forces_the_image_tool_and_sends_only_chosen_fields():
+    assert REQUEST == {
+        "model": "gpt-6-astra",
+        "input": "A fox",
+        "tools": [{"type": "image_generation", "size": "1024x1024"}],
+        "tool_choice": {"type": "image_generation"},
+    }
+    with_model = build_request(prompt="x", assistant_model="m", size="auto", image_model="gpt-image-2", previous_response_id="resp_9")
+    assert with_model["tools"] == [{"type": "image_generation", "size": "auto", "model": "gpt-image-2"}]
+    assert with_model["previous_response_id"] == "resp_9"
+
+
+def test_images_go_beside_the_prompt_as_input_image_parts():
+    request = build_request(
+        prompt="Put the cat in the room",
+        assistant_model="m",
+        size="1024x1024",
+        image_model=None,
+        images=[ImageInput(file_id="file-abc"), ImageInput(image_url="data:image/png;base64,AAAA")],
+    )
+    assert request["input"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "Put the cat in the room"},
+                {"type": "input_image", "file_id": "file-abc", "detail": "auto"},
+                {"type": "input_image", "image_url": "data:image/png;base64,AAAA", "detail": "auto"},
+            ],
+        }
+    ]
+
+
+@respx.mock
+async def test_sends_the_request_with_the_key_and_finds_the_image_by_type():
+    route = respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=_response()))
+    result = await OpenAIImages(_settings()).create(REQUEST)
+    sent = route.calls.last.request
+    assert sent.headers["authorization"] == f"Bearer {KEY}"
+    assert json.loads(sent.content) == REQUEST
+    assert (result.b64, result.response_id, result.image_call_id) == (PNG_B64, "resp_1", "ig_1")
+    assert (result.revised_prompt, result.assistant_text, result.size) == ("A fox, revised", "Here it is.", "1024x1024")
+    assert result.image_model == "gpt-image-2.6-sunburst"
+    assert result.usage["image"]["output_tokens"] == 1756
+
+
+@respx.mock
+async def test_response_without_image_call_is_a_clear_error():
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed", "content": [{"type": "output_text", "text": "I can't draw that.", "annotations": []}]}
+    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=_response(output=[message])))
+    with pytest.raises(OpenAIError, match="without an image.*I can't draw that"):
+        await OpenAIImages(_settings()).create(REQUEST)
+
+
+@respx.mock
+async def test_moderated_image_call_names_the_categories():
+    call = {
+        "type": "image_generation_call", "id": "ig_1", "status": "failed", "result": None,
+        "error": {"code": "moderation_blocked", "type": "image_generation_user_error", "message": "Rejected.", "moderation_details": {"categories": ["violence", "gore"], "moderation_stage": "input"}},
+    }
+    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=_response(output=[call])))
+    with pytest.raises(OpenAIError, match="moderation_blocked; categories: violence, gore"):
+        await OpenAIImages(_settings()).create(REQUEST)
+
+
+@respx.mock
+async def test_failed_response_reports_its_code():
+    body = _response(output=[], status="failed", error={"code": "image_content_policy_violation", "message": "Not allowed"})
+    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=body))
+    with pytest.raises(OpenAIError, match="image_content_policy_violation"):
+        await OpenAIImages(_settings()).create(REQUEST)
+
+
+@respx.mock
+async def test_rate_limit_is_retried_then_succeeds():
+    route = respx.post(f"{BASE}/responses").mock(
+        side_effect=[_error(429, "rate_limit_exceeded"), _error(503, None), httpx.Response(200, json=_response())]
+    )
+    result = await OpenAIImages(_settings()).create(REQUEST)
+    assert result.response_id == "resp_1" and route.call_count == 3
+
+
+@respx.mock
+async def test_exhausted_quota_is_not_retried_and_points_to_billing():
+    route = respx.post(f"{BASE}/responses").mock(return_value=_error(429, "insufficient_quota", "You exceeded your current quota"))
+    with pytest.raises(OpenAIError, match="Billing") as info:
+        await OpenAIImages(_settings()).create(REQUEST)
+    assert "insufficient_quota" in str(info.value)
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_persistent_server_errors_give_up_after_the_retries():
+    route = respx.post(f"{BASE}/responses").mock(return_value=_error(500, "server_error"))
+    with pytest.raises(OpenAIError, match=r"server error \(500\).*after 1 retries"):
+        await OpenAIImages(_settings(max_retries=1)).create(REQUEST)
+    assert route.call_count == 2
+
+
+@respx.mock
+async def test_timeout_is_not_retried_and_names_the_setting():
+    route = respx.post(f"{BASE}/responses").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(OpenAIError, match="OPENAI_IMAGES_TIMEOUT"):
+        await OpenAIImages(_settings()).create(REQUEST)
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_connection_failure_names_the_endpoint():
+    respx.post(f"{BASE}/responses").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(OpenAIError, match="Could not reach OpenAI at https://openai.test/v1.*OPENAI_BASE_URL"):
+        await OpenAIImages(_settings(max_retries=0)).create(REQUEST)
+
+
+@respx.mock
+async def test_bad_key_names_the_setting_and_never_echoes_the_key():
+    respx.post(f"{BASE}/responses").mock(return_value=_error(401, "invalid_api_key", f"Incorrect API key provided: {KEY}"))
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY") as info:
+        await OpenAIImages(_settings()).create(REQUEST)
+    assert KEY not in str(info.value)
+
+
+@respx.mock
+async def test_no_model_access_names_the_model_setting():
+    respx.post(f"{BASE}/responses").mock(return_value=_error(403, "model_not_found", "You do not have access"))
+    with pytest.raises(ConfigurationError, match="OPENAI_IMAGE_MODEL") as info:
+        await OpenAIImages(_settings(image_model="gpt-image-2")).create(REQUEST)
+    assert "gpt-image-2" in str(info.value)
+
+
+@respx.mock
+async def test_safety_rejection_as_http_400_is_explained():
+    respx.post(f"{BASE}/responses").mock(
+        return_value=_error(400, "moderation_blocked", "Your request was rejected by the safety system. safety_violations=[violence]")
+    )
+    with pytest.raises(OpenAIError, match="moderation_blocked; categories: violence"):
+        await OpenAIImages(_settings()).create(REQUEST)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        _error(404, None, "Previous response with id 'resp_old' not found."),
+        _error(400, "previous_response_not_found", "Previous response with id 'resp_old' not found.", param="previous_response_id"),
+    ],
+)
+@respx.mock
+async def test_expired_previous_response_is_recognised(reply):
+    respx.post(f"{BASE}/responses").mock(return_value=reply)
+    request = {**REQUEST, "previous_response_id": "resp_old"}
+    with pytest.raises(PreviousResponseGone):
+        await OpenAIImages(_settings()).create(request)
+
+
+async def test_missing_key_says_where_the_key_goes():
+    with pytest.raises(ConfigurationError) as info:
+        await OpenAIImages(_settings(api_key=None)).create(REQUEST)
+    message = str(info.value)
+    assert "OPENAI_API_KEY" in message and "claude_desktop_config.json" in message and "claude mcp add" in message
