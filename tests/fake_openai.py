@@ -1,0 +1,1087 @@
+"""A fake OpenAI HTTP server for tests: Responses API with the image_generation tool, plus Files.
+
+Tests start it on 127.0.0.1 (random port) and point the real ``openai`` SDK at ``base_url``.
+It renders real images with Pillow, streams the same SSE event sequence as the real API,
+stores responses for ``previous_response_id``, and can inject errors and odd outcomes on demand
+(``fail_next``, ``queue_outcome``, ``expire_responses``, ``latency``).
+
+Run ``python tests/fake_openai.py [--port N] [--latency S]`` to serve it in the foreground.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import email.parser
+import email.policy
+import hashlib
+import io
+import json
+import math
+import re
+import secrets
+import socket
+import socketserver
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from PIL import Image, ImageDraw
+
+__all__ = ["DEFAULT_IMAGE_MODEL", "OUTCOME_KINDS", "FakeOpenAI", "RecordedRequest", "render_image"]
+
+DEFAULT_IMAGE_MODEL = "gpt-image-2.6-sunburst"
+OUTCOME_KINDS = frozenset({"no_image", "moderated", "bad_base64", "failed_response", "stream_cut", "hang"})
+
+_FORMATS = ("png", "webp", "jpeg")
+_MAX_EDGE = 3840
+_MAX_PIXELS = 3840 * 2160
+_PARTIAL_MAX_EDGE = 256
+_SIZE_RE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+_DATA_URL_RE = re.compile(r"^data:([^,]*?)(;base64)?,(.*)$", re.DOTALL)
+_BEARER_RE = re.compile(r"^Bearer\s+\S+")
+_RESPONSE_PATH_RE = re.compile(r"^/v1/responses/([^/]+)$")
+_FILE_PATH_RE = re.compile(r"^/v1/files/([^/]+)(/content)?$")
+
+_DEFAULT_MESSAGES = {
+    "insufficient_quota": "You exceeded your current quota, please check your plan and billing details.",
+    "rate_limit_exceeded": "Rate limit reached for requests. Please try again shortly.",
+    "server_error": "The server had an error while processing your request. Sorry about that!",
+    "moderation_blocked": "Your request was rejected by the safety system.",
+    "invalid_api_key": "Incorrect API key provided.",
+}
+
+
+@dataclass
+class RecordedRequest:
+    """One HTTP request as the fake received it."""
+
+    method: str
+    path: str  # URL path without the query string
+    headers: dict[str, str]  # lower-case keys
+    body: bytes
+    json: dict[str, Any] | None  # parsed body when it is a JSON object
+    query: str = ""
+
+
+class ApiError(Exception):
+    """An error answer: ``{"error": {"message", "type", "param", "code"}}`` with an HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        type: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.type = type or _default_error_type(status, code)
+        self.param = param
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+def _default_error_type(status: int, code: str | None) -> str:
+    if code == "insufficient_quota":
+        return "insufficient_quota"
+    if code == "moderation_blocked":
+        return "image_generation_user_error"
+    if status == 429:
+        return "requests"
+    if status >= 500:
+        return "server_error"
+    return "invalid_request_error"
+
+
+def _invalid(message: str, param: str | None, code: str | None = "invalid_value") -> ApiError:
+    return ApiError(400, message, code=code, param=param)
+
+
+@dataclass
+class _Outcome:
+    kind: str
+    kw: dict[str, Any]
+
+
+@dataclass
+class _ImageSpec:
+    """The image_generation tool's settings, validated and with defaults resolved."""
+
+    width: int
+    height: int
+    output_format: str
+    transparent: bool
+    background: str  # as reported back: "transparent" or "opaque"
+    quality: str
+    compression: int
+    partial_images: int
+    action: str
+    model: str
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+@dataclass
+class _Plan:
+    """A validated POST /v1/responses request."""
+
+    body: dict[str, Any]
+    model: str
+    prompt: str
+    input_images: list[Image.Image]
+    tools: list[Any]
+    spec: _ImageSpec | None
+    stream: bool
+    store: bool
+    previous: dict[str, Any] | None
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _colour(digest: bytes, offset: int) -> tuple[int, int, int]:
+    r, g, b = digest[offset : offset + 3]
+    return r, g, b
+
+
+def render_image(
+    prompt: str,
+    width: int,
+    height: int,
+    output_format: str = "png",
+    *,
+    transparent: bool = False,
+    compression: int = 100,
+    detail: int = 3,
+    inset: Image.Image | None = None,
+) -> bytes:
+    """Encode a simple picture whose colours depend on the prompt.
+
+    ``detail`` is the number of shapes drawn (partial images draw fewer); ``inset`` is pasted
+    in a corner so edits visibly contain their input image.
+    """
+    digest = hashlib.sha256(prompt.encode("utf-8")).digest()
+    background = _colour(digest, 0)
+    mode = "RGBA" if transparent else "RGB"
+    image = Image.new(mode, (width, height), (0, 0, 0, 0) if transparent else background)
+    draw = ImageDraw.Draw(image)
+    fills = [_colour(digest, 3 + 3 * index) + ((255,) if transparent else ()) for index in range(3)]
+    if detail >= 1:
+        draw.ellipse((width * 0.2, height * 0.2, width * 0.8, height * 0.8), fill=fills[0])
+    if detail >= 2:
+        draw.rectangle((width * 0.05, height * 0.05, width * 0.35, height * 0.3), fill=fills[1])
+    if detail >= 3:
+        draw.polygon(
+            [(width * 0.5, height * 0.55), (width * 0.95, height * 0.95), (width * 0.55, height * 0.95)], fill=fills[2]
+        )
+    if inset is not None:
+        thumb = inset.convert(mode)
+        thumb.thumbnail((max(1, width // 3), max(1, height // 3)))
+        image.paste(thumb, (width - thumb.width, height - thumb.height))
+    buffer = io.BytesIO()
+    if output_format == "png":
+        # compress_level=1 keeps 3840x2160 encodes fast.
+        image.save(buffer, "PNG", compress_level=1)
+    elif output_format == "webp":
+        if compression >= 100:
+            # Lossless with minimal effort is both exact and several times faster than lossy q=100.
+            image.save(buffer, "WEBP", lossless=True, quality=0, method=0)
+        else:
+            image.save(buffer, "WEBP", quality=compression, method=0)
+    else:
+        image.save(buffer, "JPEG", quality=compression)
+    return buffer.getvalue()
+
+
+def _decode_image(data: bytes, param: str) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception as exc:
+        raise _invalid(f"Invalid image: {exc}", param, "invalid_image") from None
+    return image
+
+
+def _image_tokens(quality: str, width: int, height: int) -> int:
+    # Community formula for gpt-image-2 output tokens (research §7.2); good enough for a fake.
+    factor = {"low": 16, "medium": 48, "high": 96, "xhigh": 128, "max": 160}.get(quality, 48)
+    long_edge, short_edge = max(width, height), min(width, height)
+    aspect = (2 * factor * short_edge + long_edge) // (2 * long_edge)
+    return math.ceil(factor * aspect * (2_000_000 + width * height) / 4_000_000)
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(24)
+
+
+# --------------------------------------------------------------------------- server
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Tests open many connections at once; the default backlog of 5 can drop SYNs (1 s retry).
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], fake: FakeOpenAI) -> None:
+        self.fake = fake
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), which can stall on reverse DNS.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hanging up (timeouts, cancelled streams) are expected in tests, not errors.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+    def close_open_sockets(self) -> None:
+        with self.sockets_lock:
+            sockets = list(self.open_sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _CloseConnection(Exception):
+    """Drop the connection without (finishing) an answer."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; Nagle + delayed ACK would add ~40 ms each.
+    disable_nagle_algorithm = True
+    server: _Server
+    answered = False  # whether a status line went out for the current request
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
+
+    # ---- plumbing
+
+    @property
+    def fake(self) -> FakeOpenAI:
+        return self.server.fake
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self) -> None:
+        try:
+            body = self._read_body()
+            url = urlsplit(self.path)
+            headers: dict[str, str] = {}
+            for key, value in self.headers.items():
+                key = key.lower()
+                headers[key] = f"{headers[key]}, {value}" if key in headers else value
+            parsed: dict[str, Any] | None = None
+            if "json" in headers.get("content-type", "") and body:
+                try:
+                    loaded = json.loads(body)
+                    parsed = loaded if isinstance(loaded, dict) else None
+                except ValueError:
+                    parsed = None
+            request = RecordedRequest(self.command, url.path, headers, body, parsed, url.query)
+            self.fake._record(request)
+            self.answered = False
+            try:
+                self._route(request)
+            except ApiError as error:
+                self._send_error(error)
+            except (OSError, _CloseConnection):
+                raise
+            except Exception as exc:
+                # A bug in the fake: show it in the test output and as a non-retried 500.
+                traceback.print_exc()
+                if self.answered:
+                    raise _CloseConnection from exc
+                bug = ApiError(500, f"fake_openai bug: {exc!r}", code="fake_bug", headers={"x-should-retry": "false"})
+                self._send_error(bug)
+        except _CloseConnection:
+            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
+            self.close_connection = True
+
+    def _route(self, request: RecordedRequest) -> None:
+        method, path = request.method, request.path.rstrip("/") or "/"
+        response_match = _RESPONSE_PATH_RE.match(path)
+        file_match = _FILE_PATH_RE.match(path)
+        if path == "/v1/responses" and method == "POST":
+            route: Callable[[], None] = partial(self._post_responses, request)
+        elif path == "/v1/files" and method == "POST":
+            route = partial(self._post_file, request)
+        elif response_match and method in ("GET", "DELETE"):
+            route = partial(self._response_by_id, unquote(response_match.group(1)), delete=method == "DELETE")
+        elif file_match and method == "GET":
+            route = partial(self._file_by_id, unquote(file_match.group(1)), content=bool(file_match.group(2)))
+        else:
+            raise ApiError(404, f"Invalid URL ({method} {request.path})")
+        if not _BEARER_RE.match(request.headers.get("authorization", "")):
+            raise ApiError(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                code="invalid_api_key",
+            )
+        route()
+
+    def _post_file(self, request: RecordedRequest) -> None:
+        self._send_json(200, self.fake._upload_file(request))
+
+    def _response_by_id(self, response_id: str, *, delete: bool) -> None:
+        stored = self.fake._get_response(response_id, delete=delete)
+        if stored is None:
+            raise ApiError(404, f"Response with id '{response_id}' not found.", param="response_id")
+        if delete:
+            self._send_json(200, {"id": response_id, "object": "response.deleted", "deleted": True})
+        else:
+            self._send_json(200, stored)
+
+    def _file_by_id(self, file_id: str, *, content: bool) -> None:
+        if not content:
+            self._send_json(200, self.fake._file_object(file_id))
+            return
+        data = self.fake.files.get(file_id)
+        if data is None:
+            raise ApiError(404, f"No such File object: {file_id}", param="id")
+        self._send_bytes(200, data, "application/octet-stream")
+
+    def _send_bytes(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.answered = True
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", _new_id("req_"))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        self._send_bytes(status, json.dumps(obj).encode("utf-8"), "application/json", headers)
+
+    def _send_error(self, error: ApiError) -> None:
+        headers = {}
+        if error.status == 429 or error.status >= 500:
+            headers["retry-after-ms"] = "10"
+        headers.update(error.headers)
+        self._send_json(error.status, error.body(), headers)
+
+    # ---- POST /v1/responses
+
+    def _post_responses(self, request: RecordedRequest) -> None:
+        fake = self.fake
+        fake._sleep(fake.latency)
+        failure = fake._pop_failure()
+        if failure is not None:
+            raise failure
+        if request.json is None:
+            raise ApiError(400, "We could not parse the JSON body of your request.", code="invalid_json")
+        outcome = fake._pop_outcome()
+        kind = outcome.kind if outcome else None
+        if outcome is not None and kind == "hang":
+            fake._sleep(float(outcome.kw["seconds"]))
+        stream = request.json.get("stream") is True
+        if kind == "stream_cut" and not stream:
+            raise _CloseConnection
+        plan = fake._plan(request.json)
+        response = fake._build_response(plan, outcome)
+        if not stream:
+            fake._store(plan, response)
+            self._send_json(200, response)
+            return
+        self._stream(plan, response, cut=kind == "stream_cut")
+
+    def _stream(self, plan: _Plan, response: dict[str, Any], *, cut: bool) -> None:
+        self.answered = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        # Chunked framing keeps the connection reusable and makes a cut stream a protocol error
+        # on the client, like a real dropped connection.
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("x-request-id", _new_id("req_"))
+        self.end_headers()
+        if plan.spec is None:
+            cut_after = "response.in_progress"
+        elif plan.spec.partial_images > 0:
+            cut_after = "response.image_generation_call.partial_image"
+        else:
+            cut_after = "response.image_generation_call.generating"
+        for sequence, event in enumerate(self.fake._events(plan, response)):
+            if sequence:
+                self.fake._sleep(self.fake.event_delay)
+            event["sequence_number"] = sequence
+            payload = f"event: {event['type']}\ndata: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
+            if cut and event["type"] == cut_after:
+                raise _CloseConnection
+        self.wfile.write(b"0\r\n\r\n")
+        self.fake._store(plan, response)
+
+
+# --------------------------------------------------------------------------- the fake
+
+
+class FakeOpenAI:
+    """A local fake of the OpenAI API (Responses + image_generation tool, Files)."""
+
+    def __init__(self, *, latency: float = 0.0, port: int = 0) -> None:
+        self.latency = latency  # seconds before answering POST /v1/responses; settable any time
+        self.event_delay = 0.0  # seconds between SSE events
+        self.expired_status = 400  # status for an unknown previous_response_id (400 or 404)
+        self.requests: list[RecordedRequest] = []
+        self.files: dict[str, bytes] = {}
+        self.responses: dict[str, dict[str, Any]] = {}
+        self._port = port
+        self._lock = threading.Lock()
+        self._failures: deque[ApiError] = deque()
+        self._outcomes: deque[_Outcome] = deque()
+        self._file_objects: dict[str, dict[str, Any]] = {}
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle
+
+    def start(self) -> FakeOpenAI:
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server(("127.0.0.1", self._port), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        server.close_open_sockets()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("FakeOpenAI is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # ---- test controls
+
+    def response_requests(self) -> list[dict[str, Any]]:
+        """Parsed JSON bodies of every POST /v1/responses, in order."""
+        with self._lock:
+            return [
+                r.json for r in self.requests if r.method == "POST" and r.path == "/v1/responses" and r.json is not None
+            ]
+
+    def fail_next(
+        self,
+        status: int,
+        code: str | None = None,
+        message: str | None = None,
+        *,
+        type: str | None = None,
+        param: str | None = None,
+        count: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Make the next ``count`` POST /v1/responses answer this error (after latency, before validation)."""
+        text = message or _DEFAULT_MESSAGES.get(code or "", HTTPStatus(status).phrase)
+        with self._lock:
+            for _ in range(count):
+                self._failures.append(ApiError(status, text, code=code, type=type, param=param, headers=headers))
+
+    def queue_outcome(self, kind: str, **kw: Any) -> None:
+        """Make the next POST /v1/responses that gets past auth and ``fail_next`` behave specially.
+
+        Outcomes queue up FIFO, one per request; a queued outcome is used up even if the request
+        then fails validation. Kinds: ``no_image`` (only an assistant message), ``moderated``
+        (``categories=[...]``), ``bad_base64``, ``failed_response`` (``code=``, ``message=``),
+        ``stream_cut`` (streaming: close after the first partial image, or after ``generating``
+        when no partials were asked for; otherwise close without an answer), ``hang`` (``seconds=``,
+        then answer normally).
+        """
+        if kind not in OUTCOME_KINDS:
+            raise ValueError(f"unknown outcome kind {kind!r}; expected one of {sorted(OUTCOME_KINDS)}")
+        if kind == "hang":
+            float(kw["seconds"])
+        with self._lock:
+            self._outcomes.append(_Outcome(kind, kw))
+
+    def expire_responses(self) -> None:
+        """Forget every stored response, as if previous_response_id values had expired."""
+        with self._lock:
+            self.responses.clear()
+
+    # ---- internals used by the handler
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _pop_failure(self) -> ApiError | None:
+        with self._lock:
+            return self._failures.popleft() if self._failures else None
+
+    def _pop_outcome(self) -> _Outcome | None:
+        with self._lock:
+            return self._outcomes.popleft() if self._outcomes else None
+
+    def _get_response(self, response_id: str, *, delete: bool = False) -> dict[str, Any] | None:
+        with self._lock:
+            return self.responses.pop(response_id, None) if delete else self.responses.get(response_id)
+
+    def _store(self, plan: _Plan, response: dict[str, Any]) -> None:
+        if plan.store:
+            with self._lock:
+                self.responses[response["id"]] = response
+
+    # ---- files
+
+    def _upload_file(self, request: RecordedRequest) -> dict[str, Any]:
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            raise _invalid("Expected a multipart/form-data body.", None, None)
+        # The email package parses MIME multipart bodies; prepend the header it needs.
+        raw = b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + request.body
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+        if not message.is_multipart():
+            raise _invalid("Could not parse the multipart body.", None, None)
+        fields: dict[str, tuple[str | None, bytes]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                fields[name] = (part.get_filename(), payload)
+        if "file" not in fields:
+            raise _invalid("Missing required parameter: 'file'.", "file", "missing_required_parameter")
+        purpose = fields.get("purpose", (None, b""))[1].decode("utf-8", "replace").strip()
+        if not purpose:
+            raise _invalid("Missing required parameter: 'purpose'.", "purpose", "missing_required_parameter")
+        filename, content = fields["file"]
+        file_id = "file-" + secrets.token_hex(12)
+        obj = {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": filename or "upload",
+            "purpose": purpose,
+            "status": "processed",
+            "expires_at": None,
+            "status_details": None,
+        }
+        with self._lock:
+            self.files[file_id] = content
+            self._file_objects[file_id] = obj
+        return obj
+
+    def _file_object(self, file_id: str) -> dict[str, Any]:
+        with self._lock:
+            if file_id not in self.files:
+                raise ApiError(404, f"No such File object: {file_id}", param="id")
+            obj = self._file_objects.get(file_id)
+            if obj is None:
+                # Tests may put bytes into `files` directly; describe them as user_data.
+                obj = {
+                    "id": file_id,
+                    "object": "file",
+                    "bytes": len(self.files[file_id]),
+                    "created_at": int(time.time()),
+                    "filename": file_id,
+                    "purpose": "user_data",
+                    "status": "processed",
+                    "expires_at": None,
+                    "status_details": None,
+                }
+            return obj
+
+    # ---- request validation
+
+    def _load_image(self, ref: dict[str, Any], param: str) -> Image.Image | None:
+        """Decode an image given as ``image_url`` or ``file_id``; None for remote URLs (never fetched)."""
+        file_id = ref.get("file_id")
+        if isinstance(file_id, str) and file_id:
+            with self._lock:
+                data = self.files.get(file_id)
+            if data is None:
+                raise _invalid(f"File '{file_id}' not found.", param)
+            return _decode_image(data, param)
+        url = ref.get("image_url")
+        if isinstance(url, dict):
+            url = url.get("url")
+        if not isinstance(url, str) or not url:
+            raise _invalid("An input image needs an 'image_url' or a 'file_id'.", param, "missing_required_parameter")
+        if url.startswith(("http://", "https://")):
+            return None
+        match = _DATA_URL_RE.match(url) if url.startswith("data:") else None
+        if match is None or not match.group(2):
+            raise _invalid("Invalid image URL: expected a base64 data URL or an http(s) URL.", param, "invalid_image")
+        try:
+            data = base64.b64decode("".join(match.group(3).split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise _invalid("Invalid base64 in image data URL.", param, "invalid_image") from None
+        return _decode_image(data, param)
+
+    def _read_input(self, value: Any) -> tuple[str, list[Image.Image]]:
+        """Return the prompt text (last user message) and every decodable input image."""
+        if value is None:
+            return "", []
+        if isinstance(value, str):
+            return value, []
+        if not isinstance(value, list):
+            raise _invalid("Invalid type for 'input': expected a string or an array.", "input", "invalid_type")
+        prompt = ""
+        images: list[Image.Image] = []
+        for item in value:
+            if not isinstance(item, dict):
+                raise _invalid("Invalid type for 'input' item: expected an object.", "input", "invalid_type")
+            if item.get("type", "message") != "message":
+                continue
+            content = item.get("content")
+            texts: list[str] = []
+            if isinstance(content, str):
+                texts.append(content)
+            elif isinstance(content, list):
+                for part in content:
+                    if not isinstance(part, dict):
+                        raise _invalid("Invalid content part: expected an object.", "input", "invalid_type")
+                    if part.get("type") == "input_text" and isinstance(part.get("text"), str):
+                        texts.append(part["text"])
+                    elif part.get("type") == "input_image":
+                        image = self._load_image(part, "input")
+                        if image is not None:
+                            images.append(image)
+            if item.get("role") == "user":
+                prompt = "\n".join(texts)
+        return prompt, images
+
+    def _read_tool(self, tools: list[Any], tool_choice: Any) -> tuple[list[Any], _ImageSpec | None]:
+        """Validate the first image_generation tool; return echoed tools (defaults filled) and its spec."""
+        index = next(
+            (i for i, t in enumerate(tools) if isinstance(t, dict) and t.get("type") == "image_generation"), None
+        )
+        if index is None:
+            forced = tool_choice == "required" or (
+                isinstance(tool_choice, dict)
+                and (
+                    tool_choice.get("type") == "image_generation"
+                    or (
+                        tool_choice.get("type") == "allowed_tools"
+                        and tool_choice.get("mode") == "required"
+                        and any(
+                            isinstance(t, dict) and t.get("type") == "image_generation"
+                            for t in tool_choice.get("tools", [])
+                        )
+                    )
+                )
+            )
+            if forced:
+                raise _invalid("Tool choice 'image_generation' not found in 'tools' parameter.", "tool_choice")
+            return tools, None
+        if tool_choice == "none":
+            return tools, None
+        tool = tools[index]
+        param = f"tools[{index}]"
+
+        size = tool.get("size", "auto")
+        if size == "auto":
+            width, height = 1024, 1024
+        else:
+            match = _SIZE_RE.match(size) if isinstance(size, str) else None
+            if match is None:
+                raise _invalid(f"Invalid size '{size}'. Expected 'auto' or 'WIDTHxHEIGHT'.", f"{param}.size")
+            width, height = int(match.group(1)), int(match.group(2))
+            if (
+                width <= 0
+                or height <= 0
+                or width % 16
+                or height % 16
+                or max(width, height) > _MAX_EDGE
+                or width * height > _MAX_PIXELS
+                or max(width, height) > 3 * min(width, height)
+            ):
+                raise _invalid(
+                    f"Invalid size '{size}'. Width and height must be multiples of 16, the longest edge at most "
+                    f"{_MAX_EDGE}, at most {_MAX_PIXELS} pixels, and the aspect ratio between 1:3 and 3:1.",
+                    f"{param}.size",
+                )
+
+        output_format = tool.get("output_format", "png")
+        if output_format not in _FORMATS:
+            raise _invalid(
+                f"Invalid output_format '{output_format}'. Supported by this model: png, webp, jpeg.",
+                f"{param}.output_format",
+            )
+        background = tool.get("background", "auto")
+        if background not in ("transparent", "opaque", "auto"):
+            raise _invalid(f"Invalid background '{background}'.", f"{param}.background")
+        if background == "transparent" and output_format == "jpeg":
+            raise _invalid(
+                "Transparent background is not supported for output_format 'jpeg'; use png or webp.",
+                f"{param}.background",
+            )
+        quality = tool.get("quality", "auto")
+        if quality not in ("low", "medium", "high", "xhigh", "max", "auto"):
+            raise _invalid(f"Invalid quality '{quality}'.", f"{param}.quality")
+        compression = tool.get("output_compression", 100)
+        if not isinstance(compression, int) or isinstance(compression, bool) or not 0 <= compression <= 100:
+            raise _invalid("output_compression must be an integer between 0 and 100.", f"{param}.output_compression")
+        partial_images = tool.get("partial_images", 0)
+        if not isinstance(partial_images, int) or isinstance(partial_images, bool) or not 0 <= partial_images <= 3:
+            raise _invalid("partial_images must be an integer between 0 and 3.", f"{param}.partial_images")
+        action = tool.get("action", "auto")
+        if action not in ("generate", "edit", "auto"):
+            raise _invalid(f"Invalid action '{action}'.", f"{param}.action")
+        mask = tool.get("input_image_mask")
+        if isinstance(mask, dict):
+            self._load_image(mask, f"{param}.input_image_mask")
+        model = tool.get("model", DEFAULT_IMAGE_MODEL)
+
+        echoed = dict(tool)
+        for key, default in (
+            ("model", model),
+            ("size", size),
+            ("quality", quality),
+            ("background", background),
+            ("output_format", output_format),
+            ("output_compression", compression),
+            ("partial_images", partial_images),
+            ("action", action),
+            ("moderation", "auto"),
+        ):
+            echoed.setdefault(key, default)
+        echoed_tools = list(tools)
+        echoed_tools[index] = echoed
+        spec = _ImageSpec(
+            width=width,
+            height=height,
+            output_format=output_format,
+            transparent=background == "transparent",
+            background="transparent" if background == "transparent" else "opaque",
+            # The real API reports the quality it actually used; "auto" resolves to medium here.
+            quality="medium" if quality == "auto" else quality,
+            compression=compression,
+            partial_images=partial_images,
+            action=action,
+            model=model,
+        )
+        return echoed_tools, spec
+
+    def _plan(self, body: dict[str, Any]) -> _Plan:
+        model = body.get("model")
+        if not isinstance(model, str) or not model:
+            raise _invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
+        previous: dict[str, Any] | None = None
+        previous_id = body.get("previous_response_id")
+        if previous_id is not None:
+            with self._lock:
+                previous = self.responses.get(previous_id) if isinstance(previous_id, str) else None
+            if previous is None:
+                raise ApiError(
+                    404 if self.expired_status == 404 else 400,
+                    f"Previous response with id '{previous_id}' not found.",
+                    code="previous_response_not_found",
+                    param="previous_response_id",
+                )
+        prompt, images = self._read_input(body.get("input"))
+        tools = body.get("tools") or []
+        if not isinstance(tools, list):
+            raise _invalid("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
+        echoed_tools, spec = self._read_tool(tools, body.get("tool_choice", "auto"))
+        return _Plan(
+            body=body,
+            model=model,
+            prompt=prompt,
+            input_images=images,
+            tools=echoed_tools,
+            spec=spec,
+            stream=body.get("stream") is True,
+            store=body.get("store", True) is not False,
+            previous=previous,
+        )
+
+    # ---- response building
+
+    def _build_response(self, plan: _Plan, outcome: _Outcome | None) -> dict[str, Any]:
+        """Build the final Response JSON."""
+        kind = outcome.kind if outcome else None
+        kw = outcome.kw if outcome else {}
+        spec = plan.spec
+        now = int(time.time())
+        response: dict[str, Any] = {
+            "id": _new_id("resp_"),
+            "object": "response",
+            "created_at": now,
+            "completed_at": now,
+            "status": "completed",
+            "model": plan.model,
+            "output": [],
+            "error": None,
+            "incomplete_details": None,
+            "instructions": plan.body.get("instructions"),
+            "metadata": plan.body.get("metadata") or {},
+            "parallel_tool_calls": plan.body.get("parallel_tool_calls", True),
+            "previous_response_id": plan.body.get("previous_response_id"),
+            "store": plan.store,
+            "tool_choice": plan.body.get("tool_choice", "auto"),
+            "tools": plan.tools,
+            "usage": None,
+            "tool_usage": None,
+        }
+        text_tokens = 10 + len(plan.prompt) // 4
+        input_tokens = 20 + text_tokens + 85 * len(plan.input_images)
+        if plan.previous is not None and plan.previous.get("usage"):
+            input_tokens += plan.previous["usage"]["total_tokens"]
+        image_in = (0, 0)  # (text tokens, image tokens) seen by the image model
+        image_out = 0
+
+        if kind == "failed_response":
+            response["status"] = "failed"
+            response["completed_at"] = None
+            response["error"] = {
+                "code": kw.get("code", "server_error"),
+                "message": kw.get("message", "The server had an error while processing your request."),
+            }
+        elif kind == "no_image" or spec is None:
+            if kind != "no_image":
+                response["output"].append({"type": "reasoning", "id": _new_id("rs_"), "summary": []})
+            response["output"].append(_message("I can't make that image. Could you describe it differently?"))
+        else:
+            call: dict[str, Any] = {
+                "id": _new_id("ig_"),
+                "type": "image_generation_call",
+                "status": "completed",
+                "result": None,
+                "revised_prompt": "Revised: " + plan.prompt,
+                "action": spec.action if spec.action != "auto" else ("edit" if plan.input_images else "generate"),
+                "background": spec.background,
+                "output_format": spec.output_format,
+                "quality": spec.quality,
+                "size": spec.size,
+            }
+            image_in = (text_tokens, 1024 * len(plan.input_images))
+            if kind == "moderated":
+                call.update(
+                    status="failed",
+                    revised_prompt=None,
+                    error={
+                        "code": "moderation_blocked",
+                        "type": "image_generation_user_error",
+                        "param": None,
+                        "message": "Your request was rejected by the safety system.",
+                        "moderation_details": {
+                            "categories": list(kw.get("categories", ["violence"])),
+                            "moderation_stage": "input",
+                        },
+                    },
+                )
+                text = "I couldn't create that image because the request was blocked by the safety system."
+            else:
+                image = render_image(
+                    plan.prompt,
+                    spec.width,
+                    spec.height,
+                    spec.output_format,
+                    transparent=spec.transparent,
+                    compression=spec.compression,
+                    inset=plan.input_images[0] if plan.input_images else None,
+                )
+                call["result"] = "!!!not-base64!!!" if kind == "bad_base64" else base64.b64encode(image).decode()
+                partials = spec.partial_images if plan.stream else 0
+                # Each streamed partial image costs 100 extra output tokens (research §3).
+                image_out = _image_tokens(spec.quality, spec.width, spec.height) + 100 * partials
+                text = "Here is your image."
+            response["output"] += [{"type": "reasoning", "id": _new_id("rs_"), "summary": []}, call, _message(text)]
+
+        output_tokens = 30 if response["output"] else 0
+        response["usage"] = {
+            "input_tokens": input_tokens,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": 12 if output_tokens else 0},
+            "total_tokens": input_tokens + output_tokens,
+        }
+        response["tool_usage"] = {
+            "image_gen": {
+                "input_tokens": sum(image_in),
+                "input_tokens_details": {"image_tokens": image_in[1], "text_tokens": image_in[0]},
+                "output_tokens": image_out,
+                "output_tokens_details": {"image_tokens": image_out, "text_tokens": 0},
+                "total_tokens": sum(image_in) + image_out,
+            },
+            "web_search": {"num_requests": 0},
+        }
+        return response
+
+    def _events(self, plan: _Plan, response: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The SSE events (without sequence numbers) that stream ``response``."""
+        snapshot = dict(
+            response, status="in_progress", output=[], usage=None, tool_usage=None, completed_at=None, error=None
+        )
+        yield {"type": "response.created", "response": snapshot}
+        yield {"type": "response.in_progress", "response": snapshot}
+        if response["status"] == "failed":
+            yield {"type": "response.failed", "response": response}
+            return
+        for index, item in enumerate(response["output"]):
+            if item["type"] == "image_generation_call":
+                yield from self._image_events(plan, index, item)
+            elif item["type"] == "message":
+                yield from _message_events(index, item)
+            else:
+                yield {"type": "response.output_item.added", "output_index": index, "item": item}
+                yield {"type": "response.output_item.done", "output_index": index, "item": item}
+        yield {"type": "response.completed", "response": response}
+
+    def _image_events(self, plan: _Plan, index: int, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        spec = plan.spec
+        assert spec is not None
+        ids = {"output_index": index, "item_id": item["id"]}
+        started = {"id": item["id"], "type": "image_generation_call", "status": "in_progress", "result": None}
+        yield {"type": "response.output_item.added", "output_index": index, "item": started}
+        yield {"type": "response.image_generation_call.in_progress", **ids}
+        if item["status"] != "failed":
+            yield {"type": "response.image_generation_call.generating", **ids}
+            scale = min(1.0, _PARTIAL_MAX_EDGE / max(spec.width, spec.height))
+            for n in range(spec.partial_images):
+                partial = render_image(
+                    plan.prompt,
+                    max(1, round(spec.width * scale)),
+                    max(1, round(spec.height * scale)),
+                    spec.output_format,
+                    transparent=spec.transparent,
+                    compression=spec.compression,
+                    detail=n + 1,
+                )
+                yield {
+                    "type": "response.image_generation_call.partial_image",
+                    **ids,
+                    "partial_image_index": n,
+                    "partial_image_b64": base64.b64encode(partial).decode(),
+                    "size": spec.size,
+                    "quality": spec.quality,
+                    "background": spec.background,
+                    "output_format": spec.output_format,
+                }
+            yield {"type": "response.image_generation_call.completed", **ids}
+        yield {"type": "response.output_item.done", "output_index": index, "item": item}
+
+
+def _message(text: str) -> dict[str, Any]:
+    return {
+        "id": _new_id("msg_"),
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+    }
+
+
+def _message_events(index: int, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    part = item["content"][0]
+    ids = {"item_id": item["id"], "output_index": index, "content_index": 0}
+    yield {
+        "type": "response.output_item.added",
+        "output_index": index,
+        "item": dict(item, status="in_progress", content=[]),
+    }
+    yield {"type": "response.content_part.added", **ids, "part": dict(part, text="")}
+    yield {"type": "response.output_text.delta", **ids, "delta": part["text"], "logprobs": []}
+    yield {"type": "response.output_text.done", **ids, "text": part["text"], "logprobs": []}
+    yield {"type": "response.content_part.done", **ids, "part": part}
+    yield {"type": "response.output_item.done", "output_index": index, "item": item}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the fake OpenAI server in the foreground.")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: random)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before answering POST /v1/responses")
+    args = parser.parse_args()
+    fake = FakeOpenAI(latency=args.latency, port=args.port).start()
+    print(fake.base_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
