@@ -1,0 +1,252 @@
+"""End to end: the real server process over stdio, talking to the fake OpenAI server."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FAKE_KEY, SERVER, stdio_client
+from PIL import Image
+
+pytestmark = pytest.mark.integration
+
+NAME = re.compile(r"^openai_image_\d{8}_\d{6}_[0-9a-f]{8}\.png$")
+
+
+def _text(result) -> str:
+    return "\n".join(block.text for block in result.content if block.type == "text")
+
+
+async def _call(client, tool: str, args: dict):
+    return await client.call_tool(tool, args, raise_on_error=False)
+
+
+async def test_generate_refine_restart_and_list(server_env, fake_openai, home, tmp_path):
+    log = tmp_path / "server.log"
+    async with stdio_client(server_env, log_file=log) as client:
+        tools = {tool.name: tool for tool in await client.list_tools()}
+        assert set(tools) == {"openai_conversational_image", "openai_generate_image", "openai_list_conversations"}
+        assert tools["openai_list_conversations"].annotations.read_only_hint is True
+        assert tools["openai_generate_image"].annotations.open_world_hint is True
+
+        first = await _call(client, "openai_conversational_image", {"prompt": "A red fox in fresh snow", "size": "1536x1024"})
+        assert not first.is_error, _text(first)
+        data = first.structured_content
+        path = Path(data["path"])
+        assert path.parent == home["output"] and NAME.match(path.name)
+        with Image.open(path) as image:
+            assert image.size == (1536, 1024) and image.format == "PNG"
+        assert data["size"] == "1536x1024" and data["conversation_id"].startswith("conv_")
+        assert str(path) in _text(first) and data["conversation_id"] in _text(first)
+        assert "Revised: A red fox in fresh snow" in _text(first)
+        assert f'conversation_id="{data["conversation_id"]}"' in _text(first)
+
+        preview = next(block for block in first.content if block.type == "image")
+        assert preview.mime_type == "image/jpeg" and len(preview.data) < 200 * 1024
+        with Image.open(io.BytesIO(base64.b64decode(preview.data))) as small:
+            assert max(small.size) <= 512
+
+        first_request = fake_openai.response_requests()[-1]
+        assert first_request["tool_choice"] == {"type": "image_generation"}
+        assert first_request["tools"] == [{"type": "image_generation", "size": "1536x1024"}]
+        assert "previous_response_id" not in first_request
+
+        second = await _call(client, "openai_conversational_image", {"prompt": "Make it night with a full moon", "conversation_id": data["conversation_id"]})
+        assert not second.is_error, _text(second)
+        refine_request = fake_openai.response_requests()[-1]
+        assert refine_request["previous_response_id"] == data["response_id"]
+        assert refine_request["input"] == "Make it night with a full moon"
+        assert refine_request["tools"][0]["size"] == "1536x1024", "a refinement keeps the conversation's size"
+        assert second.structured_content["conversation_id"] == data["conversation_id"]
+        assert Path(second.structured_content["path"]) != path
+
+    # A new process: the conversation is still there.
+    async with stdio_client(server_env, log_file=log) as client:
+        listing = await _call(client, "openai_list_conversations", {})
+        assert not listing.is_error
+        entries = listing.structured_content["conversations"]
+        assert [e["id"] for e in entries] == [data["conversation_id"]]
+        assert entries[0]["image_count"] == 2
+        assert entries[0]["title"] == "A red fox in fresh snow"
+        assert entries[0]["last_image_path"] == second.structured_content["path"]
+        assert str(home["data"] / "conversations") in _text(listing)
+        assert data["conversation_id"] in _text(listing)
+
+        found = await _call(client, "openai_list_conversations", {"query": "FULL MOON"})
+        assert [e["id"] for e in found.structured_content["conversations"]] == [data["conversation_id"]]
+        none = await _call(client, "openai_list_conversations", {"query": "giraffe"})
+        assert none.structured_content["conversations"] == []
+
+    saved = json.loads((home["data"] / "conversations" / f"{data['conversation_id']}.json").read_text())
+    assert saved["dialogue_mode"] == "guided" and len(saved["images"]) == 2
+    assert saved["last_response_id"] == second.structured_content["response_id"]
+    assert FAKE_KEY not in log.read_text()
+
+
+@pytest.mark.parametrize("expired_status", [400, 404])
+async def test_expired_previous_response_falls_back_to_the_last_image(server_env, fake_openai, expired_status):
+    fake_openai.expired_status = expired_status
+    async with stdio_client(server_env) as client:
+        first = await _call(client, "openai_generate_image", {"prompt": "A lighthouse"})
+        assert not first.is_error, _text(first)
+        fake_openai.expire_responses()
+        second = await _call(client, "openai_conversational_image", {"prompt": "Add a storm", "conversation_id": first.structured_content["conversation_id"]})
+        assert not second.is_error, _text(second)
+
+    failed, retry = fake_openai.response_requests()[-2:]
+    assert failed["previous_response_id"] == first.structured_content["response_id"]
+    assert "previous_response_id" not in retry
+    parts = retry["input"][0]["content"]
+    assert parts[0] == {"type": "input_text", "text": "Add a storm"}
+    sent = base64.b64decode(parts[1]["image_url"].split(",", 1)[1])
+    assert sent == Path(first.structured_content["path"]).read_bytes()
+    assert "no longer had this conversation's earlier turns" in _text(second)
+    assert second.structured_content["notes"]
+
+
+async def test_input_image_path_and_earlier_image_id_are_sent_as_input_images(server_env, fake_openai, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (320, 200), (10, 120, 200)).save(photo, "JPEG")
+    async with stdio_client(server_env) as client:
+        result = await _call(client, "openai_conversational_image", {"prompt": "Make it a watercolour", "input_image_path": str(photo), "skip_dialogue": True})
+        assert not result.is_error, _text(result)
+        part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
+        assert part["image_url"].startswith("data:image/jpeg;base64,")
+        assert base64.b64decode(part["image_url"].split(",", 1)[1]) == photo.read_bytes()
+
+        image_id = result.structured_content["image_id"]
+        again = await _call(client, "openai_conversational_image", {"prompt": "Same scene at dusk", "input_image_file_id": image_id})
+        assert not again.is_error, _text(again)
+        part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
+        assert base64.b64decode(part["image_url"].split(",", 1)[1]) == Path(result.structured_content["path"]).read_bytes()
+
+        upload = _upload(fake_openai, _png_bytes())
+        by_file = await _call(client, "openai_conversational_image", {"prompt": "Use this", "input_image_file_id": upload})
+        assert not by_file.is_error, _text(by_file)
+        part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
+        assert part == {"type": "input_image", "file_id": upload, "detail": "auto"}
+
+
+def _upload(fake, data: bytes) -> str:
+    import openai
+
+    uploaded = openai.OpenAI(api_key=FAKE_KEY, base_url=fake.base_url).files.create(file=("ref.png", data, "image/png"), purpose="vision")
+    return uploaded.id
+
+
+def _png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "green").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def test_bad_arguments_are_tool_errors_and_send_nothing(server_env, fake_openai, home, tmp_path):
+    not_image = tmp_path / "secret.png"
+    not_image.write_text("-----BEGIN PRIVATE KEY-----")
+    cases = [
+        ("openai_generate_image", {"prompt": "A fox", "size": "1024x1792"}, "1024x1024, 1536x1024, 1024x1536 or auto"),
+        ("openai_generate_image", {"prompt": "   "}, "prompt is empty"),
+        ("openai_conversational_image", {"prompt": "x", "conversation_id": "../../etc/passwd"}, "Invalid conversation_id"),
+        ("openai_conversational_image", {"prompt": "x", "conversation_id": "conv_0123456789abcdef"}, "No conversation conv_0123456789abcdef"),
+        ("openai_conversational_image", {"prompt": "x", "input_image_path": str(tmp_path / "missing.png")}, "no file at"),
+        ("openai_conversational_image", {"prompt": "x", "input_image_path": str(not_image)}, "not a readable PNG, JPEG or WebP"),
+        ("openai_conversational_image", {"prompt": "x", "input_image_file_id": "../x"}, "neither an OpenAI file id"),
+        ("openai_conversational_image", {"prompt": "x", "input_image_file_id": "img_0123456789abcdef"}, "no image with that id"),
+    ]
+    async with stdio_client(server_env) as client:
+        for tool, args, expected in cases:
+            result = await _call(client, tool, args)
+            assert result.is_error, (tool, args)
+            assert expected in _text(result), _text(result)
+    assert fake_openai.response_requests() == []
+    assert not home["output"].exists()
+    assert not (home["data"] / "conversations").exists()
+
+
+async def test_missing_key_explains_where_to_put_it(server_env, fake_openai):
+    env = {k: v for k, v in server_env.items() if k != "OPENAI_API_KEY"}
+    async with stdio_client(env) as client:
+        result = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+    assert result.is_error
+    assert "OPENAI_API_KEY is not set" in _text(result) and "claude_desktop_config.json" in _text(result)
+    assert fake_openai.response_requests() == []
+
+
+@pytest.mark.parametrize(
+    "status, code, expected",
+    [
+        (401, "invalid_api_key", "rejected the API key"),
+        (403, "model_not_found", "OPENAI_IMAGE_MODEL"),
+        (429, "insufficient_quota", "quota is used up"),
+    ],
+)
+async def test_openai_errors_reach_the_user_as_actionable_tool_errors(server_env, fake_openai, home, status, code, expected):
+    fake_openai.fail_next(status, code, "Incorrect API key provided: " + FAKE_KEY)
+    async with stdio_client(server_env) as client:
+        result = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+    assert result.is_error and expected in _text(result)
+    assert FAKE_KEY not in _text(result)
+    assert not home["output"].exists()
+
+
+async def test_moderated_and_imageless_answers_are_errors_not_crashes(server_env, fake_openai, home):
+    async with stdio_client(server_env) as client:
+        fake_openai.queue_outcome("moderated", categories=["violence"])
+        blocked = await _call(client, "openai_generate_image", {"prompt": "Something violent"})
+        fake_openai.queue_outcome("no_image")
+        empty = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        fine = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+    assert blocked.is_error and "categories: violence" in _text(blocked)
+    assert empty.is_error and "without an image" in _text(empty)
+    assert not fine.is_error
+    assert [p.name for p in home["output"].iterdir()] == [Path(fine.structured_content["path"]).name]
+
+
+async def test_stdout_carries_only_json_rpc(server_env, fake_openai, tmp_path):
+    """Drive the process by hand and parse every byte it writes to stdout."""
+    (tmp_path / "broken").mkdir()
+    env = {**server_env}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(SERVER), env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    conversations = Path(env["OPENAI_IMAGES_DATA_DIR"]) / "conversations"
+    conversations.mkdir(parents=True)
+    (conversations / "conv_00000000000000aa.json").write_text("{ corrupt")  # logged while listing
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox"}}},
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox", "size": "7x7"}}},
+        {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "openai_list_conversations", "arguments": {}}},
+    ]
+    answers = {}
+    for message in messages:
+        proc.stdin.write((json.dumps(message) + "\n").encode())
+        await proc.stdin.drain()
+        if "id" not in message:
+            continue
+        while message["id"] not in answers:
+            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+            assert line, "server closed stdout early"
+            parsed = json.loads(line)  # any non-JSON byte on stdout fails here
+            assert parsed["jsonrpc"] == "2.0"
+            if "id" in parsed:
+                answers[parsed["id"]] = parsed
+    proc.stdin.close()
+    rest, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    for line in rest.decode().splitlines():
+        assert json.loads(line)["jsonrpc"] == "2.0"
+    assert proc.returncode == 0, stderr.decode()[-2000:]
+    assert b"Traceback" not in stderr
+    assert answers[3]["result"]["isError"] is False
+    assert answers[4]["result"]["isError"] is True
+    assert "1 conversation file(s) could not be read" in answers[5]["result"]["content"][0]["text"]
+    assert FAKE_KEY.encode() not in stderr
