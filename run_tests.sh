@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run the test suite.  Usage: ./run_tests.sh [all|quick|integration|coverage]
+#   all          every test (default)
+#   quick        unit tests only: no server process is spawned
+#   integration  end-to-end tests: the server over stdio against the fake OpenAI server
+#   coverage     every test, with a coverage report
+# The exit status is pytest's. Uses .venv/bin/python when it exists, else $PYTHON or python3.
+set -u
+cd "$(dirname "$0")"
+if [ -n "${PYTHON:-}" ]; then py=$PYTHON
+elif [ -x .venv/bin/python ]; then py=.venv/bin/python
+else py=python3
+fi
+case "${1:-all}" in
+  all) exec "$py" -m pytest ;;
+  quick) exec "$py" -m pytest -m "not integration" ;;
+  integration) exec "$py" -m pytest -m integration ;;
+  coverage) exec "$py" -m pytest --cov=. --cov-report=term-missing ;;
+  *) echo "usage: $0 [all|quick|integration|coverage]" >&2; exit 2 ;;
+esac
