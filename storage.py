@@ -16,10 +16,11 @@ import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from dialogue import DialogueState, DialogueStatus
 from errors import InvalidInput, StorageError
 
 log = logging.getLogger("openai_images_mcp.storage")
@@ -87,12 +88,19 @@ class Conversation(BaseModel):
     messages: list[Message] = Field(default_factory=list)
     images: list[ImageRecord] = Field(default_factory=list)
     last_response_id: str | None = None
-    # The pre-generation dialogue's state (owned by dialogue.py) once it exists.
-    dialogue: dict[str, Any] | None = None
+    requested_size: str | None = None  # an explicit size from the first call, kept for the dialogue's end
+    dialogue: DialogueState | None = None
+    image_type: str | None = None
+    score_before: int | None = None
+    score_after: int | None = None
 
     @property
     def last_image(self) -> ImageRecord | None:
         return self.images[-1] if self.images else None
+
+    @property
+    def question_pending(self) -> bool:
+        return self.dialogue is not None and self.dialogue.status == DialogueStatus.ASKING
 
 
 def make_title(prompt: str) -> str:
@@ -110,6 +118,9 @@ class ConversationSummary(BaseModel):
     created_at: str
     updated_at: str
     dialogue_mode: str
+    question_pending: bool
+    score_before: int | None
+    score_after: int | None
     image_count: int
     last_image_path: str | None
 
@@ -192,18 +203,26 @@ class ConversationStore:
         self.save(conversation)
         return conversation
 
-    def add_turn(self, conversation_id: str, prompt: str, image: ImageRecord, assistant_text: str | None) -> Conversation:
-        """Record one generated image and the messages around it, under the conversation's lock."""
+    def update(self, conversation_id: str, change: Callable[[Conversation], None]) -> Conversation:
+        """Load, apply `change`, stamp updated_at and save, all under the conversation's lock."""
         with self.locked(conversation_id):
             conversation = self.load(conversation_id)
-            conversation.messages.append(Message(role="user", text=prompt))
-            if assistant_text:
-                conversation.messages.append(Message(role="assistant", text=assistant_text))
-            conversation.images.append(image)
-            conversation.last_response_id = image.response_id
+            change(conversation)
             conversation.updated_at = now_iso()
             self.save(conversation)
             return conversation
+
+    def add_turn(
+        self, conversation_id: str, prompt: str | None, image: ImageRecord, assistant_text: str | None, **fields: Any
+    ) -> Conversation:
+        """Record one generated image, the messages around it and any changed `fields`, under the lock."""
+
+        def change(conversation: Conversation) -> None:
+            record_turn(conversation, prompt, image, assistant_text)
+            for name, value in fields.items():
+                setattr(conversation, name, value)
+
+        return self.update(conversation_id, change)
 
     def find_image(self, image_id: str) -> tuple[Conversation, ImageRecord] | None:
         """The conversation and record of an image this server saved, or None."""
@@ -243,6 +262,16 @@ class ConversationStore:
         return good, unreadable
 
 
+def record_turn(conversation: Conversation, prompt: str | None, image: ImageRecord, assistant_text: str | None) -> None:
+    """Append the user's prompt (when it is new text), the assistant's reply and the image."""
+    if prompt:
+        conversation.messages.append(Message(role="user", text=prompt))
+    if assistant_text:
+        conversation.messages.append(Message(role="assistant", text=assistant_text))
+    conversation.images.append(image)
+    conversation.last_response_id = image.response_id
+
+
 def _matches(conversation: Conversation, needle: str) -> bool:
     if needle in conversation.title.casefold():
         return True
@@ -257,6 +286,9 @@ def _summary(conversation: Conversation) -> ConversationSummary:
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         dialogue_mode=conversation.dialogue_mode,
+        question_pending=conversation.question_pending,
+        score_before=conversation.score_before,
+        score_after=conversation.score_after,
         image_count=len(conversation.images),
         last_image_path=last.path if last else None,
     )

@@ -36,7 +36,7 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
         assert tools["openai_list_conversations"].annotations.read_only_hint is True
         assert tools["openai_generate_image"].annotations.open_world_hint is True
 
-        first = await _call(client, "openai_conversational_image", {"prompt": "A red fox in fresh snow", "size": "1536x1024"})
+        first = await _call(client, "openai_conversational_image", {"prompt": "A red fox in fresh snow", "size": "1536x1024", "dialogue_mode": "skip"})
         assert not first.is_error, _text(first)
         data = first.structured_content
         path = Path(data["path"])
@@ -85,7 +85,7 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
         assert none.structured_content["conversations"] == []
 
     saved = json.loads((home["data"] / "conversations" / f"{data['conversation_id']}.json").read_text())
-    assert saved["dialogue_mode"] == "guided" and len(saved["images"]) == 2
+    assert saved["dialogue_mode"] == "skip" and len(saved["images"]) == 2
     assert saved["last_response_id"] == second.structured_content["response_id"]
     assert FAKE_KEY not in log.read_text()
 

@@ -161,3 +161,18 @@ def test_titles_are_one_line_and_short():
     assert storage.make_title("  A fox\n in   snow ") == "A fox in snow"
     long_title = storage.make_title("word " * 100)
     assert len(long_title) <= storage.TITLE_LENGTH + 1 and long_title.endswith("…")
+
+
+def test_dialogue_state_round_trips_and_shows_in_the_listing(store):
+    import dialogue
+
+    state = dialogue.start("Create a logo for my coffee shop", "guided")
+    conversation = _new(store, dialogue=state, score_before=state.score_before, image_type=state.image_type.value)
+    loaded = store.load(conversation.id)
+    assert loaded.dialogue == state and loaded.question_pending
+    summary = store.list().conversations[0]
+    assert (summary.question_pending, summary.score_before, summary.score_after) == (True, state.score_before, None)
+
+    answered = dialogue.answer(state, "generate now")
+    store.update(conversation.id, lambda c: setattr(c, "dialogue", answered))
+    assert not store.load(conversation.id).question_pending
