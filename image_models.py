@@ -100,3 +100,82 @@ def flexible_size_problems(size: Size) -> list[str]:
     if max(w, h) > MAX_WIDTH or min(w, h) > MAX_HEIGHT:
         problems.append("the largest size is 3840x2160 (or 2160x3840)")
     return problems
+
+
+# --- options --------------------------------------------------------------------
+
+QUALITIES = ("low", "medium", "high", "auto")
+EXTRA_QUALITIES = ("xhigh", "max")
+BACKGROUNDS = ("auto", "transparent", "opaque")
+OUTPUT_FORMATS = ("png", "webp", "jpeg")
+MODERATIONS = ("auto", "low")
+FIDELITIES = ("high", "low")
+
+# xhigh/max: only the 2.5 sunburst and flare models and their snapshots (SDK docstring).
+_EXTRA_QUALITY = re.compile(r"^gpt-image-2\.5-(sunburst|flare)(-\d{4}-\d{2}-\d{2})?$")
+# input_fidelity: high and low on gpt-image-1.5, only low on gpt-image-1-mini; omit elsewhere (SDK docstring).
+_FIDELITY = {"gpt-image-1.5": FIDELITIES, "gpt-image-1-mini": ("low",)}
+
+
+@dataclass(frozen=True)
+class ImageOptions:
+    """The image tool's optional settings; None means 'not sent' (OpenAI's default applies)."""
+
+    quality: str | None = None
+    background: str | None = None
+    output_format: str | None = None
+    output_compression: int | None = None
+    moderation: str | None = None
+    input_fidelity: str | None = None
+    partial_images: int | None = None
+
+    def tool_fields(self) -> dict[str, object]:
+        """The fields to put in the image_generation tool, leaving out what was not chosen."""
+        return {name: value for name, value in self.__dict__.items() if value is not None}
+
+
+def qualities_for(model: str) -> tuple[str, ...]:
+    return QUALITIES + EXTRA_QUALITIES if _EXTRA_QUALITY.match(model) else QUALITIES
+
+
+def validate_options(options: ImageOptions, model: str) -> ImageOptions:
+    """Return `options` if `model` accepts the combination, else raise InvalidInput saying what to change."""
+    _one_of("quality", options.quality, qualities_for(model), model)
+    _one_of("background", options.background, BACKGROUNDS)
+    _one_of("output_format", options.output_format, OUTPUT_FORMATS)
+    _one_of("moderation", options.moderation, MODERATIONS)
+    fmt = options.output_format or "png"
+    if options.background == "transparent" and fmt not in ("png", "webp"):
+        raise InvalidInput(
+            f"background=transparent needs output_format png or webp, not {fmt}: JPEG has no transparency. "
+            "Set output_format to png or webp, or background to opaque."
+        )
+    if options.output_compression is not None:
+        if not 0 <= options.output_compression <= 100:
+            raise InvalidInput(f"output_compression must be between 0 and 100, not {options.output_compression}.")
+        if fmt not in ("jpeg", "webp"):
+            raise InvalidInput(
+                f"output_compression applies to jpeg and webp only, and output_format is {fmt}. "
+                "Set output_format to jpeg or webp, or leave output_compression out."
+            )
+    if options.partial_images is not None and not 0 <= options.partial_images <= 3:
+        raise InvalidInput(f"partial_images must be 0, 1, 2 or 3, not {options.partial_images}.")
+    if options.input_fidelity is not None:
+        allowed = _FIDELITY.get(model)
+        if not allowed:
+            takes = "gpt-image-1.5 (high or low) and gpt-image-1-mini (low)"
+            raise InvalidInput(
+                f"{model} does not take input_fidelity (only {takes} do); leave it out. "
+                "Newer models such as gpt-image-2 keep input images at high fidelity by themselves."
+            )
+        _one_of("input_fidelity", options.input_fidelity, allowed, model)
+    return options
+
+
+def _one_of(name: str, value: str | None, allowed: tuple[str, ...], model: str | None = None) -> None:
+    if value is not None and value not in allowed:
+        where = f" for {model}" if model else ""
+        hint = ""
+        if name == "quality" and value in EXTRA_QUALITIES:
+            hint = " xhigh and max need OPENAI_IMAGE_MODEL set to gpt-image-2.5-sunburst or gpt-image-2.5-flare."
+        raise InvalidInput(f"{name}={value!r} is not available{where}: use one of {', '.join(allowed)}.{hint}")

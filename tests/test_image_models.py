@@ -62,3 +62,45 @@ def test_flexible_model_accepts_valid_custom_sizes(size):
 def test_flexible_model_refuses_invalid_sizes_with_the_reason(size, reason):
     with pytest.raises(InvalidInput, match=reason):
         validate_size(size, "gpt-image-2.5-sunburst")
+
+
+from image_models import ImageOptions, validate_options  # noqa: E402
+
+
+def test_options_leave_out_what_was_not_chosen():
+    assert ImageOptions(quality="high", output_format="webp").tool_fields() == {"quality": "high", "output_format": "webp"}
+
+
+@pytest.mark.parametrize(
+    "options, model",
+    [
+        (ImageOptions(quality="xhigh"), "gpt-image-2.5-sunburst"),
+        (ImageOptions(quality="max"), "gpt-image-2.5-flare-2026-09-08"),
+        (ImageOptions(background="transparent", output_format="webp", output_compression=90), "gpt-image-2"),
+        (ImageOptions(background="transparent"), "gpt-image-2.6-sunburst"),
+        (ImageOptions(input_fidelity="high"), "gpt-image-1.5"),
+        (ImageOptions(input_fidelity="low"), "gpt-image-1-mini"),
+        (ImageOptions(output_format="jpeg", output_compression=0, moderation="low", partial_images=3), "gpt-image-2"),
+    ],
+)
+def test_valid_option_combinations_pass(options, model):
+    assert validate_options(options, model) == options
+
+
+@pytest.mark.parametrize(
+    "options, model, message",
+    [
+        (ImageOptions(quality="xhigh"), "gpt-image-2", "xhigh and max need"),
+        (ImageOptions(quality="max"), "gpt-image-2.6-sunburst", "use one of low, medium, high, auto"),
+        (ImageOptions(background="transparent", output_format="jpeg"), "gpt-image-2", "png or webp"),
+        (ImageOptions(output_compression=80), "gpt-image-2", "jpeg and webp only"),
+        (ImageOptions(output_compression=120, output_format="jpeg"), "gpt-image-2", "between 0 and 100"),
+        (ImageOptions(input_fidelity="high"), "gpt-image-2", "does not take input_fidelity"),
+        (ImageOptions(input_fidelity="high"), "gpt-image-1-mini", "use one of low"),
+        (ImageOptions(partial_images=4), "gpt-image-2", "0, 1, 2 or 3"),
+        (ImageOptions(output_format="gif"), "gpt-image-2", "png, webp, jpeg"),
+    ],
+)
+def test_invalid_option_combinations_say_what_to_change(options, model, message):
+    with pytest.raises(InvalidInput, match=message):
+        validate_options(options, model)
