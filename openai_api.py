@@ -13,10 +13,10 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
 
 from errors import ConfigurationError, OpenAIError, redact
-from image_models import effective_model
+from image_models import ImageOptions, effective_model
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -55,6 +55,22 @@ class GeneratedImage:
     usage: dict[str, Any] = field(default_factory=dict)
 
 
+OnProgress = Callable[[str, "int | None"], Awaitable[None]]
+
+# Stream events worth telling the user about, with the words to use.
+_STAGES = {
+    "response.queued": "queued at OpenAI",
+    "response.in_progress": "OpenAI is working on it",
+    "response.image_generation_call.in_progress": "image generation started",
+    "response.image_generation_call.generating": "generating the image",
+    "response.image_generation_call.completed": "image finished, receiving it",
+}
+
+
+async def _ignore_progress(message: str, partial_index: int | None) -> None:
+    return None
+
+
 class PreviousResponseGone(OpenAIError):
     """OpenAI no longer has the response named by previous_response_id."""
 
@@ -67,11 +83,17 @@ def build_request(
     image_model: str | None,
     images: Sequence[ImageInput] = (),
     previous_response_id: str | None = None,
+    options: ImageOptions | None = None,
+    mask_url: str | None = None,
 ) -> dict[str, Any]:
-    """The exact keyword arguments for `responses.create`: nothing is sent that the caller did not choose."""
+    """The exact keyword arguments for `responses.create` (less `stream`): nothing the caller did not choose."""
     tool: dict[str, Any] = {"type": "image_generation", "size": size}
     if image_model:
         tool["model"] = image_model
+    if options:
+        tool.update(options.tool_fields())
+    if mask_url:
+        tool["input_image_mask"] = {"image_url": mask_url}
     if images:
         content = [{"type": "input_text", "text": prompt}, *(image.part() for image in images)]
         request_input: Any = [{"role": "user", "content": content}]
@@ -157,32 +179,48 @@ class OpenAIImages:
 
     def client(self) -> "AsyncOpenAI":
         if self._client is None:
-            if not self.settings.api_key:
-                raise ConfigurationError(missing_key_message())
-            import httpx
-            from openai import AsyncOpenAI
-
-            self._client = AsyncOpenAI(
-                api_key=self.settings.api_key,
-                base_url=self.settings.base_url,
-                organization=self.settings.organization,
-                project=self.settings.project,
-                timeout=self.settings.timeout,
-                max_retries=0,
-                http_client=httpx.AsyncClient(timeout=httpx.Timeout(self.settings.timeout, connect=10.0)),
-            )
+            self._client = make_client(self.settings)
         return self._client
 
-    async def create(self, request: dict[str, Any]) -> GeneratedImage:
-        """Send one request (with our retries) and return its image; every failure is an ImageServerError."""
+    async def create(self, request: dict[str, Any], on_progress: OnProgress | None = None) -> GeneratedImage:
+        """Send one request as a stream and return its image; every failure is an ImageServerError.
+
+        `on_progress(message, partial_image_index)` hears each stage OpenAI reports. The whole
+        request, stream included, must finish within OPENAI_IMAGES_TIMEOUT.
+        """
+        import openai
+
+        sent_previous = bool(request.get("previous_response_id"))
+        try:
+            async with asyncio.timeout(self.settings.timeout):
+                try:
+                    stream = await self._open_stream(request)
+                except openai.APIError as exc:
+                    raise translate_error(exc, self.settings, sent_previous=sent_previous) from None
+                try:
+                    return await self._read_stream(stream, on_progress)
+                except openai.APIConnectionError as exc:
+                    if isinstance(exc, openai.APITimeoutError):
+                        raise translate_error(exc, self.settings) from None
+                    raise OpenAIError(
+                        "The connection to OpenAI dropped while the image was being made; nothing was saved. Try again."
+                    ) from None
+                except openai.APIError as exc:
+                    raise translate_error(exc, self.settings) from None
+                finally:
+                    await stream.close()
+        except TimeoutError:
+            raise OpenAIError(timeout_message(self.settings)) from None
+
+    async def _open_stream(self, request: dict[str, Any]) -> Any:
+        """Start the streamed request, retrying what is safe to retry (nothing has been billed yet)."""
         import openai
 
         client = self.client()
         attempt = 0
         while True:
             try:
-                response = await client.responses.create(**request)
-                break
+                return await client.responses.create(**request, stream=True)
             except openai.APIError as exc:
                 if attempt < self.settings.max_retries and _retryable(exc):
                     delay = _retry_delay(exc, attempt)
@@ -190,13 +228,70 @@ class OpenAIImages:
                     attempt += 1
                     await asyncio.sleep(delay)
                     continue
-                raise translate_error(exc, self.settings, sent_previous=bool(request.get("previous_response_id"))) from None
-        return extract_image(response, self.settings.image_model)
+                raise
+
+    async def _read_stream(self, stream: Any, on_progress: OnProgress | None) -> GeneratedImage:
+        final = None
+        for_progress = on_progress or _ignore_progress
+        async for event in stream:
+            kind = getattr(event, "type", "")
+            if kind in ("response.completed", "response.failed", "response.incomplete"):
+                final = event.response
+            elif kind == "error":
+                code = getattr(event, "code", None) or "error"
+                raise OpenAIError(f"OpenAI reported an error while making the image ({code}): {redact(getattr(event, 'message', '') or '')}")
+            elif kind == "response.image_generation_call.partial_image":
+                await for_progress(f"partial image {event.partial_image_index + 1} received", event.partial_image_index)
+            elif kind in _STAGES:
+                await for_progress(_STAGES[kind], None)
+        if final is None:
+            raise OpenAIError("The stream from OpenAI ended before the image arrived; nothing was saved. Try again.")
+        if getattr(final, "status", None) == "incomplete":
+            reason = getattr(getattr(final, "incomplete_details", None), "reason", None) or "no reason given"
+            raise OpenAIError(f"OpenAI stopped before the image was finished (incomplete: {reason}). Try again.")
+        return extract_image(final, self.settings.image_model)
 
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def make_client(settings: Settings) -> "AsyncOpenAI":
+    """OpenAI, any OpenAI-compatible endpoint (OPENAI_BASE_URL), or Azure OpenAI when its two settings are set.
+
+    Always on an explicit httpx.AsyncClient: the SDK's own default (httpx2) is invisible to respx.
+    """
+    import httpx
+    import openai
+
+    common: dict[str, Any] = {
+        "timeout": settings.timeout,
+        "max_retries": 0,
+        "http_client": httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout, connect=10.0)),
+    }
+    if settings.uses_azure:
+        endpoint = settings.azure_endpoint.rstrip("/")
+        if settings.api_version:
+            return openai.AsyncAzureOpenAI(
+                azure_endpoint=endpoint, api_key=settings.azure_api_key, api_version=settings.api_version, **common
+            )
+        # Azure's v1 endpoint speaks the plain OpenAI API; it reads the key from the api-key header.
+        return openai.AsyncOpenAI(
+            api_key=settings.azure_api_key,
+            base_url=f"{endpoint}/openai/v1/",
+            default_headers={"api-key": settings.azure_api_key},
+            **common,
+        )
+    if not settings.api_key:
+        raise ConfigurationError(missing_key_message())
+    return openai.AsyncOpenAI(
+        api_key=settings.api_key,
+        base_url=settings.base_url,
+        organization=settings.organization,
+        project=settings.project,
+        **common,
+    )
 
 
 def _retryable(exc: Exception) -> bool:
@@ -233,6 +328,13 @@ def missing_key_message() -> str:
     )
 
 
+def timeout_message(settings: Settings) -> str:
+    return (
+        f"OpenAI did not finish within {settings.timeout:g} s; nothing was saved. High-quality or large images can "
+        "take minutes: raise OPENAI_IMAGES_TIMEOUT (seconds) or try again."
+    )
+
+
 def _is_previous_response_error(exc: Any) -> bool:
     text = f"{getattr(exc, 'param', '')} {getattr(exc, 'code', '')} {getattr(exc, 'message', '')}"
     return "previous_response" in text
@@ -245,10 +347,7 @@ def translate_error(exc: Exception, settings: Settings, *, sent_previous: bool =
     detail = redact(str(getattr(exc, "message", "") or exc))
     model = effective_model(settings.image_model)
     if isinstance(exc, openai.APITimeoutError):
-        return OpenAIError(
-            f"OpenAI did not answer within {settings.timeout:g} s. High-quality or large images can take minutes: "
-            "raise OPENAI_IMAGES_TIMEOUT (seconds) or try again."
-        )
+        return OpenAIError(timeout_message(settings))
     if isinstance(exc, openai.APIConnectionError):
         where = settings.base_url or "https://api.openai.com/v1"
         return OpenAIError(f"Could not reach OpenAI at {where}. Check the network connection and OPENAI_BASE_URL.")

@@ -48,6 +48,25 @@ def _response(output=None, **extra) -> dict:
     return body
 
 
+def _sse(body: dict, partials: int = 0, end: str | None = "response.completed") -> httpx.Response:
+    """The body as OpenAI streams it: lifecycle events, the image stages, partial images, then the end event."""
+    shell = {**body, "status": "in_progress", "output": []}
+    events = [{"type": "response.created", "response": shell}, {"type": "response.in_progress", "response": shell}]
+    events += [
+        {"type": "response.image_generation_call.in_progress", "output_index": 1, "item_id": "ig_1"},
+        {"type": "response.image_generation_call.generating", "output_index": 1, "item_id": "ig_1"},
+    ]
+    events += [
+        {"type": "response.image_generation_call.partial_image", "output_index": 1, "item_id": "ig_1", "partial_image_index": i, "partial_image_b64": PNG_B64}
+        for i in range(partials)
+    ]
+    events.append({"type": "response.image_generation_call.completed", "output_index": 1, "item_id": "ig_1"})
+    if end:
+        events.append({"type": end, "response": body})
+    text = "".join(f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': n})}\n\n" for n, e in enumerate(events))
+    return httpx.Response(200, content=text.encode(), headers={"content-type": "text/event-stream"})
+
+
 def _error(status: int, code: str | None, message: str = "nope", param: str | None = None, **headers) -> httpx.Response:
     return httpx.Response(
         status,
@@ -93,11 +112,11 @@ def test_images_go_beside_the_prompt_as_input_image_parts():
 
 @respx.mock
 async def test_sends_the_request_with_the_key_and_finds_the_image_by_type():
-    route = respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=_response()))
+    route = respx.post(f"{BASE}/responses").mock(return_value=_sse(_response()))
     result = await OpenAIImages(_settings()).create(REQUEST)
     sent = route.calls.last.request
     assert sent.headers["authorization"] == f"Bearer {KEY}"
-    assert json.loads(sent.content) == REQUEST
+    assert json.loads(sent.content) == {**REQUEST, "stream": True}
     assert (result.b64, result.response_id, result.image_call_id) == (PNG_B64, "resp_1", "ig_1")
     assert (result.revised_prompt, result.assistant_text, result.size) == ("A fox, revised", "Here it is.", "1024x1024")
     assert result.image_model == "gpt-image-2.6-sunburst"
@@ -107,7 +126,7 @@ async def test_sends_the_request_with_the_key_and_finds_the_image_by_type():
 @respx.mock
 async def test_response_without_image_call_is_a_clear_error():
     message = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed", "content": [{"type": "output_text", "text": "I can't draw that.", "annotations": []}]}
-    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=_response(output=[message])))
+    respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(output=[message])))
     with pytest.raises(OpenAIError, match="without an image.*I can't draw that"):
         await OpenAIImages(_settings()).create(REQUEST)
 
@@ -118,7 +137,7 @@ async def test_moderated_image_call_names_the_categories():
         "type": "image_generation_call", "id": "ig_1", "status": "failed", "result": None,
         "error": {"code": "moderation_blocked", "type": "image_generation_user_error", "message": "Rejected.", "moderation_details": {"categories": ["violence", "gore"], "moderation_stage": "input"}},
     }
-    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=_response(output=[call])))
+    respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(output=[call])))
     with pytest.raises(OpenAIError, match="moderation_blocked; categories: violence, gore"):
         await OpenAIImages(_settings()).create(REQUEST)
 
@@ -126,7 +145,7 @@ async def test_moderated_image_call_names_the_categories():
 @respx.mock
 async def test_failed_response_reports_its_code():
     body = _response(output=[], status="failed", error={"code": "image_content_policy_violation", "message": "Not allowed"})
-    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=body))
+    respx.post(f"{BASE}/responses").mock(return_value=_sse(body, end="response.failed"))
     with pytest.raises(OpenAIError, match="image_content_policy_violation"):
         await OpenAIImages(_settings()).create(REQUEST)
 
@@ -134,7 +153,7 @@ async def test_failed_response_reports_its_code():
 @respx.mock
 async def test_rate_limit_is_retried_then_succeeds():
     route = respx.post(f"{BASE}/responses").mock(
-        side_effect=[_error(429, "rate_limit_exceeded"), _error(503, None), httpx.Response(200, json=_response())]
+        side_effect=[_error(429, "rate_limit_exceeded"), _error(503, None), _sse(_response())]
     )
     result = await OpenAIImages(_settings()).create(REQUEST)
     assert result.response_id == "resp_1" and route.call_count == 3
@@ -217,3 +236,67 @@ async def test_missing_key_says_where_the_key_goes():
         await OpenAIImages(_settings(api_key=None)).create(REQUEST)
     message = str(info.value)
     assert "OPENAI_API_KEY" in message and "claude_desktop_config.json" in message and "claude mcp add" in message
+
+
+@respx.mock
+async def test_progress_is_reported_for_each_stage_and_partial_image_in_order():
+    respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(), partials=2))
+    heard = []
+
+    async def on_progress(message, partial):
+        heard.append((message, partial))
+
+    await OpenAIImages(_settings()).create(REQUEST, on_progress)
+    assert heard == [
+        ("OpenAI is working on it", None),
+        ("image generation started", None),
+        ("generating the image", None),
+        ("partial image 1 received", 0),
+        ("partial image 2 received", 1),
+        ("image finished, receiving it", None),
+    ]
+
+
+@respx.mock
+async def test_stream_that_ends_without_the_final_event_is_an_error():
+    respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(), end=None))
+    with pytest.raises(OpenAIError, match="ended before the image arrived"):
+        await OpenAIImages(_settings()).create(REQUEST)
+
+
+@respx.mock
+async def test_error_event_in_the_stream_is_an_error():
+    text = 'data: {"type": "response.created", "sequence_number": 0, "response": {"id": "resp_1", "object": "response", "created_at": 1, "model": "m", "output": [], "parallel_tool_calls": true, "tool_choice": "auto", "tools": []}}\n\n'
+    text += 'data: {"type": "error", "code": "server_error", "message": "boom", "param": null, "sequence_number": 1}\n\n'
+    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, content=text.encode(), headers={"content-type": "text/event-stream"}))
+    with pytest.raises(OpenAIError, match=r"\(server_error\): boom"):
+        await OpenAIImages(_settings()).create(REQUEST)
+
+
+@respx.mock
+async def test_the_whole_request_is_bounded_by_the_timeout_setting():
+    import asyncio
+
+    async def slow(request):
+        await asyncio.sleep(5)
+        return _sse(_response())
+
+    respx.post(f"{BASE}/responses").mock(side_effect=slow)
+    with pytest.raises(OpenAIError, match="within 0.3 s.*OPENAI_IMAGES_TIMEOUT"):
+        await OpenAIImages(_settings(timeout=0.3)).create(REQUEST)
+
+
+@pytest.mark.parametrize(
+    "version, url",
+    [
+        (None, "https://res.openai.azure.com/openai/v1/responses"),
+        ("2025-04-01-preview", "https://res.openai.azure.com/openai/responses?api-version=2025-04-01-preview"),
+    ],
+)
+@respx.mock
+async def test_azure_openai_is_used_when_its_endpoint_and_key_are_set(version, url):
+    route = respx.post(url).mock(return_value=_sse(_response()))
+    settings = _settings(api_key=None, base_url=None, azure_endpoint="https://res.openai.azure.com/", azure_api_key="azure-key-123", api_version=version)
+    result = await OpenAIImages(settings).create(REQUEST)
+    assert result.response_id == "resp_1"
+    assert route.calls.last.request.headers["api-key"] == "azure-key-123"
