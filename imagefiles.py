@@ -99,6 +99,30 @@ def read_input_image(raw_path: str, what: str = "input_image_path") -> InputImag
     return InputImage(path=path, data=data, mime_type=INPUT_FORMATS[fmt], width=width, height=height)
 
 
+def read_mask(raw_path: str, width: int, height: int, edited: str) -> InputImage:
+    """Read an inpainting mask: a PNG with an alpha channel, the size of the image being edited.
+
+    Transparent pixels mark the area to change; InvalidInput says what is wrong.
+    """
+    mask = read_input_image(raw_path, "mask_path")
+    if mask.mime_type != "image/png":
+        raise InvalidInput(f"mask_path: {mask.path} must be a PNG with an alpha channel (transparent = the area to change).")
+    Image = _pil()
+    with Image.open(io.BytesIO(mask.data)) as image:
+        has_alpha = "A" in image.getbands() or "transparency" in image.info
+    if not has_alpha:
+        raise InvalidInput(
+            f"mask_path: {mask.path} has no alpha channel. Make the area to change transparent (alpha 0) "
+            "and save it as a PNG with transparency."
+        )
+    if (mask.width, mask.height) != (width, height):
+        raise InvalidInput(
+            f"mask_path: the mask is {mask.width}x{mask.height} but {edited} is {width}x{height}; "
+            "they must be the same size."
+        )
+    return mask
+
+
 def _decode(data: bytes, path: Path, what: str) -> tuple[str, int, int]:
     Image = _pil()
     try:

@@ -53,6 +53,22 @@ class Settings:
     max_retries: int = field(default=DEFAULT_MAX_RETRIES, metadata={"env": "OPENAI_IMAGES_MAX_RETRIES"})
     """Retries after a rate limit (not an exhausted quota), a 5xx or a dropped connection (default 2; timeouts are never retried)."""
 
+    prices: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_PRICES"})
+    """JSON prices (USD per 1M tokens) to add or correct models in the cost table, e.g. {"gpt-6-astra": {"text_in": 1.25, "text_out": 10}}."""
+
+    azure_endpoint: str | None = field(default=None, metadata={"env": "AZURE_OPENAI_ENDPOINT"})
+    """Azure OpenAI resource URL; with AZURE_OPENAI_API_KEY it switches the server to Azure."""
+
+    azure_api_key: str | None = field(default=None, repr=False, metadata={"env": "AZURE_OPENAI_API_KEY"})
+    """Azure OpenAI key (used instead of OPENAI_API_KEY when AZURE_OPENAI_ENDPOINT is set)."""
+
+    api_version: str | None = field(default=None, metadata={"env": "OPENAI_API_VERSION"})
+    """Azure only: a dated API version (e.g. 2025-04-01-preview); unset uses Azure's v1 endpoint (<endpoint>/openai/v1/)."""
+
+    @property
+    def uses_azure(self) -> bool:
+        return bool(self.azure_endpoint and self.azure_api_key)
+
     @property
     def conversations_dir(self) -> Path:
         return self.data_dir / "conversations"

@@ -74,6 +74,10 @@ class ImageRecord(BaseModel):
     model: str
     format: str = "png"
     created_at: str = Field(default_factory=now_iso)
+    options: dict[str, Any] = Field(default_factory=dict)  # quality, background, output_format ... as sent
+    usage: dict[str, Any] = Field(default_factory=dict)  # {"image": tool_usage.image_gen, "assistant": usage}
+    cost_usd: float | None = None  # estimate from usage; None when no price is known
+    cost_note: str | None = None
 
 
 class Conversation(BaseModel):
@@ -89,6 +93,7 @@ class Conversation(BaseModel):
     images: list[ImageRecord] = Field(default_factory=list)
     last_response_id: str | None = None
     requested_size: str | None = None  # an explicit size from the first call, kept for the dialogue's end
+    options: dict[str, Any] = Field(default_factory=dict)  # image options reused by later refinements
     dialogue: DialogueState | None = None
     image_type: str | None = None
     score_before: int | None = None
@@ -123,6 +128,8 @@ class ConversationSummary(BaseModel):
     score_after: int | None
     image_count: int
     last_image_path: str | None
+    cost_usd: float | None = Field(description="Estimated cost of its images; None when none has a known price")
+    unpriced_images: int
 
 
 class Listing(BaseModel):
@@ -280,6 +287,7 @@ def _matches(conversation: Conversation, needle: str) -> bool:
 
 def _summary(conversation: Conversation) -> ConversationSummary:
     last = conversation.last_image
+    priced = [image.cost_usd for image in conversation.images if image.cost_usd is not None]
     return ConversationSummary(
         id=conversation.id,
         title=conversation.title,
@@ -291,6 +299,8 @@ def _summary(conversation: Conversation) -> ConversationSummary:
         score_after=conversation.score_after,
         image_count=len(conversation.images),
         last_image_path=last.path if last else None,
+        cost_usd=round(sum(priced), 6) if priced else None,
+        unpriced_images=len(conversation.images) - len(priced),
     )
 
 

@@ -1,0 +1,244 @@
+"""End to end: image options, masks, references, streaming progress, cost, dry run, resource links and resources."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import pytest
+from conftest import stdio_client
+from PIL import Image
+
+pytestmark = pytest.mark.integration
+
+
+def _text(result) -> str:
+    return "\n".join(block.text for block in result.content if block.type == "text")
+
+
+def _png(path: Path, size=(256, 256), mode="RGB", color=(30, 90, 160)) -> Path:
+    Image.new(mode, size, color).save(path, "PNG")
+    return path
+
+
+def _data(url: str) -> bytes:
+    return base64.b64decode(url.split(",", 1)[1])
+
+
+async def _call(client, tool, args):
+    return await client.call_tool(tool, args, raise_on_error=False)
+
+
+async def test_every_option_reaches_the_request_and_the_file_matches(server_env, fake_openai, home):
+    options = {"quality": "high", "background": "transparent", "output_format": "webp", "output_compression": 80, "moderation": "low"}
+    async with stdio_client(server_env) as client:
+        result = await _call(client, "openai_generate_image", {"prompt": "A fox mascot", "size": "1024x1024", **options})
+        assert not result.is_error, _text(result)
+        refined = await _call(client, "openai_conversational_image", {"prompt": "Add a hat", "conversation_id": result.structured_content["conversation_id"], "quality": "low"})
+        assert not refined.is_error, _text(refined)
+    first, second = fake_openai.response_requests()
+    assert first["stream"] is True
+    assert first["tools"][0] == {"type": "image_generation", "size": "1024x1024", **options}
+    assert second["tools"][0] == {"type": "image_generation", "size": "1024x1024", **options, "quality": "low"}, "a refinement keeps the options"
+    path = Path(result.structured_content["path"])
+    assert path.suffix == ".webp" and result.structured_content["format"] == "webp"
+    with Image.open(path) as image:
+        assert image.format == "WEBP" and "A" in image.getbands()
+        assert image.getpixel((0, 0))[3] == 0, "the background is transparent"
+    assert "quality high" in _text(result) and "background transparent" in _text(result)
+
+
+async def test_input_fidelity_reaches_models_that_take_it(server_env, fake_openai, tmp_path):
+    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-1.5"}
+    photo = _png(tmp_path / "face.png")
+    async with stdio_client(env) as client:
+        result = await _call(client, "openai_conversational_image", {"prompt": "Make it a painting", "input_image_path": str(photo), "input_fidelity": "high"})
+    assert not result.is_error, _text(result)
+    tool = fake_openai.response_requests()[0]["tools"][0]
+    assert tool["input_fidelity"] == "high" and tool["model"] == "gpt-image-1.5"
+
+
+async def test_invalid_combinations_are_refused_before_any_request(server_env, fake_openai, tmp_path):
+    photo = _png(tmp_path / "a.png")
+    refs = [str(_png(tmp_path / f"r{n}.png", size=(32, 32))) for n in range(17)]
+    cases = [
+        ({"background": "transparent", "output_format": "jpeg"}, "needs output_format png or webp"),
+        ({"quality": "xhigh"}, "xhigh and max need OPENAI_IMAGE_MODEL"),
+        ({"input_fidelity": "high"}, "does not take input_fidelity"),
+        ({"output_compression": 50}, "applies to jpeg and webp only"),
+        ({"output_compression": 101, "output_format": "jpeg"}, "100"),
+        ({"partial_images": 5}, "3"),
+        ({"reference_image_paths": refs}, "at most 16"),
+        ({"mask_path": str(photo)}, "mask_path needs an image to edit"),
+        ({"input_image_path": str(photo), "mask_path": str(photo)}, "no alpha channel"),
+        ({"input_image_path": str(photo), "mask_path": str(_png(tmp_path / "m.png", size=(128, 128), mode="RGBA"))}, "must be the same size"),
+        ({"reference_image_paths": [str(tmp_path / "missing.png")]}, "reference_image_paths[1]: no file at"),
+    ]
+    async with stdio_client(server_env) as client:
+        for args, expected in cases:
+            result = await _call(client, "openai_conversational_image", {"prompt": "A fox", "skip_dialogue": True, **args})
+            assert result.is_error, args
+            assert expected in _text(result), (args, _text(result))
+    assert fake_openai.response_requests() == []
+
+
+async def test_masked_edit_sends_the_image_first_and_the_mask(server_env, fake_openai, tmp_path):
+    photo = _png(tmp_path / "room.png")
+    mask = tmp_path / "mask.png"
+    canvas = Image.new("RGBA", (256, 256), (0, 0, 0, 255))
+    canvas.paste((0, 0, 0, 0), (64, 64, 192, 192))
+    canvas.save(mask, "PNG")
+    async with stdio_client(server_env) as client:
+        result = await _call(client, "openai_conversational_image", {"prompt": "Put a sofa here", "input_image_path": str(photo), "mask_path": str(mask)})
+        assert not result.is_error, _text(result)
+        request = fake_openai.response_requests()[-1]
+        assert _data(request["tools"][0]["input_image_mask"]["image_url"]) == mask.read_bytes()
+        parts = request["input"][0]["content"]
+        assert _data(parts[1]["image_url"]) == photo.read_bytes()
+
+        # Masking a conversation's last image sends that image explicitly, beside previous_response_id.
+        big_mask = tmp_path / "big_mask.png"
+        canvas.resize((1024, 1024)).save(big_mask, "PNG")
+        again = await _call(client, "openai_conversational_image", {"prompt": "Now a lamp", "conversation_id": result.structured_content["conversation_id"], "mask_path": str(big_mask)})
+        assert not again.is_error, _text(again)
+    request = fake_openai.response_requests()[-1]
+    assert request["previous_response_id"] == result.structured_content["response_id"]
+    assert _data(request["input"][0]["content"][1]["image_url"]) == Path(result.structured_content["path"]).read_bytes()
+    assert "input_image_mask" in request["tools"][0]
+
+
+async def test_three_reference_images_arrive_as_three_input_images(server_env, fake_openai, tmp_path):
+    refs = [_png(tmp_path / f"ref{n}.png", size=(64 + n * 16, 64), color=(n * 60, 20, 20)) for n in range(3)]
+    async with stdio_client(server_env) as client:
+        result = await _call(client, "openai_generate_image", {"prompt": "A poster in the style of these", "reference_image_paths": [str(r) for r in refs]})
+    assert not result.is_error, _text(result)
+    parts = fake_openai.response_requests()[0]["input"][0]["content"]
+    assert parts[0] == {"type": "input_text", "text": "A poster in the style of these"}
+    assert [_data(p["image_url"]) for p in parts[1:]] == [r.read_bytes() for r in refs]
+
+
+async def test_progress_arrives_in_order_with_one_message_per_partial_image(server_env, fake_openai):
+    heard: list[tuple[float, str]] = []
+
+    async def on_progress(progress, total, message):
+        heard.append((progress, message))
+
+    async with stdio_client(server_env, progress_handler=on_progress) as client:
+        result = await _call(client, "openai_generate_image", {"prompt": "A lighthouse", "partial_images": 2})
+    assert not result.is_error, _text(result)
+    messages = [m for _, m in heard]
+    assert [p for p, _ in heard] == sorted(p for p, _ in heard), "progress only increases"
+    expected = ["sending the request to OpenAI", "generating the image", "partial image 1 of 2 received", "partial image 2 of 2 received", "saving the image", "done"]
+    positions = [messages.index(m) for m in expected]
+    assert positions == sorted(positions), messages
+    assert fake_openai.response_requests()[0]["tools"][0]["partial_images"] == 2
+
+
+async def test_a_slow_render_gets_a_heartbeat_at_least_every_five_seconds(server_env, fake_openai):
+    fake_openai.latency = 5.5
+    times: list[str] = []
+
+    async def on_progress(progress, total, message):
+        times.append(message)
+
+    async with stdio_client(server_env, progress_handler=on_progress) as client:
+        result = await _call(client, "openai_generate_image", {"prompt": "A slow one"})
+    assert not result.is_error
+    assert any(m.startswith("still working") for m in times), times
+
+
+async def test_cost_is_shown_per_image_in_the_listing_and_as_a_session_total(server_env, fake_openai):
+    async with stdio_client(server_env) as client:
+        first = await _call(client, "openai_generate_image", {"prompt": "A red fox", "size": "1024x1024", "quality": "medium"})
+        second = await _call(client, "openai_conversational_image", {"prompt": "At night", "conversation_id": first.structured_content["conversation_id"]})
+        listing = await _call(client, "openai_list_conversations", {})
+    one, two = first.structured_content, second.structured_content
+    usage = one["usage"]["image"]
+    expected = (usage["input_tokens_details"]["text_tokens"] * 5 + usage["input_tokens_details"]["image_tokens"] * 8 + usage["output_tokens"] * 30) / 1e6
+    assert one["cost_usd"] == pytest.approx(expected)
+    assert f"Cost: ${one['cost_usd']:.4f}" in _text(first)
+    assert "not priced" in one["cost_note"], "the assistant model has no documented price"
+    assert two["session_cost_usd"] == pytest.approx(one["cost_usd"] + two["cost_usd"])
+    assert "Session total:" in _text(second)
+    entry = listing.structured_content["conversations"][0]
+    assert entry["cost_usd"] == pytest.approx(one["cost_usd"] + two["cost_usd"])
+    assert f"cost ${entry['cost_usd']:.4f}" in _text(listing)
+
+
+async def test_price_overrides_price_unknown_models(server_env, fake_openai):
+    prices = {"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-6-astra": {"text_in": 1, "text_out": 10}}
+    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2.6-flare", "OPENAI_IMAGES_PRICES": json.dumps(prices)}
+    async with stdio_client(env) as client:
+        result = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+    assert not result.is_error, _text(result)
+    assert result.structured_content["cost_usd"] > 0 and "not priced" not in result.structured_content["cost_note"]
+
+    env["OPENAI_IMAGES_PRICES"] = "{not json"
+    async with stdio_client(env) as client:
+        bad = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+    assert bad.is_error and "OPENAI_IMAGES_PRICES" in _text(bad)
+
+
+async def test_dry_run_sends_nothing_and_shows_the_request_and_cost(server_env, fake_openai, home, tmp_path):
+    ref = _png(tmp_path / "ref.png")
+    async with stdio_client(server_env) as client:
+        dry = await _call(client, "openai_generate_image", {"prompt": "A slide about sales", "quality": "high", "reference_image_paths": [str(ref)], "dry_run": True})
+        assert not dry.is_error, _text(dry)
+        dialogue_dry = await _call(client, "openai_conversational_image", {"prompt": "A logo for my bakery", "dry_run": True})
+        made = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        refine_dry = await _call(client, "openai_conversational_image", {"prompt": "Bigger", "conversation_id": made.structured_content["conversation_id"], "dry_run": True})
+    data = dry.structured_content
+    assert data["status"] == "dry_run"
+    request = data["request"]
+    assert request["tools"][0] == {"type": "image_generation", "size": "1536x1024", "quality": "high"}
+    assert request["input"][0]["content"][0]["text"] == "A slide about sales"
+    assert "KB of image data" in request["input"][0]["content"][1]["image_url"]
+    low, high = data["estimated_cost_usd"]
+    assert low is not None and low == high and low > 0.1, "1536x1024 high on gpt-image-2.6-sunburst"
+    assert "Dry run: nothing was sent" in _text(dry) and "Estimated cost:" in _text(dry)
+    assert dialogue_dry.structured_content["status"] == "dry_run"
+    assert refine_dry.structured_content["request"]["previous_response_id"] == made.structured_content["response_id"]
+    assert len(fake_openai.response_requests()) == 1, "only the real generation was sent"
+    assert [p.name for p in home["output"].iterdir()] == [Path(made.structured_content["path"]).name]
+    conversations = list((home["data"] / "conversations").iterdir())
+    assert len(conversations) == 1, "a dry run creates no conversation"
+
+
+async def test_resource_link_and_resources_give_back_the_saved_bytes(server_env, fake_openai):
+    async with stdio_client(server_env) as client:
+        result = await _call(client, "openai_generate_image", {"prompt": "A fox", "output_format": "jpeg"})
+        assert not result.is_error, _text(result)
+        data = result.structured_content
+        link = next(block for block in result.content if block.type == "resource_link")
+        image_bytes = Path(data["path"]).read_bytes()
+        assert str(link.uri) == Path(data["path"]).as_uri() == data["uri"]
+        assert link.mime_type == "image/jpeg" and link.size == len(image_bytes)
+
+        templates = {t.uri_template for t in await client.list_resource_templates()}
+        assert templates == {"conversation://{conversation_id}", "image://{image_id}"}
+        [blob] = await client.read_resource(f"image://{data['image_id']}")
+        assert blob.mime_type == "image/jpeg" and base64.b64decode(blob.blob) == image_bytes
+        [doc] = await client.read_resource(f"conversation://{data['conversation_id']}")
+        assert doc.mime_type == "application/json"
+        saved = json.loads(doc.text)
+        assert saved["id"] == data["conversation_id"] and saved["images"][0]["path"] == data["path"]
+        assert saved["images"][0]["usage"]["image"]["output_tokens"] > 0
+
+        for bad in ("conversation://..%2F..%2Fetc%2Fpasswd", "conversation://nope"):
+            with pytest.raises(Exception, match="conv_0123456789abcdef|not found"):
+                await client.read_resource(bad)
+        with pytest.raises(Exception, match="No saved image"):
+            await client.read_resource("image://img_0000000000000000")
+
+
+async def test_result_stays_small_even_for_a_4k_image(server_env, fake_openai):
+    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2"}
+    async with stdio_client(env) as client:
+        raw = await client.call_tool_mcp("openai_generate_image", {"prompt": "A panorama", "size": "3840x2160"})
+    assert not raw.is_error
+    size = len(raw.model_dump_json(by_alias=True).encode())
+    assert size < 256 * 1024, size
+    preview = next(block for block in raw.content if block.type == "image")
+    assert max(Image.open(io.BytesIO(base64.b64decode(preview.data))).size) == 512
