@@ -31,10 +31,19 @@ class StorageError(ImageServerError):
     """A conversation or image file could not be read or written."""
 
 
-# sk-..., sk-proj-..., and similar key shapes; also "Bearer <token>".
-_SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})")
+# sk-..., sk-proj-..., and similar key shapes; also "Bearer <token>" and "api-key: <token>".
+_SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})|(?<=api-key: )\S+", re.IGNORECASE)
+_known_secrets: set[str] = set()
+
+
+def remember_secret(value: str | None) -> None:
+    """Also redact this exact value wherever it appears (keys that are not sk-shaped, such as Azure's)."""
+    if value and len(value) >= 8:
+        _known_secrets.add(value)
 
 
 def redact(text: str) -> str:
-    """Hide anything shaped like an API key or bearer token."""
+    """Hide anything shaped like an API key or bearer token, and every remembered secret."""
+    for secret in _known_secrets:
+        text = text.replace(secret, "[redacted]")
     return _SECRET.sub("[redacted]", text)

@@ -18,6 +18,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Sequence
 
 from errors import InvalidInput, OpenAIError, StorageError
 
@@ -62,16 +63,29 @@ def _pil():
     return Image
 
 
-def read_input_image(raw_path: str, what: str = "input_image_path") -> InputImage:
-    """Read and decode a PNG/JPEG/WebP the user named; InvalidInput says exactly what is wrong."""
-    if not raw_path or not raw_path.strip():
+def read_input_image(raw_path: str, what: str = "input_image_path", allowed_dirs: Sequence[Path] = ()) -> InputImage:
+    """Read and decode a PNG/JPEG/WebP the user named; InvalidInput says exactly what is wrong.
+
+    With `allowed_dirs`, the file (after following symlinks) must lie inside one of them.
+    """
+    if not isinstance(raw_path, str) or not raw_path.strip():
         raise InvalidInput(f"{what} is empty: give the full path of a PNG, JPEG or WebP file.")
+    if "\x00" in raw_path:
+        raise InvalidInput(f"{what} contains a NUL character; give a plain file path.")
     path = Path(raw_path.strip()).expanduser()
     if not path.is_absolute():
         raise InvalidInput(
-            f"{what} {raw_path!r} is a relative path; the server cannot know your working folder. "
+            f"{what} {raw_path[:200]!r} is a relative path; the server cannot know your working folder. "
             "Give the absolute path (for example /Users/me/Pictures/cat.png or ~/Pictures/cat.png)."
         )
+    if allowed_dirs:
+        real = path.resolve()
+        if not any(real.is_relative_to(folder) for folder in allowed_dirs):
+            raise InvalidInput(
+                f"{what}: {path} is outside the folders this server may read "
+                f"(OPENAI_IMAGES_ALLOWED_DIRS: {os.pathsep.join(str(f) for f in allowed_dirs)}). "
+                "Move the file into one of them, or add its folder to that setting."
+            )
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -99,12 +113,12 @@ def read_input_image(raw_path: str, what: str = "input_image_path") -> InputImag
     return InputImage(path=path, data=data, mime_type=INPUT_FORMATS[fmt], width=width, height=height)
 
 
-def read_mask(raw_path: str, width: int, height: int, edited: str) -> InputImage:
+def read_mask(raw_path: str, width: int, height: int, edited: str, allowed_dirs: Sequence[Path] = ()) -> InputImage:
     """Read an inpainting mask: a PNG with an alpha channel, the size of the image being edited.
 
     Transparent pixels mark the area to change; InvalidInput says what is wrong.
     """
-    mask = read_input_image(raw_path, "mask_path")
+    mask = read_input_image(raw_path, "mask_path", allowed_dirs)
     if mask.mime_type != "image/png":
         raise InvalidInput(f"mask_path: {mask.path} must be a PNG with an alpha channel (transparent = the area to change).")
     Image = _pil()

@@ -10,8 +10,10 @@ a timeout.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
 
@@ -188,6 +190,9 @@ class OpenAIImages:
         `on_progress(message, partial_image_index)` hears each stage OpenAI reports. The whole
         request, stream included, must finish within OPENAI_IMAGES_TIMEOUT.
         """
+        if "openai" not in sys.modules:
+            # The SDK takes about a second to import: do it in a thread, not on the event loop that answers pings.
+            await asyncio.to_thread(importlib.import_module, "openai")
         import openai
 
         sent_previous = bool(request.get("previous_response_id"))

@@ -978,8 +978,12 @@ def _type_label(image_type: str) -> str:
 # --- argument checks -------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _check_prompt(prompt: str) -> str:
-    text = (prompt or "").strip()
+    """The prompt without control characters (tabs and newlines stay); InvalidInput when empty or too long."""
+    text = _CONTROL.sub("", prompt or "").strip()
     if not text:
         raise InvalidInput("prompt is empty: describe the image to make, or the change to an existing one.")
     if len(text) > MAX_PROMPT_CHARS:
@@ -1049,7 +1053,7 @@ async def _prepare_images(
     """
     loaded: list[_Loaded] = []
     if path is not None:
-        loaded.append(await _load(path, "input_image_path"))
+        loaded.append(await _load(path, "input_image_path", user_path=True))
     if file_id is not None:
         loaded.append(await _load_by_id(file_id))
     mask_url = None
@@ -1070,17 +1074,21 @@ async def _prepare_images(
             loaded.remove(target)
             loaded.insert(0, target)
         edited = target.path or "the edited image"
-        mask = await asyncio.to_thread(imagefiles.read_mask, extras.mask_path, target.width, target.height, edited)
+        mask = await asyncio.to_thread(
+            imagefiles.read_mask, extras.mask_path, target.width, target.height, edited, services.settings.allowed_dirs
+        )
         mask_url = mask.data_url()
     for number, reference in enumerate(extras.reference_paths, 1):
-        loaded.append(await _load(reference, f"reference_image_paths[{number}]"))
+        loaded.append(await _load(reference, f"reference_image_paths[{number}]", user_path=True))
     if len(loaded) > MAX_INPUT_IMAGES:
         raise InvalidInput(f"{len(loaded)} images would be sent; OpenAI takes at most {MAX_INPUT_IMAGES}. Drop some references.")
     return [item.image for item in loaded], mask_url
 
 
-async def _load(path: str, what: str) -> _Loaded:
-    image = await asyncio.to_thread(imagefiles.read_input_image, path, what)
+async def _load(path: str, what: str, user_path: bool = False) -> _Loaded:
+    """Read an image off the event loop; paths from the user are held to OPENAI_IMAGES_ALLOWED_DIRS."""
+    allowed = services.settings.allowed_dirs if user_path else ()
+    image = await asyncio.to_thread(imagefiles.read_input_image, path, what, allowed)
     url = await asyncio.to_thread(image.data_url)
     return _Loaded(ImageInput(image_url=url), image.width, image.height, str(image.path))
 

@@ -11,10 +11,12 @@ if [ -n "${PYTHON:-}" ]; then py=$PYTHON
 elif [ -x .venv/bin/python ]; then py=.venv/bin/python
 else py=python3
 fi
+# Two workers: most end-to-end tests wait on a spawned server, so two at a time halves the wall time.
+parallel="-n 2"
 case "${1:-all}" in
-  all) exec "$py" -m pytest ;;
-  quick) exec "$py" -m pytest -m "not integration" ;;
-  integration) exec "$py" -m pytest -m integration ;;
-  coverage) exec "$py" -m pytest --cov=. --cov-report=term-missing ;;
+  all) exec "$py" -m pytest $parallel ;;
+  quick) exec "$py" -m pytest $parallel -m "not integration" ;;
+  integration) exec "$py" -m pytest $parallel -m integration ;;
+  coverage) exec "$py" -m pytest $parallel --cov=. --cov-report=term-missing ;;
   *) echo "usage: $0 [all|quick|integration|coverage]" >&2; exit 2 ;;
 esac

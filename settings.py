@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from errors import ConfigurationError
+from errors import ConfigurationError, remember_secret
 
 DEFAULT_ASSISTANT_MODEL = "gpt-6-astra"
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -65,6 +65,9 @@ class Settings:
     api_version: str | None = field(default=None, metadata={"env": "OPENAI_API_VERSION"})
     """Azure only: a dated API version (e.g. 2025-04-01-preview); unset uses Azure's v1 endpoint (<endpoint>/openai/v1/)."""
 
+    allowed_dirs: tuple[Path, ...] = field(default=(), metadata={"env": "OPENAI_IMAGES_ALLOWED_DIRS"})
+    """Folders (separated by ':' or ';' on Windows) that input, mask and reference images may come from; unset allows any."""
+
     @property
     def uses_azure(self) -> bool:
         return bool(self.azure_endpoint and self.azure_api_key)
@@ -84,6 +87,8 @@ class Settings:
                 continue
             values[f.name] = _convert(f.name, f.metadata["env"], raw)
         settings = cls(**values)
+        remember_secret(settings.api_key)
+        remember_secret(settings.azure_api_key)
         # Expand "~" for the defaults too, so every path shown to the user is absolute.
         return replace(settings, output_dir=_path(settings.output_dir), data_dir=_path(settings.data_dir))
 
@@ -108,4 +113,10 @@ def _convert(name: str, env_name: str, raw: str) -> object:
         return int(raw)
     if name in ("output_dir", "data_dir"):
         return Path(raw)
+    if name == "allowed_dirs":
+        folders = tuple(_path(Path(part.strip())) for part in raw.split(os.pathsep) if part.strip())
+        missing = [str(folder) for folder in folders if not folder.is_dir()]
+        if missing:
+            raise ConfigurationError(f"{env_name} names folders that do not exist: {', '.join(missing)}.")
+        return folders
     return raw

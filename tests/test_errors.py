@@ -1,0 +1,22 @@
+"""Secrets are redacted from every message that reaches a user or a log."""
+
+from __future__ import annotations
+
+from errors import redact, remember_secret
+
+
+def test_key_shapes_are_redacted():
+    text = "Incorrect API key provided: sk-proj-abcdef123456. Header Bearer abcdefgh12345678 and api-key: 0123456789abcdef"
+    cleaned = redact(text)
+    assert "sk-proj-abcdef123456" not in cleaned and "abcdefgh12345678" not in cleaned and "0123456789abcdef" not in cleaned
+    assert cleaned.count("[redacted]") == 3
+
+
+def test_remembered_secrets_are_redacted_whatever_their_shape():
+    remember_secret("azure0key0not0sk0shaped")
+    assert redact("failed with azure0key0not0sk0shaped inside") == "failed with [redacted] inside"
+
+
+def test_ordinary_text_is_left_alone():
+    text = "Size 1024x1792 is not available; sketch the skyline"
+    assert redact(text) == text
