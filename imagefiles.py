@@ -15,10 +15,10 @@ import os
 import secrets
 import stat
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from errors import InvalidInput, OpenAIError, StorageError
 
@@ -52,8 +52,7 @@ class SavedImage:
     width: int
     height: int
     byte_size: int
-    preview: bytes
-    preview_mime_type: str
+    decoded: Any = field(repr=False, compare=False)  # the decoded Pillow image, for make_preview
 
 
 def _pil():
@@ -168,7 +167,7 @@ def image_file_name(extension: str, when: datetime | None = None) -> str:
 
 
 def save_image(b64: str, folder: Path) -> SavedImage:
-    """Decode OpenAI's image, check it, write it unchanged under a new name, and make its preview.
+    """Decode OpenAI's image, check it, and write it unchanged under a new name (make_preview comes next).
 
     The file appears whole or not at all: it is written to a temporary name in
     the same folder and linked into place, which also refuses to overwrite.
@@ -186,8 +185,7 @@ def save_image(b64: str, folder: Path) -> SavedImage:
         path.unlink(missing_ok=True)
         raise StorageError(f"The image written to {path} came out the wrong size; it was removed. Check free disk space.")
     width, height = image.size
-    preview, mime = make_preview(image)
-    return SavedImage(path, fmt.lower(), width, height, len(data), preview, mime)
+    return SavedImage(path, fmt.lower(), width, height, len(data), image)
 
 
 def _write_new_file(folder: Path, extension: str, data: bytes) -> Path:

@@ -787,14 +787,18 @@ async def _generate(job: Job, ctx: Context | None) -> ToolResult:
         cost_usd=cost.total_usd,
         cost_note=cost.note,
     )
+    # The preview and the conversation file are independent: Pillow releases the GIL, so both threads run at once.
+    preview_task = asyncio.ensure_future(asyncio.to_thread(imagefiles.make_preview, saved.decoded))
     try:
         conversation = await asyncio.to_thread(_record_turn, job, record, result)
     except ImageServerError as exc:
+        preview_task.cancel()
         raise StorageError(f"The image was saved to {saved.path}, but the conversation could not be updated: {exc}") from None
+    preview, preview_mime = await preview_task
     session_cost.add(cost)
     log.info("Saved %s (%s, %d bytes, %s) for %s", saved.path, actual_size, saved.byte_size, costs.format_usd(cost.total_usd), conversation.id)
     await progress.say("done")
-    return _generation_result(conversation, record, saved, job, notes)
+    return _generation_result(conversation, record, saved, job, notes, preview, preview_mime)
 
 
 async def _without_previous_response(job: Job) -> tuple[dict[str, Any], str]:
@@ -839,7 +843,9 @@ def _record_turn(job: Job, record: storage.ImageRecord, result: GeneratedImage) 
     return conversation
 
 
-def _generation_result(conversation, record, saved, job: Job, notes: list[str]) -> ToolResult:
+def _generation_result(
+    conversation, record, saved, job: Job, notes: list[str], preview_data: bytes, preview_mime: str
+) -> ToolResult:
     analysis = job.analysis
     structured = ImageResult(
         status="generated",
@@ -883,7 +889,7 @@ def _generation_result(conversation, record, saved, job: Job, notes: list[str]) 
         f'To refine this image, call openai_conversational_image with conversation_id="{conversation.id}" '
         "and describe the change in prompt. The inline picture is a small preview; the file is full quality."
     )
-    preview = ImageContent(type="image", data=_b64(saved.preview), mime_type=saved.preview_mime_type)
+    preview = ImageContent(type="image", data=_b64(preview_data), mime_type=preview_mime)
     link = ResourceLink(
         type="resource_link",
         uri=saved.path.as_uri(),

@@ -148,14 +148,15 @@ def test_unwritable_output_folder_gives_a_clear_error(tmp_path):
 @pytest.mark.parametrize("size", [(1024, 1024), (3840, 2160), (864, 1536)])
 def test_preview_is_small_jpeg_even_for_noisy_large_images(tmp_path, size):
     saved = imagefiles.save_image(base64.b64encode(_noisy_png(size)).decode(), tmp_path)
-    preview = Image.open(io.BytesIO(saved.preview))
-    assert saved.preview_mime_type == "image/jpeg" and preview.format == "JPEG"
+    data, mime = imagefiles.make_preview(saved.decoded)
+    preview = Image.open(io.BytesIO(data))
+    assert mime == "image/jpeg" and preview.format == "JPEG"
     assert max(preview.size) == 512
-    assert len(base64.b64encode(saved.preview)) < imagefiles.PREVIEW_MAX_BASE64
+    assert len(base64.b64encode(data)) < imagefiles.PREVIEW_MAX_BASE64
 
 
 def test_preview_of_transparent_image_is_flattened_on_white(tmp_path):
     data = _encode(size=(100, 100), mode="RGBA", color=(0, 0, 0, 0))
     saved = imagefiles.save_image(base64.b64encode(data).decode(), tmp_path)
-    pixel = Image.open(io.BytesIO(saved.preview)).getpixel((50, 50))
+    pixel = Image.open(io.BytesIO(imagefiles.make_preview(saved.decoded)[0])).getpixel((50, 50))
     assert all(channel > 245 for channel in pixel)

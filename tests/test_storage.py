@@ -176,3 +176,29 @@ def test_dialogue_state_round_trips_and_shows_in_the_listing(store):
     answered = dialogue.answer(state, "generate now")
     store.update(conversation.id, lambda c: setattr(c, "dialogue", answered))
     assert not store.load(conversation.id).question_pending
+
+
+def test_newest_first_reads_only_the_newest_files(store):
+    import os
+
+    made = []
+    for n in range(30):
+        conversation = _new(store, prompt=f"picture {n}")
+        conversation.updated_at = f"2026-01-01T00:00:{n:02d}+00:00"
+        store.save(conversation)
+        os.utime(store.path_for(conversation.id), (1_700_000_000 + n, 1_700_000_000 + n))
+        made.append(conversation.id)
+    old_corrupt = store.folder / "conv_00000000000000ff.json"
+    old_corrupt.write_text("{ damaged")
+    os.utime(old_corrupt, (1_600_000_000, 1_600_000_000))
+    listing = store.list(limit=5)
+    assert [c.id for c in listing.conversations] == made[::-1][:5]
+    assert listing.unreadable == 0, "the old damaged file is not even read for the newest five"
+    assert store.list(limit=100).unreadable == 1
+
+
+def test_search_matches_non_ascii_and_quotes(store):
+    cafe = _new(store, prompt='Un café "Le Fox" à Paris')
+    _new(store, prompt="A dog")
+    assert [c.id for c in store.list(query="CAFÉ").conversations] == [cafe.id]
+    assert [c.id for c in store.list(query='"le fox"').conversations] == [cafe.id]
