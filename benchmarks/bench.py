@@ -1,0 +1,869 @@
+"""Benchmarks for openai-images-mcp: start-up, per-image overhead, memory, listing at scale, result size, concurrency.
+
+Every figure is measured beside a floor taken in the same run on the same machine, because absolute
+times on a shared 2-core machine swing by tens of percent from one minute to the next, while the
+ratio ours / floor stays put. The floors:
+
+- start-up: a minimal one-tool FastMCP server (benchmarks/floor_server.py), spawned the same way and
+  timed the same way (spawn -> initialize -> tools/list answer), alternating runs;
+- per image, memory and concurrency: the bare work in one process - the openai SDK streaming the very
+  request our server sent to the same fake OpenAI server, base64 decode, write the file;
+- listing: reading the bytes of every conversation file (server side), and the server-side time
+  itself for the stdio round trip;
+- result size: the full image as base64, i.e. what inlining the image would have cost.
+
+Everything talks to the fake OpenAI server from tests/fake_openai.py on 127.0.0.1, in temporary
+folders that are removed at the end. MCP messages go through a bare JSON-lines client over the
+child's pipes, so no client-side SDK import is ever timed.
+
+Run: python benchmarks/bench.py [--runs N] [--quick] [--json PATH]
+The exit status is 0 when targets are missed (this is a measurement); it is 1 when a figure could
+not be measured at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import math
+import os
+import platform
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+sys.dont_write_bytecode = True  # the benchmark leaves nothing behind in the checkout
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = ROOT / "openai_images_mcp.py"
+FLOOR_SERVER = ROOT / "benchmarks" / "floor_server.py"
+DEFAULT_JSON = ROOT / "benchmarks" / "results.json"
+
+PROTOCOL_VERSION = "2025-11-25"
+BENCH_KEY = "sk-bench-0123456789abcdef0123456789abcdef"
+IMAGE_MODEL = "gpt-image-2"  # a flexible-size model, so 3840x2160 is a valid size
+SIZES = ("1024x1024", "1536x1024", "3840x2160")
+BIG = "3840x2160"
+PROMPT = "A lighthouse on a rocky coast at dusk, waves breaking, oil painting with warm light"
+DEFAULT_RUNS = 9
+MAX_IMAGE_RUNS = 7
+LISTING_RUNS = 5
+CONVERSATIONS = 10_000
+QUICK_CONVERSATIONS = 200
+SEARCH_WORD = "lighthouse"
+CONCURRENT_CALLS = 8
+CONCURRENT_LATENCY = 1.0
+REQUEST_TIMEOUT = 120.0
+CLOSE_TIMEOUT = 5.0
+LINE_LIMIT = 64 * 1024 * 1024
+KB = 1024
+
+
+class BenchError(Exception):
+    """A figure could not be measured (a process died, a call failed, an answer was malformed)."""
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass
+class Figure:
+    """One measured figure beside its floor; `target` bounds either the value or the ratio."""
+
+    name: str
+    label: str
+    unit: str  # "ms", "s", "MB" (MiB) or "bytes"
+    value: float | None
+    floor: float | None
+    floor_label: str
+    target: float | None = None
+    target_on: str = "value"  # "value" or "ratio"
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.value is None or not self.floor:
+            return None
+        return self.value / self.floor
+
+    @property
+    def judged(self) -> float | None:
+        return self.ratio if self.target_on == "ratio" else self.value
+
+    @property
+    def passed(self) -> bool | None:
+        if self.target is None or self.judged is None:
+            return None
+        return self.judged <= self.target
+
+    def target_text(self) -> str:
+        if self.target is None:
+            return "(report)"
+        if self.target_on == "ratio":
+            return f"ratio <= {self.target:.2f}"
+        return f"<= {show(self.target, self.unit)}"
+
+    def miss_text(self) -> str:
+        judged, target = self.judged or 0.0, self.target or 0.0
+        what = f"ratio {judged:.2f}" if self.target_on == "ratio" else show(judged, self.unit)
+        limit = f"{target:.2f}" if self.target_on == "ratio" else show(target, self.unit)
+        return f"{self.label}: {what} > {limit} ({100 * (judged / target - 1):+.0f}% over the target)"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "unit": self.unit,
+            "value": _round(self.value),
+            "floor": _round(self.floor),
+            "floor_is": self.floor_label,
+            "ratio": _round(self.ratio),
+            "target": self.target,
+            "target_on": self.target_on if self.target is not None else None,
+            "pass": self.passed,
+            **{key: _round(value) for key, value in self.extra.items()},
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def show(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "bytes":
+        return f"{value / KB:.1f} KB"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "MB":
+        return f"{value:.1f} MB"
+    return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# --------------------------------------------------------------------------- a bare stdio client
+
+
+@dataclass
+class Reply:
+    """One JSON-RPC answer: the message, the byte length of its line, and when it was sent and arrived."""
+
+    message: dict[str, Any]
+    size: int
+    arrived: float
+    sent: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.arrived - self.sent
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return self.message["result"]
+
+
+class StdioSession:
+    """JSON-RPC over a child's stdin/stdout, one JSON object per line, with concurrent requests matched by id."""
+
+    def __init__(self, process: asyncio.subprocess.Process, name: str):
+        self.process = process
+        self.name = name
+        self.pid = process.pid
+        self._next_id = 0
+        self._pending: dict[int, asyncio.Future[Reply]] = {}
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while True:
+            line = await self.process.stdout.readline()
+            arrived = time.perf_counter()
+            if not line:
+                break
+            try:
+                message = json.loads(line)
+            except ValueError:
+                log(f"{self.name} wrote a non-JSON line to stdout: {line[:120]!r}")
+                continue
+            if not isinstance(message, dict) or "method" in message:
+                continue  # notifications and server requests are not measured
+            future = self._pending.pop(message.get("id"), None)
+            if future is not None and not future.done():
+                future.set_result(Reply(message, len(line.rstrip(b"\r\n")), arrived))
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(BenchError(f"{self.name} closed its stdout (see its log in the temp folder)"))
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        await self.process.stdin.drain()
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Reply:
+        """Send one request and wait (bounded) for its answer; a JSON-RPC error raises BenchError."""
+        self._next_id += 1
+        ident = self._next_id
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[ident] = future
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": ident, "method": method}
+        if params is not None:
+            message["params"] = params
+        sent = time.perf_counter()
+        await self._send(message)
+        try:
+            reply = await asyncio.wait_for(future, REQUEST_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise BenchError(f"{self.name}: no answer to {method} within {REQUEST_TIMEOUT:g} s") from None
+        if "error" in reply.message:
+            raise BenchError(f"{self.name}: {method} failed: {reply.message['error']}")
+        reply.sent = sent
+        return reply
+
+    async def notify(self, method: str) -> None:
+        await self._send({"jsonrpc": "2.0", "method": method})
+
+    async def handshake(self) -> Reply:
+        """initialize, notifications/initialized, tools/list: what a host does before the first call."""
+        params = {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}
+        await self.request("initialize", params)
+        await self.notify("notifications/initialized")
+        reply = await self.request("tools/list")
+        if not reply.result.get("tools"):
+            raise BenchError(f"{self.name}: tools/list came back empty")
+        return reply
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Reply:
+        """tools/call; a tool error raises BenchError with the tool's own text."""
+        reply = await self.request("tools/call", {"name": name, "arguments": arguments})
+        if reply.result.get("isError"):
+            texts = [part.get("text", "") for part in reply.result.get("content", [])]
+            raise BenchError(f"{self.name}: {name} returned an error: {' '.join(texts)[:500]}")
+        return reply
+
+    async def close(self) -> None:
+        """Close stdin (a stdio server's cue to exit), then wait; kill only if it does not go."""
+        if self.process.stdin is not None and not self.process.stdin.is_closing():
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), CLOSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        await asyncio.gather(self._reader, return_exceptions=True)
+
+
+@asynccontextmanager
+async def spawned(argv: list[str], env: dict[str, str], log_path: Path, name: str) -> AsyncIterator[StdioSession]:
+    """Spawn `argv` with exactly `env`, its stderr going to `log_path`, and close it afterwards."""
+    with open(log_path, "ab") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            cwd=str(ROOT),
+            limit=LINE_LIMIT,
+        )
+    session = StdioSession(process, name)
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+def status_mb(pid: int, key: str) -> float | None:
+    """VmRSS / VmHWM of a live process from /proc, in MiB; None where there is no /proc."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / KB
+    return None
+
+
+# --------------------------------------------------------------------------- the floor worker
+
+
+async def floor_worker() -> None:
+    """Answer `generate` requests on stdin with the bare work, timed in-process: the per-image floor.
+
+    params: {"requests": [Responses request body, ...]} sent at once; result: {"seconds", "bytes"}.
+    """
+    import httpx
+    import openai
+
+    timeout = REQUEST_TIMEOUT
+    client = openai.AsyncOpenAI(
+        api_key=os.environ["OPENAI_API_KEY"],
+        base_url=os.environ["OPENAI_BASE_URL"],
+        max_retries=0,
+        timeout=timeout,
+        http_client=httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0)),
+    )
+    folder = Path(os.environ["OPENAI_IMAGES_OUTPUT_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            break
+        message = json.loads(line)
+        answer: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"]}
+        try:
+            started = time.perf_counter()
+            sizes = await asyncio.gather(*(bare_generation(client, r, folder) for r in message["params"]["requests"]))
+            answer["result"] = {"seconds": time.perf_counter() - started, "bytes": sizes}
+        except Exception as exc:  # reported to the bench, which stops with this message
+            answer["error"] = {"code": -32000, "message": f"{type(exc).__name__}: {exc}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+    await client.close()
+
+
+async def bare_generation(client: Any, request: dict[str, Any], folder: Path) -> int:
+    """Stream one Responses request to response.completed, decode the image, write it; return its size."""
+    stream = await client.responses.create(**request, stream=True)
+    final = None
+    async for event in stream:
+        if event.type == "response.completed":
+            final = event.response
+    if final is None:
+        raise RuntimeError("the stream ended without response.completed")
+    call = next(item for item in final.output if item.type == "image_generation_call")
+    data = base64.b64decode(call.result)
+    (folder / f"floor_{secrets.token_hex(8)}.png").write_bytes(data)
+    return len(data)
+
+
+# --------------------------------------------------------------------------- workspace
+
+
+class Workspace:
+    """Temporary HOME, output and data folders per phase, and the environments of the spawned processes."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def folder(self, phase: str) -> Path:
+        path = self.root / phase
+        (path / "home").mkdir(parents=True, exist_ok=True)
+        return path
+
+    def env(self, phase: str, base_url: str, data_dir: Path | None = None) -> dict[str, str]:
+        path = self.folder(phase)
+        return {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(path / "home"),
+            "OPENAI_API_KEY": BENCH_KEY,
+            "OPENAI_BASE_URL": base_url,
+            "OPENAI_IMAGE_MODEL": IMAGE_MODEL,
+            "OPENAI_IMAGES_OUTPUT_DIR": str(path / "output"),
+            "OPENAI_IMAGES_DATA_DIR": str(data_dir or path / "data"),
+            "OPENAI_IMAGES_TIMEOUT": str(int(REQUEST_TIMEOUT)),
+            "FASTMCP_CHECK_FOR_UPDATES": "off",
+        }
+
+    def log(self, phase: str) -> Path:
+        return self.folder(phase) / "stderr.log"
+
+
+def ours_argv() -> list[str]:
+    return [sys.executable, str(SERVER)]
+
+
+def floor_server_argv() -> list[str]:
+    return [sys.executable, str(FLOOR_SERVER)]
+
+
+def floor_worker_argv() -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--floor-worker"]
+
+
+async def generate(server: StdioSession, prompt: str, size: str) -> Reply:
+    return await server.call_tool("openai_generate_image", {"prompt": prompt, "size": size})
+
+
+async def floor_generate(worker: StdioSession, requests: list[dict[str, Any]]) -> float:
+    """Seconds the worker took for `requests`, all sent at once."""
+    reply = await worker.request("generate", {"requests": requests})
+    return float(reply.result["seconds"])
+
+
+def sent_request(fake: Any) -> dict[str, Any]:
+    """The last Responses request our server sent, minus `stream`: the floor sends exactly this."""
+    request = dict(fake.response_requests()[-1])
+    request.pop("stream", None)
+    if not isinstance(request.get("input"), str):
+        raise BenchError("expected a plain-text Responses input from openai_generate_image")
+    return request
+
+
+# --------------------------------------------------------------------------- 1. start-up
+
+
+async def time_startup(argv: list[str], env: dict[str, str], log_path: Path, name: str) -> tuple[float, float | None]:
+    """Seconds from spawn to the tools/list answer, and the RSS (MiB) right then, at idle."""
+    started = time.perf_counter()
+    async with spawned(argv, env, log_path, name) as session:
+        reply = await session.handshake()
+        return reply.arrived - started, status_mb(session.pid, "VmRSS")
+
+
+async def measure_startup(ws: Workspace, base_url: str, runs: int) -> list[Figure]:
+    env, log_path = ws.env("startup", base_url), ws.log("startup")
+    contenders = {"ours": (ours_argv(), "server"), "floor": (floor_server_argv(), "floor server")}
+    for argv, name in contenders.values():
+        await time_startup(argv, env, log_path, name)  # warm the file cache and .pyc files; discarded
+    times: dict[str, list[float]] = {"ours": [], "floor": []}
+    rss: dict[str, list[float]] = {"ours": [], "floor": []}
+    for run in range(runs):
+        order = ("ours", "floor") if run % 2 == 0 else ("floor", "ours")
+        for who in order:
+            argv, name = contenders[who]
+            seconds, idle = await time_startup(argv, env, log_path, name)
+            times[who].append(seconds * 1000)
+            if idle is not None:
+                rss[who].append(idle)
+        log(f"start-up {run + 1}/{runs}: ours {times['ours'][-1]:.0f} ms, floor {times['floor'][-1]:.0f} ms")
+    return [
+        Figure(
+            "startup_ms", "start-up: spawn -> tools/list", "ms", median(times["ours"]), median(times["floor"]),
+            "minimal one-tool FastMCP server", 1.10, "ratio",
+            extra={
+                # Noise hits both servers of a pair alike, so the median of per-pair ratios is steadier.
+                "paired_ratio_median": median([o / f for o, f in zip(times["ours"], times["floor"])]),
+                "ours_min_ms": min(times["ours"]),
+                "floor_min_ms": min(times["floor"]),
+            },
+        ),
+        Figure(
+            "idle_rss_mb", "RSS at idle after start", "MB",
+            median(rss["ours"]) if rss["ours"] else None, median(rss["floor"]) if rss["floor"] else None,
+            "minimal one-tool FastMCP server",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- 2 and 5. per image, result size
+
+
+async def measure_images(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
+    env, log_path = ws.env("images", fake.base_url), ws.log("images")
+    timings: list[Figure] = []
+    sizes: list[Figure] = []
+    async with spawned(ours_argv(), env, log_path, "server") as server, spawned(
+        floor_worker_argv(), env, log_path, "floor worker"
+    ) as worker:
+        await server.handshake()
+        for size in SIZES:
+            await generate(server, f"{PROMPT} (warm-up)", size)  # first use of this size: discarded
+            template = sent_request(fake)
+            await floor_generate(worker, [template])
+            ours, floor, lines, image_bytes = [], [], [], 0
+            for run in range(runs):
+                prompt = f"{PROMPT} (run {run})"
+                request = dict(template, input=prompt)
+                if run % 2:
+                    floor.append(await floor_generate(worker, [request]) * 1000)
+                reply = await generate(server, prompt, size)
+                ours.append(reply.seconds * 1000)
+                if not run % 2:
+                    floor.append(await floor_generate(worker, [request]) * 1000)
+                lines.append(reply.size)
+                image_bytes = int(reply.result["structuredContent"]["bytes"])
+            log(f"{size}: ours {median(ours):.0f} ms, floor {median(floor):.0f} ms, result {max(lines) / KB:.1f} KB")
+            overhead = median(ours) - median(floor)
+            timings.append(
+                Figure(
+                    f"image_{size}_ms", f"one image {size} over stdio", "ms", median(ours), median(floor),
+                    "SDK stream + b64 decode + write, in one process", 1.5 if size == SIZES[0] else None, "ratio",
+                    extra={"overhead_ms": overhead, "image_bytes": image_bytes},
+                )
+            )
+            sizes.append(
+                Figure(
+                    f"result_bytes_{size}", f"result line {size}", "bytes", max(lines), 4 * math.ceil(image_bytes / 3),
+                    "the full image as base64 (what inlining costs)", 256 * KB, "value",
+                )
+            )
+    return timings + sizes
+
+
+# --------------------------------------------------------------------------- 3. memory
+
+
+async def measure_memory(ws: Workspace, fake: Any) -> list[Figure]:
+    env, log_path = ws.env("memory", fake.base_url), ws.log("memory")
+    async with spawned(ours_argv(), env, log_path, "server") as server:
+        await server.handshake()
+        await generate(server, f"{PROMPT} (memory)", BIG)
+        ours_peak = status_mb(server.pid, "VmHWM")
+    template = sent_request(fake)
+    async with spawned(floor_worker_argv(), env, log_path, "floor worker") as worker:
+        await floor_generate(worker, [template])
+        floor_peak = status_mb(worker.pid, "VmHWM")
+    log(f"peak RSS at {BIG}: ours {show(ours_peak, 'MB')}, floor {show(floor_peak, 'MB')}")
+    return [
+        Figure(
+            "peak_rss_mb", f"peak RSS, fresh server, one {BIG} image", "MB", ours_peak, floor_peak,
+            "fresh process doing the bare work once", 300.0, "value",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- 4. listing at scale
+
+_SUBJECTS = (
+    "a red fox in fresh snow", "a lighthouse on a rocky coast", "a logo for a coffee shop called Roastery Row",
+    "a slide about quarterly revenue growth", "a portrait of an old fisherman", "a bowl of ramen on a wooden table",
+    "a city skyline at night", "a cat sleeping on a windowsill", "an astronaut riding a horse", "a cozy reading nook",
+    "a mountain lake at sunrise", "a vintage bicycle leaning on a wall", "a dragon over a medieval castle",
+    "a product shot of wireless earbuds", "a watercolor map of Lisbon", "a robot watering plants",
+    "an Instagram post for a bakery opening", "a children's book illustration of a bear", "a neon sign reading OPEN",
+    "a hot air balloon festival", "a minimalist poster of a whale", "a forest path in autumn", "a sushi platter",
+    "a futuristic train station", "a garden with sunflowers", "a jazz band in a smoky club", "a desert caravan",
+    "a snowy cabin with warm windows", "a tiger in tall grass", "a sailboat in a storm",
+)
+_STYLES = ("oil painting", "flat vector art", "photorealistic", "watercolor", "3D render", "pencil sketch", "pixel art", "")
+_MOODS = ("warm golden light", "moody blue tones", "soft pastel colours", "high contrast", "dramatic shadows", "")
+_REFINEMENTS = (
+    "make it night", "add a full moon", "use brighter colours", "make the background simpler", "add some rain",
+    "zoom out a little", "make it look older", "remove the text",
+)
+_IMAGE_TYPES = ("general", "logo", "presentation", "social", "product", "portrait", "illustration")
+
+
+def synthetic_conversation(rng: random.Random, index: int, now: datetime) -> Any:
+    """A valid storage.Conversation with a varied prompt, 0-3 images and an updated_at within two years."""
+    import storage
+
+    prompt = ", ".join(part for part in (rng.choice(_SUBJECTS), rng.choice(_STYLES), rng.choice(_MOODS)) if part)
+    updated = now - timedelta(seconds=rng.randrange(730 * 86400))
+    created = updated - timedelta(seconds=rng.randrange(30 * 86400))
+    stamp = updated.isoformat(timespec="seconds")
+    messages = [storage.Message(role="user", text=prompt, time=created.isoformat(timespec="seconds"))]
+    images = []
+    for number in range(rng.randrange(4)):
+        turn_prompt = prompt if number == 0 else rng.choice(_REFINEMENTS)
+        if number:
+            messages.append(storage.Message(role="user", text=turn_prompt, time=stamp))
+        messages.append(storage.Message(role="assistant", text="Here is your image.", time=stamp))
+        size = rng.choice(("1024x1024", "1536x1024", "1024x1536"))
+        images.append(
+            storage.ImageRecord(
+                image_id=f"img_{rng.getrandbits(64):016x}",
+                path=f"/home/user/Downloads/openai_image_{index:08d}_{number}.png",
+                response_id=f"resp_{rng.getrandbits(96):024x}",
+                image_call_id=f"ig_{rng.getrandbits(96):024x}",
+                prompt=turn_prompt,
+                revised_prompt=f"Revised: {turn_prompt}",
+                size=size,
+                model=IMAGE_MODEL,
+                created_at=stamp,
+                options={"quality": rng.choice(("low", "medium", "high"))},
+                usage={"image": {"input_tokens": 40, "output_tokens": 1372}, "assistant": {"total_tokens": 120}},
+                cost_usd=round(rng.uniform(0.01, 0.2), 4) if rng.random() < 0.9 else None,
+            )
+        )
+    return storage.Conversation(
+        id=f"conv_{rng.getrandbits(32):08x}{index:08x}",
+        title=storage.make_title(prompt),
+        created_at=created.isoformat(timespec="seconds"),
+        updated_at=stamp,
+        dialogue_mode=rng.choice(("quick", "guided", "explorer", "skip")),
+        skip_dialogue=rng.random() < 0.3,
+        messages=messages,
+        images=images,
+        last_response_id=images[-1].response_id if images else None,
+        image_type=rng.choice(_IMAGE_TYPES),
+        score_before=rng.randrange(5, 60),
+        score_after=rng.randrange(40, 95),
+    )
+
+
+def write_conversations(folder: Path, count: int) -> None:
+    """`count` conversation files in the format ConversationStore.save writes (seeded, so every run is alike)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(6)
+    now = datetime.now(timezone.utc)
+    for index in range(count):
+        conversation = synthetic_conversation(rng, index, now)
+        path = folder / f"{conversation.id}.json"
+        path.write_bytes(conversation.model_dump_json(indent=2).encode())
+        # The server rewrites a file on every save, so its modification time is its updated_at.
+        stamp = datetime.fromisoformat(conversation.updated_at).timestamp()
+        os.utime(path, (stamp, stamp))
+
+
+def read_every_file(folder: Path) -> int:
+    """The listing floor: read the bytes of every conversation file once."""
+    total = 0
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".json"):
+            with open(entry.path, "rb") as handle:
+                total += len(handle.read())
+    return total
+
+
+def timed_ms(work: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    work()
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure_listing(ws: Workspace, base_url: str, count: int) -> list[Figure]:
+    import storage
+
+    data = ws.folder("listing") / "data"
+    started = time.perf_counter()
+    write_conversations(data / "conversations", count)
+    log(f"wrote {count} conversations in {time.perf_counter() - started:.1f} s")
+
+    store = storage.ConversationStore(data / "conversations")  # what services.store is in the server
+    first = timed_ms(lambda: store.list(20))
+    newest, search, floor = [], [], []
+    for _ in range(LISTING_RUNS):
+        floor.append(timed_ms(lambda: read_every_file(store.folder)))
+        newest.append(timed_ms(lambda: store.list(20)))
+        search.append(timed_ms(lambda: store.list(20, SEARCH_WORD)))
+    listing, found = store.list(20), store.list(20, SEARCH_WORD)
+    if listing.total_matching != count or not found.total_matching:
+        raise BenchError(f"listing saw {listing.total_matching} of {count} conversations, search found {found.total_matching}")
+    log(f"server side: newest {median(newest):.0f} ms, search {median(search):.0f} ms, read-all {median(floor):.0f} ms")
+
+    env = ws.env("listing", base_url, data_dir=data)
+    async with spawned(ours_argv(), env, ws.log("listing"), "server") as server:
+        await server.handshake()
+        first_trip = (await server.call_tool("openai_list_conversations", {"limit": 20})).seconds * 1000
+        trip_newest, trip_search = [], []
+        for _ in range(LISTING_RUNS):
+            trip_newest.append((await server.call_tool("openai_list_conversations", {"limit": 20})).seconds * 1000)
+            trip_search.append(
+                (await server.call_tool("openai_list_conversations", {"limit": 20, "query": SEARCH_WORD})).seconds * 1000
+            )
+    log(f"round trip: newest {median(trip_newest):.0f} ms, search {median(trip_search):.0f} ms")
+    floor_label = f"read the bytes of all {count} files"
+    return [
+        Figure(
+            "list_newest20_ms", f"list newest 20 of {count} (server side)", "ms", median(newest), median(floor),
+            floor_label, 100.0, "value", extra={"first_call_ms": first},
+        ),
+        Figure(
+            "list_search_ms", f"search '{SEARCH_WORD}' in {count} (server side)", "ms", median(search), median(floor),
+            floor_label, 1000.0, "value", extra={"matches": found.total_matching},
+        ),
+        Figure(
+            "list_newest20_roundtrip_ms", "list newest 20, stdio round trip", "ms", median(trip_newest), median(newest),
+            "server-side time", extra={"first_call_ms": first_trip},
+        ),
+        Figure(
+            "list_search_roundtrip_ms", "search, stdio round trip", "ms", median(trip_search), median(search),
+            "server-side time",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- 6. concurrency
+
+
+async def measure_concurrency(ws: Workspace) -> list[Figure]:
+    from fake_openai import FakeOpenAI
+
+    size = SIZES[0]
+    with FakeOpenAI(latency=CONCURRENT_LATENCY) as slow:
+        env, log_path = ws.env("concurrency", slow.base_url), ws.log("concurrency")
+        async with spawned(ours_argv(), env, log_path, "server") as server:
+            await server.handshake()
+            await generate(server, f"{PROMPT} (warm-up)", size)
+            template = sent_request(slow)
+            started = time.perf_counter()
+            calls = [generate(server, f"{PROMPT} #{n}", size) for n in range(CONCURRENT_CALLS)]
+            replies = await asyncio.gather(*calls)
+            ours = max(reply.arrived for reply in replies) - started
+        async with spawned(floor_worker_argv(), env, log_path, "floor worker") as worker:
+            await floor_generate(worker, [template])
+            floor = await floor_generate(worker, [dict(template, input=f"{PROMPT} #{n}") for n in range(CONCURRENT_CALLS)])
+    log(f"{CONCURRENT_CALLS} at once: ours {ours:.2f} s, floor {floor:.2f} s")
+    return [
+        Figure(
+            "concurrency_8_s", f"{CONCURRENT_CALLS} images at once, {CONCURRENT_LATENCY:g} s OpenAI latency", "s",
+            ours, floor, f"the SDK sending the same {CONCURRENT_CALLS} requests at once", 2.0, "value",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- report
+
+
+NOTES = (
+    "Floors are measured in the same run; ratio = ours / floor. Times are medians.",
+    "The fake OpenAI server renders and PNG-encodes each image on every request (in this process); "
+    "ours and the floor pay that equally, so it cancels in the overhead but not in the ratio.",
+    "Per-image floor: the openai SDK streaming the very request our server sent, base64 decode and a plain "
+    "write (no fsync, no preview, no validation, no conversation file) in one warm process.",
+    "Result size 'floor' is a reference: the full image as base64, i.e. what inlining it would cost.",
+    "Memory: VmHWM / VmRSS from /proc/<pid>/status of the spawned process (MiB).",
+)
+
+
+def floor_keys(figures: list[Figure]) -> dict[str, str]:
+    """A letter per distinct floor, in order of appearance, for the table's legend."""
+    keys: dict[str, str] = {}
+    for f in figures:
+        keys.setdefault(f.floor_label, "abcdefghijklmnopqrstuvwxyz"[len(keys)])
+    return keys
+
+
+def table(figures: list[Figure]) -> str:
+    keys = floor_keys(figures)
+    header = ("figure", "ours", "floor", "ratio", "target", "result")
+    rows = [header]
+    for f in figures:
+        ratio = "n/a" if f.ratio is None else f"{f.ratio:.2f}"
+        verdict = {True: "PASS", False: "MISS", None: ""}[f.passed]
+        if "paired_ratio_median" in f.extra:
+            verdict += f" (median of paired ratios {f.extra['paired_ratio_median']:.2f})"
+        if "overhead_ms" in f.extra:
+            verdict = (verdict + f" (overhead {f.extra['overhead_ms']:+.0f} ms)").strip()
+        floor = f"{show(f.floor, f.unit)} [{keys[f.floor_label]}]"
+        rows.append((f.label, show(f.value, f.unit), floor, ratio, f.target_text(), verdict))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for number, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(widths[i]) for i, cell in enumerate(row[1:5], 1)] + [row[5]]
+        lines.append("  ".join(cells).rstrip())
+        if number == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    legend = [f"[{key}] {label}" for label, key in keys.items()]
+    return "\n".join(lines + ["", "Floors:"] + legend)
+
+
+def summary(figures: list[Figure]) -> str:
+    judged = [f for f in figures if f.passed is not None]
+    misses = [f for f in judged if f.passed is False]
+    unmeasured = [f for f in figures if f.target is not None and f.passed is None]
+    text = f"All {len(judged)} targets met." if not misses else (
+        f"Misses: {len(misses)} of {len(judged)} targets: " + "; ".join(f.miss_text() for f in misses)
+    )
+    if unmeasured:
+        text += " Not measured: " + ", ".join(f.label for f in unmeasured) + "."
+    return text
+
+
+def write_json(path: Path, figures: list[Figure], settings: dict[str, Any], seconds: float) -> None:
+    document = {
+        "meta": {
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "fastmcp": _version("fastmcp"),
+            "openai": _version("openai"),
+            "seconds": round(seconds, 1),
+            **settings,
+        },
+        "figures": {f.name: f.as_json() for f in figures},
+        "misses": [f.miss_text() for f in figures if f.passed is False],
+        "notes": list(NOTES),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+# --------------------------------------------------------------------------- main
+
+
+async def run_all(runs: int, conversations: int) -> list[Figure]:
+    """Every phase in turn, in one temporary folder that is removed afterwards."""
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    from fake_openai import FakeOpenAI
+
+    image_runs = min(runs, MAX_IMAGE_RUNS)
+    with tempfile.TemporaryDirectory(prefix="openai-images-bench-") as tmp, FakeOpenAI() as fake:
+        ws = Workspace(Path(tmp))
+        phases: list[tuple[str, Callable[[], Awaitable[list[Figure]]]]] = [
+            (f"start-up, {runs} runs each", lambda: measure_startup(ws, fake.base_url, runs)),
+            (f"per image, {image_runs} runs per size", lambda: measure_images(ws, fake, image_runs)),
+            ("memory", lambda: measure_memory(ws, fake)),
+            (f"listing, {conversations} conversations", lambda: measure_listing(ws, fake.base_url, conversations)),
+            ("concurrency", lambda: measure_concurrency(ws)),
+        ]
+        figures: list[Figure] = []
+        for title, phase in phases:
+            log(title)
+            figures += await phase()
+    order = ("startup", "idle", "image", "peak", "result", "list", "concurrency")
+    return sorted(figures, key=lambda f: next(i for i, prefix in enumerate(order) if f.name.startswith(prefix)))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=None, help=f"start-up runs per server (default {DEFAULT_RUNS}, "
+                        f"--quick 2); per-image runs are min(runs, {MAX_IMAGE_RUNS})")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON.relative_to(ROOT)})")
+    parser.add_argument("--floor-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.runs is None:
+        args.runs = 2 if args.quick else DEFAULT_RUNS
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, not {args.runs}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.floor_worker:
+        asyncio.run(floor_worker())
+        return 0
+    conversations = QUICK_CONVERSATIONS if args.quick else CONVERSATIONS
+    started = time.perf_counter()
+    try:
+        figures = asyncio.run(run_all(args.runs, conversations))
+    except BenchError as exc:
+        print(f"bench: could not measure: {exc}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - started
+    print(table(figures))
+    print()
+    for note in NOTES:
+        print(f"- {note}")
+    print()
+    print(summary(figures))
+    settings = {"runs": args.runs, "image_runs": min(args.runs, MAX_IMAGE_RUNS), "conversations": conversations, "quick": args.quick}
+    write_json(args.json, figures, settings, seconds)
+    print(f"Results written to {args.json} ({seconds:.0f} s).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
