@@ -255,12 +255,27 @@ FIDELITY_HELP = "How closely to keep input images' details and faces: high or lo
 PARTIAL_HELP = "0-3 previews streamed while rendering, reported as progress; each costs about 100 extra image tokens. Default 0."
 DRY_RUN_HELP = "True to send nothing and return the exact request that would be sent, with an estimated cost."
 
+# Parameters both generating tools take, declared once (the schemas stay flat: one property each).
+SizeArg = Annotated[str | None, Field(description=SIZE_HELP)]
+QualityArg = Annotated[Quality | None, Field(description=QUALITY_HELP)]
+BackgroundArg = Annotated[Background | None, Field(description=BACKGROUND_HELP)]
+FormatArg = Annotated[OutputFormat | None, Field(description=FORMAT_HELP)]
+CompressionArg = Annotated[int | None, Field(ge=0, le=100, description=COMPRESSION_HELP)]
+ModerationArg = Annotated[Literal["auto", "low"] | None, Field(description=MODERATION_HELP)]
+FidelityArg = Annotated[Literal["high", "low"] | None, Field(description=FIDELITY_HELP)]
+ReferencesArg = Annotated[
+    list[str] | None, Field(description="Up to 16 absolute paths of local images to use as style or subject references.")
+]
+PartialArg = Annotated[int, Field(ge=0, le=3, description=PARTIAL_HELP)]
+DryRunArg = Annotated[bool, Field(description=DRY_RUN_HELP)]
+IMAGE_RESULT_SCHEMA = ImageResult.model_json_schema()
+
 
 @mcp.tool(
     name="openai_conversational_image",
     title="Create or refine an image (conversation)",
     annotations=GENERATION_ANNOTATIONS,
-    output_schema=ImageResult.model_json_schema(),
+    output_schema=IMAGE_RESULT_SCHEMA,
 )
 async def openai_conversational_image(
     prompt: Annotated[
@@ -289,23 +304,20 @@ async def openai_conversational_image(
         str | None,
         Field(description="PNG with transparency, same size as the image being edited (input_image_path, or the conversation's last image): transparent pixels mark what to change."),
     ] = None,
-    reference_image_paths: Annotated[
-        list[str] | None,
-        Field(description="Up to 16 absolute paths of local images to use as style or subject references."),
-    ] = None,
+    reference_image_paths: ReferencesArg = None,
     assistant_model: Annotated[
         str | None,
         Field(description="Override the OpenAI model that drives the image tool (default from OPENAI_ASSISTANT_MODEL). Rarely needed."),
     ] = None,
     size: Annotated[str | None, Field(description=SIZE_HELP + " A refinement keeps the previous size.")] = None,
-    quality: Annotated[Quality | None, Field(description=QUALITY_HELP)] = None,
-    background: Annotated[Background | None, Field(description=BACKGROUND_HELP)] = None,
-    output_format: Annotated[OutputFormat | None, Field(description=FORMAT_HELP)] = None,
-    output_compression: Annotated[int | None, Field(ge=0, le=100, description=COMPRESSION_HELP)] = None,
-    moderation: Annotated[Literal["auto", "low"] | None, Field(description=MODERATION_HELP)] = None,
-    input_fidelity: Annotated[Literal["high", "low"] | None, Field(description=FIDELITY_HELP)] = None,
-    partial_images: Annotated[int, Field(ge=0, le=3, description=PARTIAL_HELP)] = 0,
-    dry_run: Annotated[bool, Field(description=DRY_RUN_HELP)] = False,
+    quality: QualityArg = None,
+    background: BackgroundArg = None,
+    output_format: FormatArg = None,
+    output_compression: CompressionArg = None,
+    moderation: ModerationArg = None,
+    input_fidelity: FidelityArg = None,
+    partial_images: PartialArg = 0,
+    dry_run: DryRunArg = False,
 ) -> ToolOutput:
     """Create an image through a short guided conversation, or refine an earlier one.
 
@@ -367,24 +379,21 @@ async def openai_conversational_image(
     name="openai_generate_image",
     title="Generate an image (one shot)",
     annotations=GENERATION_ANNOTATIONS,
-    output_schema=ImageResult.model_json_schema(),
+    output_schema=IMAGE_RESULT_SCHEMA,
 )
 async def openai_generate_image(
     prompt: Annotated[str, Field(description="Full description of the image to make.")],
     ctx: Context,
-    size: Annotated[str | None, Field(description=SIZE_HELP)] = None,
-    quality: Annotated[Quality | None, Field(description=QUALITY_HELP)] = None,
-    background: Annotated[Background | None, Field(description=BACKGROUND_HELP)] = None,
-    output_format: Annotated[OutputFormat | None, Field(description=FORMAT_HELP)] = None,
-    output_compression: Annotated[int | None, Field(ge=0, le=100, description=COMPRESSION_HELP)] = None,
-    moderation: Annotated[Literal["auto", "low"] | None, Field(description=MODERATION_HELP)] = None,
-    input_fidelity: Annotated[Literal["high", "low"] | None, Field(description=FIDELITY_HELP)] = None,
-    reference_image_paths: Annotated[
-        list[str] | None,
-        Field(description="Up to 16 absolute paths of local images to use as style or subject references."),
-    ] = None,
-    partial_images: Annotated[int, Field(ge=0, le=3, description=PARTIAL_HELP)] = 0,
-    dry_run: Annotated[bool, Field(description=DRY_RUN_HELP)] = False,
+    size: SizeArg = None,
+    quality: QualityArg = None,
+    background: BackgroundArg = None,
+    output_format: FormatArg = None,
+    output_compression: CompressionArg = None,
+    moderation: ModerationArg = None,
+    input_fidelity: FidelityArg = None,
+    reference_image_paths: ReferencesArg = None,
+    partial_images: PartialArg = 0,
+    dry_run: DryRunArg = False,
 ) -> ToolResult:
     """Generate one image straight away from a complete description, without questions.
 
