@@ -265,8 +265,8 @@ async def _raw_session(env, messages, wait_for_ids, extra_wait=0.0):
             lines.append(json.loads(line))  # anything that is not JSON fails here
 
     for message in messages:
-        if message == "WAIT":
-            await asyncio.sleep(2.0)  # the first call also loads the OpenAI SDK
+        if callable(message):
+            await message()
             continue
         proc.stdin.write((json.dumps(message) + "\n").encode())
         await proc.stdin.drain()
@@ -288,7 +288,15 @@ async def test_cancelled_call_abandons_the_request_and_saves_nothing(server_env,
     call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox"}}}
     cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7, "reason": "user stopped"}}
     ping = {"jsonrpc": "2.0", "id": 8, "method": "ping"}
-    proc, lines = await _raw_session(server_env, [*INIT, call, "WAIT", cancel, ping], {8}, extra_wait=3.5)
+
+    async def until_the_request_is_in_flight():
+        for _ in range(200):
+            if fake_openai.response_requests():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the request never reached the fake")
+
+    proc, lines = await _raw_session(server_env, [*INIT, call, until_the_request_is_in_flight, cancel, ping], {8}, extra_wait=3.5)
     proc.stdin.close()
     rest, stderr = await asyncio.wait_for(proc.communicate(), 30)
     for line in rest.decode().splitlines():
