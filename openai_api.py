@@ -256,11 +256,6 @@ class OpenAIImages:
             raise OpenAIError(f"OpenAI stopped before the image was finished (incomplete: {reason}). Try again.")
         return extract_image(final, self.settings.image_model)
 
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
 
 def make_client(settings: Settings) -> "AsyncOpenAI":
     """OpenAI, any OpenAI-compatible endpoint (OPENAI_BASE_URL), or Azure OpenAI when its two settings are set.

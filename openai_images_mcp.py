@@ -659,11 +659,7 @@ def _direct_job(
     """A new image with no questions asked: still detect the type, score the prompt and pick a size."""
     detected = enhancer.detect_type(text)
     score = enhancer.score(text).total
-    if explicit_size:
-        chosen, reason = explicit_size, "the size you asked for"
-    else:
-        suggestion = enhancer.suggest_size(detected.image_type, text, services.settings.image_model)
-        chosen, reason = _check_size(suggestion.size), suggestion.reason
+    chosen, reason = _choose_size(explicit_size, detected.image_type, text)
     analysis = Analysis(image_type=detected.image_type.value, type_words=list(detected.words), score_before=score, size_reason=reason)
     fields = {**fields, "image_type": detected.image_type.value, "score_before": score, "score_after": score}
     return Job(
@@ -680,6 +676,14 @@ def _direct_job(
     )
 
 
+def _choose_size(explicit: str | None, image_type: enhancer.ImageType, prompt: str) -> tuple[str, str]:
+    """The caller's size if given, else the one suggested for the kind of image, with the reason to show."""
+    if explicit:
+        return explicit, "the size you asked for"
+    suggestion = enhancer.suggest_size(image_type, prompt, services.settings.image_model)
+    return _check_size(suggestion.size), suggestion.reason
+
+
 async def _generate_from_dialogue(conversation: storage.Conversation, ctx: Context, extras: Extras | None = None) -> ToolResult:
     """The dialogue is done: generate once with the prompt it built (never re-applied to later refinements).
 
@@ -687,11 +691,7 @@ async def _generate_from_dialogue(conversation: storage.Conversation, ctx: Conte
     """
     state = dialogue.finish_early(conversation.dialogue)
     final = dialogue.final_prompt(state)
-    if conversation.requested_size:
-        chosen, reason = conversation.requested_size, "the size you asked for"
-    else:
-        suggestion = enhancer.suggest_size(state.image_type, final, services.settings.image_model)
-        chosen, reason = _check_size(suggestion.size), suggestion.reason
+    chosen, reason = _choose_size(conversation.requested_size, state.image_type, final)
     analysis = Analysis(
         image_type=state.image_type.value,
         type_words=[],
@@ -819,7 +819,7 @@ async def _without_previous_response(job: Job) -> tuple[dict[str, Any], str]:
             "OpenAI no longer has this conversation's previous response (stored responses expire)"
             f"{where}. Start a new conversation, or pass the image to edit with input_image_path."
         )
-    last_image = ImageInput(image_url=await asyncio.to_thread(_data_url, last.path, "the conversation's last image"))
+    last_image = (await _load(last.path, "the conversation's last image")).image
     already_sent = job.images and job.images[0] == last_image  # a masked edit already sends it first
     request = build_request(
         prompt=job.prompt,
@@ -1103,9 +1103,12 @@ async def _prepare_images(
 async def _load(path: str, what: str, user_path: bool = False) -> _Loaded:
     """Read an image off the event loop; paths from the user are held to OPENAI_IMAGES_ALLOWED_DIRS."""
     allowed = services.settings.allowed_dirs if user_path else ()
-    image = await asyncio.to_thread(imagefiles.read_input_image, path, what, allowed)
-    url = await asyncio.to_thread(image.data_url)
-    return _Loaded(ImageInput(image_url=url), image.width, image.height, str(image.path))
+
+    def read() -> _Loaded:  # one trip to a thread: reading, decoding and base64 of up to 50 MB
+        image = imagefiles.read_input_image(path, what, allowed)
+        return _Loaded(ImageInput(image_url=image.data_url()), image.width, image.height, str(image.path))
+
+    return await asyncio.to_thread(read)
 
 
 async def _load_by_id(file_id: str) -> _Loaded:
@@ -1121,11 +1124,6 @@ async def _load_by_id(file_id: str) -> _Loaded:
         f"input_image_file_id {value[:60]!r} is neither an OpenAI file id (file-...) nor an image_id "
         "from this server (img_ and 16 hex digits). For a local file use input_image_path."
     )
-
-
-def _data_url(path: str, what: str) -> str:
-    """Read, decode and base64 an image in one go (called off the event loop: it can be 50 MB)."""
-    return imagefiles.read_input_image(path, what).data_url()
 
 
 # --- results and errors -------------------------------------------------------------
