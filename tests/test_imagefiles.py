@@ -160,3 +160,17 @@ def test_preview_of_transparent_image_is_flattened_on_white(tmp_path):
     saved = imagefiles.save_image(base64.b64encode(data).decode(), tmp_path)
     pixel = Image.open(io.BytesIO(imagefiles.make_preview(saved.decoded)[0])).getpixel((50, 50))
     assert all(channel > 245 for channel in pixel)
+
+
+@pytest.mark.parametrize(("size", "expected"), [((1024, 1024), (512, 512)), ((1536, 1024), (512, 341)), ((3840, 2160), (512, 288))])
+def test_preview_keeps_the_picture_and_its_aspect(tmp_path, size, expected):
+    image = Image.new("RGB", size, (220, 20, 20))
+    image.paste((20, 20, 220), (size[0] // 2, 0, size[0], size[1]))  # right half blue
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    saved = imagefiles.save_image(base64.b64encode(buffer.getvalue()).decode(), tmp_path)
+    preview = Image.open(io.BytesIO(imagefiles.make_preview(saved.decoded)[0])).convert("RGB")
+    assert preview.size == expected
+    left, right = preview.getpixel((expected[0] // 8, expected[1] // 2)), preview.getpixel((expected[0] * 7 // 8, expected[1] // 2))
+    assert all(abs(a - b) < 12 for a, b in zip(left, (220, 20, 20))), left
+    assert all(abs(a - b) < 12 for a, b in zip(right, (20, 20, 220))), right
