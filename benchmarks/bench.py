@@ -16,7 +16,7 @@ Everything talks to the fake OpenAI server from tests/fake_openai.py on 127.0.0.
 folders that are removed at the end. MCP messages go through a bare JSON-lines client over the
 child's pipes, so no client-side SDK import is ever timed.
 
-Run: python benchmarks/bench.py [--runs N] [--quick] [--json PATH]
+Run: python benchmarks/bench.py [--runs N] [--quick] [--only PHASE ...] [--json PATH]
 The exit status is 0 when targets are missed (this is a measurement); it is 1 when a figure could
 not be measured at all.
 """
@@ -801,23 +801,28 @@ def _version(package: str) -> str | None:
 # --------------------------------------------------------------------------- main
 
 
-async def run_all(runs: int, conversations: int) -> list[Figure]:
-    """Every phase in turn, in one temporary folder that is removed afterwards."""
+PHASES = ("startup", "images", "memory", "listing", "concurrency")
+
+
+async def run_all(runs: int, conversations: int, only: tuple[str, ...] = PHASES) -> list[Figure]:
+    """The chosen phases (default: all) in turn, in one temporary folder that is removed afterwards."""
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     from fake_openai import FakeOpenAI
 
     image_runs = min(runs, MAX_IMAGE_RUNS)
     with tempfile.TemporaryDirectory(prefix="openai-images-bench-") as tmp, FakeOpenAI() as fake:
         ws = Workspace(Path(tmp))
-        phases: list[tuple[str, Callable[[], Awaitable[list[Figure]]]]] = [
-            (f"start-up, {runs} runs each", lambda: measure_startup(ws, fake.base_url, runs)),
-            (f"per image, {image_runs} runs per size", lambda: measure_images(ws, fake, image_runs)),
-            ("memory", lambda: measure_memory(ws, fake)),
-            (f"listing, {conversations} conversations", lambda: measure_listing(ws, fake.base_url, conversations)),
-            ("concurrency", lambda: measure_concurrency(ws)),
+        phases: list[tuple[str, str, Callable[[], Awaitable[list[Figure]]]]] = [
+            ("startup", f"start-up, {runs} runs each", lambda: measure_startup(ws, fake.base_url, runs)),
+            ("images", f"per image, {image_runs} runs per size", lambda: measure_images(ws, fake, image_runs)),
+            ("memory", "memory", lambda: measure_memory(ws, fake)),
+            ("listing", f"listing, {conversations} conversations", lambda: measure_listing(ws, fake.base_url, conversations)),
+            ("concurrency", "concurrency", lambda: measure_concurrency(ws)),
         ]
         figures: list[Figure] = []
-        for title, phase in phases:
+        for name, title, phase in phases:
+            if name not in only:
+                continue
             log(title)
             figures += await phase()
     order = ("startup", "idle", "image", "peak", "result", "list", "concurrency")
@@ -830,6 +835,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         f"--quick 2); per-image runs are min(runs, {MAX_IMAGE_RUNS})")
     parser.add_argument("--quick", action="store_true",
                         help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations")
+    parser.add_argument("--only", action="append", choices=PHASES, metavar="PHASE",
+                        help=f"run only this phase (repeatable): {', '.join(PHASES)}; default all")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON.relative_to(ROOT)})")
     parser.add_argument("--floor-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -848,7 +855,7 @@ def main(argv: list[str] | None = None) -> int:
     conversations = QUICK_CONVERSATIONS if args.quick else CONVERSATIONS
     started = time.perf_counter()
     try:
-        figures = asyncio.run(run_all(args.runs, conversations))
+        figures = asyncio.run(run_all(args.runs, conversations, tuple(args.only or PHASES)))
     except BenchError as exc:
         print(f"bench: could not measure: {exc}", file=sys.stderr)
         return 1
@@ -859,7 +866,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {note}")
     print()
     print(summary(figures))
-    settings = {"runs": args.runs, "image_runs": min(args.runs, MAX_IMAGE_RUNS), "conversations": conversations, "quick": args.quick}
+    settings = {"phases": args.only or list(PHASES), "runs": args.runs, "image_runs": min(args.runs, MAX_IMAGE_RUNS), "conversations": conversations, "quick": args.quick}
     write_json(args.json, figures, settings, seconds)
     print(f"Results written to {args.json} ({seconds:.0f} s).")
     return 0
