@@ -46,13 +46,27 @@ class InputImage:
 
 
 @dataclass(frozen=True)
+class CheckedImage:
+    """OpenAI's image, decoded and found readable; not on disk yet."""
+
+    data: bytes = field(repr=False)
+    format: str  # png, jpeg, webp ...
+    width: int
+    height: int
+    decoded: Any = field(repr=False, compare=False)  # the decoded Pillow image, for make_preview
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS.get(self.format.upper(), self.format)
+
+
+@dataclass(frozen=True)
 class SavedImage:
     path: Path
     format: str
     width: int
     height: int
     byte_size: int
-    decoded: Any = field(repr=False, compare=False)  # the decoded Pillow image, for make_preview
 
 
 def _pil():
@@ -166,12 +180,8 @@ def image_file_name(extension: str, when: datetime | None = None) -> str:
     return f"openai_image_{stamp}_{secrets.token_hex(4)}.{extension}"
 
 
-def save_image(b64: str, folder: Path) -> SavedImage:
-    """Decode OpenAI's image, check it, and write it unchanged under a new name (make_preview comes next).
-
-    The file appears whole or not at all: it is written to a temporary name in
-    the same folder and linked into place, which also refuses to overwrite.
-    """
+def check_image(b64: str) -> CheckedImage:
+    """Decode OpenAI's base64 image fully, so a damaged one is refused before anything is written."""
     data = decode_result(b64)
     Image = _pil()
     try:
@@ -179,13 +189,21 @@ def save_image(b64: str, folder: Path) -> SavedImage:
         image.load()
     except Exception:
         raise OpenAIError("OpenAI returned bytes that are not a readable image; nothing was saved. Try again.") from None
-    fmt = image.format or "PNG"
-    path = _write_new_file(folder, EXTENSIONS.get(fmt, fmt.lower()), data)
-    if path.stat().st_size != len(data):
+    width, height = image.size
+    return CheckedImage(data, (image.format or "PNG").lower(), width, height, image)
+
+
+def save_image(image: CheckedImage, folder: Path) -> SavedImage:
+    """Write the checked image's bytes unchanged under a new name in `folder`.
+
+    The file appears whole or not at all: it is written to a temporary name in
+    the same folder and linked into place, which also refuses to overwrite.
+    """
+    path = _write_new_file(folder, image.extension, image.data)
+    if path.stat().st_size != len(image.data):
         path.unlink(missing_ok=True)
         raise StorageError(f"The image written to {path} came out the wrong size; it was removed. Check free disk space.")
-    width, height = image.size
-    return SavedImage(path, fmt.lower(), width, height, len(data), image)
+    return SavedImage(path, image.format, image.width, image.height, len(image.data))
 
 
 def _write_new_file(folder: Path, extension: str, data: bytes) -> Path:

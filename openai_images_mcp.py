@@ -774,7 +774,37 @@ async def _generate(job: Job, ctx: Context | None) -> ToolResult:
             result = await services.openai.create(request, progress.from_openai)
             notes.append(note)
         await progress.say("saving the image")
-        saved = await asyncio.to_thread(imagefiles.save_image, result.b64, settings.output_dir)
+        checked = await asyncio.to_thread(imagefiles.check_image, result.b64)
+        # Two threads at once (Pillow and file writes release the GIL): the file and the conversation, and the preview.
+        kept, preview = await asyncio.gather(
+            asyncio.to_thread(_keep, job, result, checked, notes),
+            asyncio.to_thread(imagefiles.make_preview, checked.decoded),
+        )
+    session_cost.add(kept.cost)
+    log.info(
+        "Saved %s (%s, %d bytes, %s) for %s",
+        kept.saved.path, kept.record.size, kept.saved.byte_size, costs.format_usd(kept.cost.total_usd), kept.conversation.id,
+    )
+    await progress.say("done")
+    return _generation_result(kept, preview, job, notes)
+
+
+@dataclass
+class KeptImage:
+    """A generated image once it is on disk and in its conversation."""
+
+    saved: imagefiles.SavedImage
+    record: storage.ImageRecord
+    conversation: storage.Conversation
+    cost: costs.ImageCost
+
+
+def _keep(job: Job, result: GeneratedImage, checked: imagefiles.CheckedImage, notes: list[str]) -> KeptImage:
+    """Blocking: write the checked image and add it to its conversation.
+
+    A conversation that cannot be updated leaves the image file in place and says where it is.
+    """
+    saved = imagefiles.save_image(checked, services.settings.output_dir)
     actual_size = f"{saved.width}x{saved.height}"
     if result.size and result.size not in ("auto", actual_size):
         notes.append(f"OpenAI reported size {result.size}, but the saved image is {actual_size}.")
@@ -796,18 +826,11 @@ async def _generate(job: Job, ctx: Context | None) -> ToolResult:
         cost_usd=cost.total_usd,
         cost_note=cost.note,
     )
-    # The preview and the conversation file are independent: Pillow releases the GIL, so both threads run at once.
-    preview_task = asyncio.ensure_future(asyncio.to_thread(imagefiles.make_preview, saved.decoded))
     try:
-        conversation = await asyncio.to_thread(_record_turn, job, record, result)
+        conversation = _record_turn(job, record, result)
     except ImageServerError as exc:
-        preview_task.cancel()
         raise StorageError(f"The image was saved to {saved.path}, but the conversation could not be updated: {exc}") from None
-    preview, preview_mime = await preview_task
-    session_cost.add(cost)
-    log.info("Saved %s (%s, %d bytes, %s) for %s", saved.path, actual_size, saved.byte_size, costs.format_usd(cost.total_usd), conversation.id)
-    await progress.say("done")
-    return _generation_result(conversation, record, saved, job, notes, preview, preview_mime)
+    return KeptImage(saved, record, conversation, cost)
 
 
 async def _without_previous_response(job: Job) -> tuple[dict[str, Any], str]:
@@ -852,9 +875,8 @@ def _record_turn(job: Job, record: storage.ImageRecord, result: GeneratedImage) 
     return conversation
 
 
-def _generation_result(
-    conversation, record, saved, job: Job, notes: list[str], preview_data: bytes, preview_mime: str
-) -> ToolResult:
+def _generation_result(kept: KeptImage, preview: tuple[bytes, str], job: Job, notes: list[str]) -> ToolResult:
+    conversation, record, saved = kept.conversation, kept.record, kept.saved
     analysis = job.analysis
     structured = ImageResult(
         status="generated",
@@ -898,7 +920,8 @@ def _generation_result(
         f'To refine this image, call openai_conversational_image with conversation_id="{conversation.id}" '
         "and describe the change in prompt. The inline picture is a small preview; the file is full quality."
     )
-    preview = ImageContent(type="image", data=_b64(preview_data), mime_type=preview_mime)
+    preview_data, preview_mime = preview
+    inline = ImageContent(type="image", data=_b64(preview_data), mime_type=preview_mime)
     link = ResourceLink(
         type="resource_link",
         uri=saved.path.as_uri(),
@@ -908,7 +931,7 @@ def _generation_result(
         size=saved.byte_size,
     )
     return ToolResult(
-        content=[TextContent(type="text", text="\n".join(lines)), preview, link],
+        content=[TextContent(type="text", text="\n".join(lines)), inline, link],
         structured_content=structured.model_dump(mode="json"),
     )
 

@@ -22,6 +22,15 @@ def _encode(size=(64, 48), fmt="PNG", mode="RGB", color=(200, 30, 30)) -> bytes:
     return buffer.getvalue()
 
 
+def _save(b64: str, folder):
+    """What the server does with OpenAI's answer: check the image, then write it."""
+    return imagefiles.save_image(imagefiles.check_image(b64), folder)
+
+
+def _preview(data: bytes) -> bytes:
+    return imagefiles.make_preview(imagefiles.check_image(base64.b64encode(data).decode()).decoded)[0]
+
+
 def _noisy_png(size) -> bytes:
     buffer = io.BytesIO()
     Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, "PNG", compress_level=1)
@@ -96,7 +105,7 @@ def test_refuses_decompression_bombs(tmp_path, monkeypatch):
 
 def test_save_writes_the_exact_bytes_under_the_naming_pattern(tmp_path):
     data = _encode(size=(1536, 1024))
-    saved = imagefiles.save_image(base64.b64encode(data).decode(), tmp_path / "out")
+    saved = _save(base64.b64encode(data).decode(), tmp_path / "out")
     assert NAME.match(saved.path.name)
     assert saved.path.read_bytes() == data
     assert (saved.width, saved.height, saved.format, saved.byte_size) == (1536, 1024, "png", len(data))
@@ -104,9 +113,9 @@ def test_save_writes_the_exact_bytes_under_the_naming_pattern(tmp_path):
 
 
 def test_save_uses_the_real_format_for_the_extension(tmp_path):
-    saved = imagefiles.save_image(base64.b64encode(_encode(fmt="JPEG")).decode(), tmp_path)
+    saved = _save(base64.b64encode(_encode(fmt="JPEG")).decode(), tmp_path)
     assert saved.path.suffix == ".jpg"
-    saved = imagefiles.save_image(base64.b64encode(_encode(fmt="WEBP")).decode(), tmp_path)
+    saved = _save(base64.b64encode(_encode(fmt="WEBP")).decode(), tmp_path)
     assert saved.path.suffix == ".webp"
 
 
@@ -115,16 +124,16 @@ def test_save_never_overwrites_an_existing_file(tmp_path, monkeypatch):
     taken.write_bytes(b"keep me")
     names = iter([taken.name, "openai_image_20260101_000000_bbbbbbbb.png"])
     monkeypatch.setattr(imagefiles, "image_file_name", lambda ext: next(names))
-    saved = imagefiles.save_image(base64.b64encode(_encode()).decode(), tmp_path)
+    saved = _save(base64.b64encode(_encode()).decode(), tmp_path)
     assert saved.path.name.endswith("bbbbbbbb.png")
     assert taken.read_bytes() == b"keep me"
 
 
 def test_invalid_base64_and_non_image_bytes_save_nothing(tmp_path):
     with pytest.raises(OpenAIError, match="not valid base64"):
-        imagefiles.save_image("!!!not-base64!!!", tmp_path)
+        _save("!!!not-base64!!!", tmp_path)
     with pytest.raises(OpenAIError, match="not a readable image"):
-        imagefiles.save_image(base64.b64encode(b"hello").decode(), tmp_path)
+        _save(base64.b64encode(b"hello").decode(), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -134,7 +143,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(imagefiles.os, "fsync", full_disk)
     with pytest.raises(StorageError, match="No space left on device"):
-        imagefiles.save_image(base64.b64encode(_encode()).decode(), tmp_path)
+        _save(base64.b64encode(_encode()).decode(), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -142,34 +151,32 @@ def test_unwritable_output_folder_gives_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(StorageError, match="OPENAI_IMAGES_OUTPUT_DIR"):
-        imagefiles.save_image(base64.b64encode(_encode()).decode(), blocker / "sub")
+        _save(base64.b64encode(_encode()).decode(), blocker / "sub")
 
 
 @pytest.mark.parametrize("size", [(1024, 1024), (3840, 2160), (864, 1536)])
-def test_preview_is_small_jpeg_even_for_noisy_large_images(tmp_path, size):
-    saved = imagefiles.save_image(base64.b64encode(_noisy_png(size)).decode(), tmp_path)
-    data, mime = imagefiles.make_preview(saved.decoded)
+def test_preview_is_small_jpeg_even_for_noisy_large_images(size):
+    checked = imagefiles.check_image(base64.b64encode(_noisy_png(size)).decode())
+    data, mime = imagefiles.make_preview(checked.decoded)
     preview = Image.open(io.BytesIO(data))
     assert mime == "image/jpeg" and preview.format == "JPEG"
     assert max(preview.size) == 512
     assert len(base64.b64encode(data)) < imagefiles.PREVIEW_MAX_BASE64
 
 
-def test_preview_of_transparent_image_is_flattened_on_white(tmp_path):
+def test_preview_of_transparent_image_is_flattened_on_white():
     data = _encode(size=(100, 100), mode="RGBA", color=(0, 0, 0, 0))
-    saved = imagefiles.save_image(base64.b64encode(data).decode(), tmp_path)
-    pixel = Image.open(io.BytesIO(imagefiles.make_preview(saved.decoded)[0])).getpixel((50, 50))
+    pixel = Image.open(io.BytesIO(_preview(data))).getpixel((50, 50))
     assert all(channel > 245 for channel in pixel)
 
 
 @pytest.mark.parametrize(("size", "expected"), [((1024, 1024), (512, 512)), ((1536, 1024), (512, 341)), ((3840, 2160), (512, 288))])
-def test_preview_keeps_the_picture_and_its_aspect(tmp_path, size, expected):
+def test_preview_keeps_the_picture_and_its_aspect(size, expected):
     image = Image.new("RGB", size, (220, 20, 20))
     image.paste((20, 20, 220), (size[0] // 2, 0, size[0], size[1]))  # right half blue
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
-    saved = imagefiles.save_image(base64.b64encode(buffer.getvalue()).decode(), tmp_path)
-    preview = Image.open(io.BytesIO(imagefiles.make_preview(saved.decoded)[0])).convert("RGB")
+    preview = Image.open(io.BytesIO(_preview(buffer.getvalue()))).convert("RGB")
     assert preview.size == expected
     left, right = preview.getpixel((expected[0] // 8, expected[1] // 2)), preview.getpixel((expected[0] * 7 // 8, expected[1] // 2))
     assert all(abs(a - b) < 12 for a, b in zip(left, (220, 20, 20))), left
