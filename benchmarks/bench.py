@@ -16,7 +16,7 @@ Everything talks to the fake OpenAI server from tests/fake_openai.py on 127.0.0.
 folders that are removed at the end. MCP messages go through a bare JSON-lines client over the
 child's pipes, so no client-side SDK import is ever timed.
 
-Run: python benchmarks/bench.py [--runs N] [--quick] [--only PHASE ...] [--json PATH]
+Run: python benchmarks/bench.py [--runs N] [--image-runs N] [--quick] [--only PHASE ...] [--json PATH]
 The exit status is 0 when targets are missed (this is a measurement); it is 1 when a figure could
 not be measured at all.
 """
@@ -57,7 +57,7 @@ SIZES = ("1024x1024", "1536x1024", "3840x2160")
 BIG = "3840x2160"
 PROMPT = "A lighthouse on a rocky coast at dusk, waves breaking, oil painting with warm light"
 DEFAULT_RUNS = 9
-MAX_IMAGE_RUNS = 7
+IMAGE_RUNS = 15  # per size; one call is tens of ms, so more runs cost little and steady the median
 LISTING_RUNS = 5
 CONVERSATIONS = 10_000
 QUICK_CONVERSATIONS = 200
@@ -498,7 +498,11 @@ async def measure_images(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
                 Figure(
                     f"image_{size}_ms", f"one image {size} over stdio", "ms", median(ours), median(floor),
                     "SDK stream + b64 decode + write, in one process", 1.5 if size == SIZES[0] else None, "ratio",
-                    extra={"overhead_ms": overhead, "image_bytes": image_bytes},
+                    extra={
+                        "overhead_ms": overhead,
+                        "paired_ratio_median": median([o / f for o, f in zip(ours, floor)]),
+                        "image_bytes": image_bytes,
+                    },
                 )
             )
             sizes.append(
@@ -718,6 +722,8 @@ async def measure_concurrency(ws: Workspace) -> list[Figure]:
 
 NOTES = (
     "Floors are measured in the same run; ratio = ours / floor. Times are medians.",
+    "'paired' is the median of the per-run ratios, each of our runs beside a floor run: steadier when the "
+    "machine's speed drifts during the run.",
     "The fake OpenAI server renders and PNG-encodes each image on every request (in this process); "
     "ours and the floor pay that equally, so it cancels in the overhead but not in the ratio.",
     "Per-image floor: the openai SDK streaming the very request our server sent, base64 decode and a plain "
@@ -742,10 +748,13 @@ def table(figures: list[Figure]) -> str:
     for f in figures:
         ratio = "n/a" if f.ratio is None else f"{f.ratio:.2f}"
         verdict = {True: "PASS", False: "MISS", None: ""}[f.passed]
+        asides = []
         if "paired_ratio_median" in f.extra:
-            verdict += f" (median of paired ratios {f.extra['paired_ratio_median']:.2f})"
+            asides.append(f"paired {f.extra['paired_ratio_median']:.2f}")
         if "overhead_ms" in f.extra:
-            verdict = (verdict + f" (overhead {f.extra['overhead_ms']:+.0f} ms)").strip()
+            asides.append(f"overhead {f.extra['overhead_ms']:+.0f} ms")
+        if asides:
+            verdict = f"{verdict} ({', '.join(asides)})".strip()
         floor = f"{show(f.floor, f.unit)} [{keys[f.floor_label]}]"
         rows.append((f.label, show(f.value, f.unit), floor, ratio, f.target_text(), verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -804,12 +813,11 @@ def _version(package: str) -> str | None:
 PHASES = ("startup", "images", "memory", "listing", "concurrency")
 
 
-async def run_all(runs: int, conversations: int, only: tuple[str, ...] = PHASES) -> list[Figure]:
+async def run_all(runs: int, image_runs: int, conversations: int, only: tuple[str, ...] = PHASES) -> list[Figure]:
     """The chosen phases (default: all) in turn, in one temporary folder that is removed afterwards."""
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     from fake_openai import FakeOpenAI
 
-    image_runs = min(runs, MAX_IMAGE_RUNS)
     with tempfile.TemporaryDirectory(prefix="openai-images-bench-") as tmp, FakeOpenAI() as fake:
         ws = Workspace(Path(tmp))
         phases: list[tuple[str, str, Callable[[], Awaitable[list[Figure]]]]] = [
@@ -831,8 +839,8 @@ async def run_all(runs: int, conversations: int, only: tuple[str, ...] = PHASES)
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=None, help=f"start-up runs per server (default {DEFAULT_RUNS}, "
-                        f"--quick 2); per-image runs are min(runs, {MAX_IMAGE_RUNS})")
+    parser.add_argument("--runs", type=int, default=None, help=f"start-up runs per server (default {DEFAULT_RUNS}, --quick 2)")
+    parser.add_argument("--image-runs", type=int, default=None, help=f"calls per image size (default {IMAGE_RUNS}, --quick 2)")
     parser.add_argument("--quick", action="store_true",
                         help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations")
     parser.add_argument("--only", action="append", choices=PHASES, metavar="PHASE",
@@ -842,8 +850,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = 2 if args.quick else DEFAULT_RUNS
-    if args.runs < 1:
-        parser.error(f"--runs must be at least 1, not {args.runs}")
+    if args.image_runs is None:
+        args.image_runs = 2 if args.quick else IMAGE_RUNS
+    for name in ("runs", "image_runs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, not {getattr(args, name)}")
     return args
 
 
@@ -855,7 +866,7 @@ def main(argv: list[str] | None = None) -> int:
     conversations = QUICK_CONVERSATIONS if args.quick else CONVERSATIONS
     started = time.perf_counter()
     try:
-        figures = asyncio.run(run_all(args.runs, conversations, tuple(args.only or PHASES)))
+        figures = asyncio.run(run_all(args.runs, args.image_runs, conversations, tuple(args.only or PHASES)))
     except BenchError as exc:
         print(f"bench: could not measure: {exc}", file=sys.stderr)
         return 1
@@ -866,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {note}")
     print()
     print(summary(figures))
-    settings = {"phases": args.only or list(PHASES), "runs": args.runs, "image_runs": min(args.runs, MAX_IMAGE_RUNS), "conversations": conversations, "quick": args.quick}
+    settings = {"phases": args.only or list(PHASES), "runs": args.runs, "image_runs": args.image_runs, "conversations": conversations, "quick": args.quick}
     write_json(args.json, figures, settings, seconds)
     print(f"Results written to {args.json} ({seconds:.0f} s).")
     return 0

@@ -55,5 +55,22 @@ def test_quick_benchmark_writes_every_figure_with_floor_and_ratio(tmp_path: Path
         for key in ("value", "floor", "ratio"):
             assert _is_number(figures[name][key]), (name, key, figures[name][key])
     assert _is_number(figures["image_3840x2160_ms"]["overhead_ms"])
+    assert _is_number(figures["image_1024x1024_ms"]["paired_ratio_median"])
     assert "start-up" in run.stdout
     assert "targets met." in run.stdout or "Misses:" in run.stdout
+
+
+def test_bench_options_choose_phases_and_run_counts():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    args = bench.parse_args(["--only", "images", "--only", "memory", "--image-runs", "4"])
+    assert args.only == ["images", "memory"] and args.image_runs == 4 and args.runs == bench.DEFAULT_RUNS
+    quick = bench.parse_args(["--quick"])
+    assert (quick.runs, quick.image_runs, quick.only) == (2, 2, None)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--only", "everything"])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--image-runs", "0"])
