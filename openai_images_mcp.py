@@ -11,6 +11,13 @@ Run: python3 openai_images_mcp.py
 
 from __future__ import annotations
 
+import gc
+
+# Start-up makes some 170,000 objects that live as long as the server (FastMCP, MCP types,
+# pydantic schemas). The cyclic collector would walk them again and again while they are being
+# made, for nothing: about 80 ms of start-up. It is switched back on at the end of this module.
+gc.disable()
+
 import asyncio
 import base64
 import contextlib
@@ -1202,6 +1209,10 @@ def _b64(data: bytes) -> str:
 
 
 # --- entry point ------------------------------------------------------------------
+
+# Everything made above lives as long as the server: keep it out of every later collection.
+gc.freeze()
+gc.enable()
 
 
 class _RedactingFormatter(logging.Formatter):

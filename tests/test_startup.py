@@ -15,6 +15,12 @@ def test_importing_the_server_loads_neither_openai_nor_pillow():
     assert out.stdout.strip() == "[]"
 
 
+def test_importing_the_server_leaves_the_garbage_collector_on_with_start_up_objects_frozen():
+    code = "import gc, openai_images_mcp; print(gc.isenabled(), gc.get_freeze_count() > 50_000)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
+
+
 def test_importing_the_server_writes_nothing_to_stdout_and_creates_no_folders(tmp_path):
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", "import openai_images_mcp"], cwd=ROOT, env=env, capture_output=True, check=True)
