@@ -20,6 +20,7 @@ gc.disable()
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -781,12 +782,7 @@ async def _generate(job: Job, ctx: Context | None) -> ToolResult:
             result = await services.openai.create(request, progress.from_openai)
             notes.append(note)
         await progress.say("saving the image")
-        checked = await asyncio.to_thread(imagefiles.check_image, result.b64)
-        # Two threads at once (Pillow and file writes release the GIL): the file and the conversation, and the preview.
-        kept, preview = await asyncio.gather(
-            asyncio.to_thread(_keep, job, result, checked, notes),
-            asyncio.to_thread(imagefiles.make_preview, checked.decoded),
-        )
+        kept, preview = await asyncio.to_thread(_keep, job, result, notes)
     session_cost.add(kept.cost)
     log.info(
         "Saved %s (%s, %d bytes, %s) for %s",
@@ -806,12 +802,28 @@ class KeptImage:
     cost: costs.ImageCost
 
 
-def _keep(job: Job, result: GeneratedImage, checked: imagefiles.CheckedImage, notes: list[str]) -> KeptImage:
-    """Blocking: write the checked image and add it to its conversation.
+# Threads that work beside _keep. Their jobs never wait on anything, so _keep may wait on them.
+_helpers = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-helper")
 
-    A conversation that cannot be updated leaves the image file in place and says where it is.
+
+def _keep(job: Job, result: GeneratedImage, notes: list[str]) -> tuple[KeptImage, tuple[bytes, str]]:
+    """Blocking: check, save and record OpenAI's image, and make its preview (bytes, MIME type).
+
+    Runs to the end once begun, even if the call is cancelled: the image is paid for. Two pairs of
+    steps overlap in two threads: the file is written while the image is decoded (a damaged image
+    leaves nothing behind), and the preview is made while the conversation is written. A
+    conversation that cannot be updated leaves the image file in place and says where it is.
     """
-    saved = imagefiles.save_image(checked, services.settings.output_dir)
+    data = imagefiles.decode_result(result.b64)
+    staging = _helpers.submit(imagefiles.stage_image, data, services.settings.output_dir)
+    try:
+        checked = imagefiles.check_image(data)
+    except BaseException:
+        with contextlib.suppress(ImageServerError):  # the check's error is the one to report
+            staging.result().discard()
+        raise
+    saved = imagefiles.save_image(staging.result(), checked)
+    preview = _helpers.submit(imagefiles.make_preview, checked.decoded)
     actual_size = f"{saved.width}x{saved.height}"
     if result.size and result.size not in ("auto", actual_size):
         notes.append(f"OpenAI reported size {result.size}, but the saved image is {actual_size}.")
@@ -837,7 +849,7 @@ def _keep(job: Job, result: GeneratedImage, checked: imagefiles.CheckedImage, no
         conversation = _record_turn(job, record, result)
     except ImageServerError as exc:
         raise StorageError(f"The image was saved to {saved.path}, but the conversation could not be updated: {exc}") from None
-    return KeptImage(saved, record, conversation, cost)
+    return KeptImage(saved, record, conversation, cost), preview.result()
 
 
 async def _without_previous_response(job: Job) -> tuple[dict[str, Any], str]:

@@ -41,7 +41,7 @@ from PIL import Image, ImageDraw
 __all__ = ["DEFAULT_IMAGE_MODEL", "OUTCOME_KINDS", "FakeOpenAI", "RecordedRequest", "render_image"]
 
 DEFAULT_IMAGE_MODEL = "gpt-image-2.6-sunburst"
-OUTCOME_KINDS = frozenset({"no_image", "moderated", "bad_base64", "failed_response", "stream_cut", "hang"})
+OUTCOME_KINDS = frozenset({"no_image", "moderated", "bad_base64", "damaged_image", "failed_response", "stream_cut", "hang"})
 
 _FORMATS = ("png", "webp", "jpeg")
 _MAX_EDGE = 3840
@@ -567,7 +567,8 @@ class FakeOpenAI:
 
         Outcomes queue up FIFO, one per request; a queued outcome is used up even if the request
         then fails validation. Kinds: ``no_image`` (only an assistant message), ``moderated``
-        (``categories=[...]``), ``bad_base64``, ``failed_response`` (``code=``, ``message=``),
+        (``categories=[...]``), ``bad_base64``, ``damaged_image`` (valid base64 of a PNG cut in half),
+        ``failed_response`` (``code=``, ``message=``),
         ``stream_cut`` (streaming: close after the first partial image, or after ``generating``
         when no partials were asked for; otherwise close without an answer), ``hang`` (``seconds=``,
         then answer normally).
@@ -962,6 +963,8 @@ class FakeOpenAI:
                     compression=spec.compression,
                     inset=plan.input_images[0] if plan.input_images else None,
                 )
+                if kind == "damaged_image":
+                    image = image[: len(image) // 2]
                 call["result"] = "!!!not-base64!!!" if kind == "bad_base64" else base64.b64encode(image).decode()
                 partials = spec.partial_images if plan.stream else 0
                 # Each streamed partial image costs 100 extra output tokens (research §3).

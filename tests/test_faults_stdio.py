@@ -42,12 +42,13 @@ FAULTS = [
     (lambda fake: fake.queue_outcome("no_image"), "without an image"),
     (lambda fake: fake.queue_outcome("moderated", categories=["violence"]), "categories: violence"),
     (lambda fake: fake.queue_outcome("bad_base64"), "not valid base64"),
+    (lambda fake: fake.queue_outcome("damaged_image"), "not a readable image"),
     (lambda fake: fake.queue_outcome("failed_response", code="server_error"), "server_error"),
 ]
 
 
 @pytest.mark.parametrize("inject, expected", FAULTS, ids=[
-    "429-retried", "500-retried", "503-retried", "quota", "500-persistent", "hang", "stream-cut", "no-image", "moderated", "bad-base64", "failed-response",
+    "429-retried", "500-retried", "503-retried", "quota", "500-persistent", "hang", "stream-cut", "no-image", "moderated", "bad-base64", "damaged-image", "failed-response",
 ])
 async def test_faults_give_clear_errors_and_lose_nothing(server_env, fake_openai, home, inject, expected):
     env = {**server_env, "OPENAI_IMAGES_TIMEOUT": "2"}
