@@ -74,3 +74,18 @@ def test_bench_options_choose_phases_and_run_counts():
         bench.parse_args(["--only", "everything"])
     with pytest.raises(SystemExit):
         bench.parse_args(["--image-runs", "0"])
+
+
+@pytest.mark.integration
+def test_image_steps_script_times_every_step_for_every_size():
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "image_steps.py"), "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = {line.split()[0]: line for line in run.stdout.splitlines() if line.strip()[:1].isdigit()}
+    assert set(rows) == {"1024x1024", "1536x1024", "3840x2160"}
+    assert all(row.count(" ms") == 8 for row in rows.values()), run.stdout

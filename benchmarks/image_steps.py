@@ -1,0 +1,90 @@
+"""Where the per-image overhead goes: each step this server adds after OpenAI's answer, timed in one process.
+
+benchmarks/bench.py compares a whole tool call over stdio with the bare floor (SDK call, base64
+decode, plain write). This script splits our side of the difference into its steps, on the very
+images the fake OpenAI server sends, so a change to one step can be judged on its own:
+
+- check: base64 decode and a full decode with Pillow (a damaged image must be refused before it is saved);
+- write: the image bytes to a hidden temporary file, fsynced (the server does this during the check);
+- place: the temporary file linked under its final name;
+- record: the conversation file (atomic, fsynced);
+- preview: the 512 px JPEG returned inline (the server makes it while the conversation is written);
+- floor write: what the floor does instead (base64 decode and a plain write), for scale.
+
+Run: python benchmarks/image_steps.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.dont_write_bytecode = True
+
+SIZES = ((1024, 1024), (1536, 1024), (3840, 2160))
+
+
+def median_ms(work: Callable[..., object], runs: int, setup: Callable[[], object] | None = None) -> float:
+    """Median wall time of `work()` (or `work(setup())`, the setup not timed) over `runs` runs."""
+    times = []
+    for _ in range(runs):
+        arguments = (setup(),) if setup else ()
+        started = time.perf_counter()
+        work(*arguments)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30, help="runs per step and size (default 30)")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, not {args.runs}")
+
+    import imagefiles
+    import storage
+    from fake_openai import render_image
+
+    header = ("size", "PNG", "check", "write", "place", "record", "preview", "serial", "overlapped", "floor write")
+    print("  ".join(f"{h:>10}" for h in header))
+    with tempfile.TemporaryDirectory(prefix="openai-images-steps-") as tmp:
+        folder = Path(tmp)
+        store = storage.ConversationStore(folder / "conversations")
+        conversation = storage.Conversation(id=storage.new_conversation_id(), title="A lighthouse at dusk")
+        for width, height in SIZES:
+            b64 = base64.b64encode(render_image("A lighthouse on a rocky coast at dusk", width, height)).decode()
+            data = imagefiles.decode_result(b64)
+            checked = imagefiles.check_image(data)
+            check = median_ms(lambda: imagefiles.check_image(imagefiles.decode_result(b64)), args.runs)
+            write = median_ms(lambda: imagefiles.stage_image(data, folder / "ours").discard(), args.runs)
+            place = median_ms(
+                lambda staged: imagefiles.save_image(staged, checked), args.runs, setup=lambda: imagefiles.stage_image(data, folder / "ours")
+            )
+            record = median_ms(lambda: store.save(conversation), args.runs)
+            # make_preview shrinks the image it is given, so each run previews a fresh copy (not timed).
+            preview = median_ms(imagefiles.make_preview, args.runs, setup=checked.decoded.copy)
+            (folder / "floor").mkdir(exist_ok=True)
+            floor = median_ms(lambda: (folder / "floor" / "image.png").write_bytes(base64.b64decode(b64)), args.runs)
+            serial = check + write + place + record + preview
+            overlapped = max(check, write) + place + max(record, preview)
+            cells = [f"{width}x{height}", f"{len(data) / 1024:.0f} KB"]
+            cells += [f"{ms:.1f} ms" for ms in (check, write, place, record, preview, serial, overlapped, floor)]
+            print("  ".join(f"{cell:>10}" for cell in cells))
+    print(
+        "serial: the steps one after another. overlapped: as the server runs them, the write beside the check and "
+        "the preview beside the record (an estimate: two threads share the GIL). Medians of in-process runs."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
