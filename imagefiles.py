@@ -47,9 +47,8 @@ class InputImage:
 
 @dataclass(frozen=True)
 class CheckedImage:
-    """OpenAI's image, decoded and found readable; not on disk yet."""
+    """What decoding OpenAI's image found: a readable image of this format and size."""
 
-    data: bytes = field(repr=False)
     format: str  # png, jpeg, webp ...
     width: int
     height: int
@@ -189,7 +188,7 @@ def check_image(data: bytes) -> CheckedImage:
     except Exception:
         raise OpenAIError("OpenAI returned bytes that are not a readable image; nothing was saved. Try again.") from None
     width, height = image.size
-    return CheckedImage(data, (image.format or "PNG").lower(), width, height, image)
+    return CheckedImage((image.format or "PNG").lower(), width, height, image)
 
 
 @dataclass(frozen=True)
