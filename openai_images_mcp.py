@@ -809,9 +809,10 @@ _helpers = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_pref
 def _keep(job: Job, result: GeneratedImage, notes: list[str]) -> tuple[KeptImage, tuple[bytes, str]]:
     """Blocking: check, save and record OpenAI's image, and make its preview (bytes, MIME type).
 
-    Runs to the end once begun, even if the call is cancelled: the image is paid for. Two pairs of
-    steps overlap in two threads: the file is written while the image is decoded (a damaged image
-    leaves nothing behind), and the preview is made while the conversation is written. A
+    Runs to the end once begun, even if the call is cancelled: the image is paid for. The file is
+    written in a helper thread while the image is decoded, so a damaged image leaves nothing
+    behind and the write costs no time. (The preview runs after the conversation file, not beside
+    it: Pillow holds the GIL while it encodes a JPEG, so the two would only take turns.) A
     conversation that cannot be updated leaves the image file in place and says where it is.
     """
     data = imagefiles.decode_result(result.b64)
@@ -823,7 +824,6 @@ def _keep(job: Job, result: GeneratedImage, notes: list[str]) -> tuple[KeptImage
             staging.result().discard()
         raise
     saved = imagefiles.save_image(staging.result(), checked)
-    preview = _helpers.submit(imagefiles.make_preview, checked.decoded)
     actual_size = f"{saved.width}x{saved.height}"
     if result.size and result.size not in ("auto", actual_size):
         notes.append(f"OpenAI reported size {result.size}, but the saved image is {actual_size}.")
@@ -849,7 +849,7 @@ def _keep(job: Job, result: GeneratedImage, notes: list[str]) -> tuple[KeptImage
         conversation = _record_turn(job, record, result)
     except ImageServerError as exc:
         raise StorageError(f"The image was saved to {saved.path}, but the conversation could not be updated: {exc}") from None
-    return KeptImage(saved, record, conversation, cost), preview.result()
+    return KeptImage(saved, record, conversation, cost), imagefiles.make_preview(checked.decoded)
 
 
 async def _without_previous_response(job: Job) -> tuple[dict[str, Any], str]:
