@@ -47,8 +47,9 @@ class InputImage:
 
 @dataclass(frozen=True)
 class CheckedImage:
-    """What decoding OpenAI's image found: a readable image of this format and size."""
+    """OpenAI's image, decoded and found readable; not on disk yet."""
 
+    data: bytes = field(repr=False)
     format: str  # png, jpeg, webp ...
     width: int
     height: int
@@ -179,8 +180,9 @@ def image_file_name(extension: str, when: datetime | None = None) -> str:
     return f"openai_image_{stamp}_{secrets.token_hex(4)}.{extension}"
 
 
-def check_image(data: bytes) -> CheckedImage:
-    """Decode OpenAI's image fully, so a damaged one is refused before it is saved."""
+def check_image(b64: str) -> CheckedImage:
+    """Decode OpenAI's base64 image fully, so a damaged one is refused before anything is written."""
+    data = decode_result(b64)
     Image = _pil()
     try:
         image = Image.open(io.BytesIO(data))
@@ -188,26 +190,23 @@ def check_image(data: bytes) -> CheckedImage:
     except Exception:
         raise OpenAIError("OpenAI returned bytes that are not a readable image; nothing was saved. Try again.") from None
     width, height = image.size
-    return CheckedImage((image.format or "PNG").lower(), width, height, image)
+    return CheckedImage(data, (image.format or "PNG").lower(), width, height, image)
 
 
-@dataclass(frozen=True)
-class StagedFile:
-    """Image bytes flushed to disk under a hidden temporary name, waiting for their final name."""
+def save_image(image: CheckedImage, folder: Path) -> SavedImage:
+    """Write the checked image's bytes unchanged under a new name in `folder`.
 
-    tmp: Path
-    byte_size: int
-
-    def discard(self) -> None:
-        self.tmp.unlink(missing_ok=True)
-
-
-def stage_image(data: bytes, folder: Path) -> StagedFile:
-    """Write `data` to a hidden temporary file in `folder` and flush it to disk.
-
-    Done while the image is being checked, so the slow part of saving overlaps the decode;
-    `save_image` then gives it its final name, or `StagedFile.discard` removes it.
+    The file appears whole or not at all: it is written to a temporary name in
+    the same folder and linked into place, which also refuses to overwrite.
     """
+    path = _write_new_file(folder, image.extension, image.data)
+    if path.stat().st_size != len(image.data):
+        path.unlink(missing_ok=True)
+        raise StorageError(f"The image written to {path} came out the wrong size; it was removed. Check free disk space.")
+    return SavedImage(path, image.format, image.width, image.height, len(image.data))
+
+
+def _write_new_file(folder: Path, extension: str, data: bytes) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -222,40 +221,18 @@ def stage_image(data: bytes, folder: Path) -> StagedFile:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _write_error(folder, exc) from None
-    return StagedFile(tmp, len(data))
-
-
-def save_image(staged: StagedFile, image: CheckedImage) -> SavedImage:
-    """Give the staged bytes of the checked `image` a new name in their folder (never overwriting).
-
-    The file appears whole or not at all, and the temporary name is gone afterwards either way.
-    """
-    folder = staged.tmp.parent
-    try:
         for _ in range(5):
-            path = folder / image_file_name(image.extension)
-            if _place(staged.tmp, path):
-                break
-        else:
-            raise StorageError(f"Could not find a free file name in {folder}.")
-        if path.stat().st_size != staged.byte_size:
-            path.unlink(missing_ok=True)
-            raise StorageError(f"The image written to {path} came out the wrong size; it was removed. Check free disk space.")
+            path = folder / image_file_name(extension)
+            if _place(tmp, path):
+                return path
+        raise StorageError(f"Could not find a free file name in {folder}.")
     except OSError as exc:
-        raise _write_error(folder, exc) from None
+        raise StorageError(
+            f"Could not write the image to {folder} ({exc.strerror or exc}); nothing was saved. "
+            "Check free disk space and permissions, or set OPENAI_IMAGES_OUTPUT_DIR to another folder."
+        ) from None
     finally:
-        staged.discard()
-    return SavedImage(path, image.format, image.width, image.height, staged.byte_size)
-
-
-def _write_error(folder: Path, exc: OSError) -> StorageError:
-    return StorageError(
-        f"Could not write the image to {folder} ({exc.strerror or exc}); nothing was saved. "
-        "Check free disk space and permissions, or set OPENAI_IMAGES_OUTPUT_DIR to another folder."
-    )
+        tmp.unlink(missing_ok=True)
 
 
 def _place(tmp: Path, path: Path) -> bool:

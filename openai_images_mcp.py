@@ -20,7 +20,6 @@ gc.disable()
 
 import asyncio
 import base64
-import concurrent.futures
 import contextlib
 import json
 import logging
@@ -802,28 +801,17 @@ class KeptImage:
     cost: costs.ImageCost
 
 
-# Threads that work beside _keep. Their jobs never wait on anything, so _keep may wait on them.
-_helpers = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-helper")
-
-
 def _keep(job: Job, result: GeneratedImage, notes: list[str]) -> tuple[KeptImage, tuple[bytes, str]]:
     """Blocking: check, save and record OpenAI's image, and make its preview (bytes, MIME type).
 
-    Runs to the end once begun, even if the call is cancelled: the image is paid for. The file is
-    written in a helper thread while the image is decoded, so a damaged image leaves nothing
-    behind and the write costs no time. (The preview runs after the conversation file, not beside
-    it: Pillow holds the GIL while it encodes a JPEG, so the two would only take turns.) A
-    conversation that cannot be updated leaves the image file in place and says where it is.
+    One thread, one step after another, and to the end once begun, even if the call is cancelled:
+    the image is paid for. (Writing the file beside the decode, or the preview beside the
+    conversation file, measured no faster: Pillow holds the GIL while it encodes a JPEG.) A damaged
+    image saves nothing; a conversation that cannot be updated leaves the image file in place and
+    says where it is.
     """
-    data = imagefiles.decode_result(result.b64)
-    staging = _helpers.submit(imagefiles.stage_image, data, services.settings.output_dir)
-    try:
-        checked = imagefiles.check_image(data)
-    except BaseException:
-        with contextlib.suppress(ImageServerError):  # the check's error is the one to report
-            staging.result().discard()
-        raise
-    saved = imagefiles.save_image(staging.result(), checked)
+    checked = imagefiles.check_image(result.b64)
+    saved = imagefiles.save_image(checked, services.settings.output_dir)
     actual_size = f"{saved.width}x{saved.height}"
     if result.size and result.size not in ("auto", actual_size):
         notes.append(f"OpenAI reported size {result.size}, but the saved image is {actual_size}.")
