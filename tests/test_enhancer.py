@@ -269,19 +269,24 @@ def test_flexible_model_gets_fitting_aspect_ratio(image_type: ImageType, prompt:
 
 
 @pytest.mark.parametrize(
-    ("prompt", "size"),
+    ("prompt", "size", "frame", "exact"),
     [
-        ("logistics dashboard slide", "1536x1024"),
-        ("instagram story for a bakery", "1024x1536"),
-        ("a banner for my website", "1536x1024"),
-        ("a tall vertical fox", "1024x1536"),
+        ("logistics dashboard slide", "1536x1024", "widescreen 16:9", False),
+        ("instagram story for a bakery", "1024x1536", "vertical 9:16", False),
+        ("a banner for my website", "1536x1024", "banner 3:1", False),
+        ("a tall vertical fox", "1024x1536", "tall 2:3", True),
     ],
 )
-def test_fixed_model_gets_the_closest_standard_size(prompt: str, size: str):
+def test_fixed_model_gets_the_closest_standard_size(prompt: str, size: str, frame: str, exact: bool):
     detected = detect_type(prompt).image_type
     suggestion = suggest_size(detected, prompt, FIXED_MODEL)
     assert suggestion.size == size
-    assert "closest" in suggestion.reason or suggestion.size in suggestion.reason
+    if exact:
+        assert suggestion.reason.startswith(f"{frame} ({size}): "), suggestion.reason
+        assert "closest" not in suggestion.reason
+    else:
+        assert suggestion.reason.startswith(f"{frame} would fit"), suggestion.reason
+        assert f"{size} is the closest size {FIXED_MODEL} offers" in suggestion.reason
 
 
 def test_unset_model_uses_the_api_default_which_has_fixed_sizes():
