@@ -397,6 +397,11 @@ CRITERION_WORDS = {
     "use": ["website", "instagram", "for students", "billboard"],
 }
 ALL_CRITERION_WORDS = [w for words in CRITERION_WORDS.values() for w in words]
+# The names enhancer.known_aspects documents, which dialogue questions list in `known_if`.
+ASPECTS = frozenset(
+    {"style", "mood", "lighting", "time", "colour", "composition", "logo_form", "setting",
+     "usage", "platform", "audience", "goal", "text", "subject"}
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -426,9 +431,12 @@ def test_arbitrary_unicode_never_crashes(prompt: str, image_type: ImageType, mod
     assert 0.0 <= detected.confidence <= 1.0
     suggestion = suggest_size(image_type, prompt, model)
     assert image_models.validate_size(suggestion.size, image_models.effective_model(model)) == suggestion.size
-    enhanced = enhance(prompt, {"style": prompt[:50], "mood": "calm"}, image_type)
-    assert isinstance(enhanced, str)
-    assert isinstance(enhancer.known_aspects(prompt), frozenset)
+    assert enhance(prompt, {"style": prompt[:50], "mood": "calm"}, image_type).startswith(prompt.strip())
+    assert enhance(prompt, {}, image_type) == prompt.strip()
+    known = enhancer.known_aspects(prompt)
+    with_style = enhancer.known_aspects(f"{prompt} watercolor")
+    assert known <= with_style <= ASPECTS
+    assert "style" in with_style
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
