@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from pydantic import BaseModel
 
 from errors import ConfigurationError, InvalidInput
-from image_models import STANDARD_SIZES, parse_size
+from image_models import EXTRA_QUALITIES, QUALITIES, STANDARD_SIZES, parse_size
 
 PRICES_SETTING = "OPENAI_IMAGES_PRICES"
 _SET_PRICES = f"set {PRICES_SETTING}"
@@ -338,7 +338,7 @@ def estimate_output_tokens(quality: str, width: int, height: int) -> int:
     """
     qf = QUALITY_FACTORS.get(quality)
     if qf is None:
-        raise InvalidInput(f"Quality {quality!r} has no token formula; use low, medium or high.")
+        raise InvalidInput(f"Quality {quality!r} has no token formula; use one of {', '.join(QUALITY_FACTORS)}.")
     if width <= 0 or height <= 0:
         raise InvalidInput(f"Size {width}x{height} is not valid: width and height must be positive.")
     long_side, short_side = max(width, height), min(width, height)
@@ -355,7 +355,8 @@ class CostEstimate(BaseModel):
     note: str
 
 
-_QUALITIES = ("low", "medium", "high", "auto", "xhigh", "max")
+# Every quality some model accepts (image_models); the estimate itself knows only QUALITY_FACTORS' three.
+_QUALITIES = QUALITIES + EXTRA_QUALITIES
 
 
 def _output_tokens(model: str, quality: str, size: str) -> int:
@@ -401,8 +402,11 @@ def estimate_cost(
         if parsed is None or parsed.width <= 0 or parsed.height <= 0:
             raise InvalidInput(f"Size {size!r} is not of the form WIDTHxHEIGHT or auto.")
         sizes = [str(parsed)]
-    qualities = {"auto": ["low", "medium", "high"], "xhigh": ["high"], "max": ["high"]}.get(quality_key, [quality_key])
-    open_ended = quality_key in ("xhigh", "max")
+    open_ended = quality_key in EXTRA_QUALITIES  # no formula for these: high is the lower bound
+    if quality_key == "auto":
+        qualities = list(QUALITY_FACTORS)
+    else:
+        qualities = ["high"] if open_ended else [quality_key]
 
     if prices.image_out is None:
         return CostEstimate(
@@ -425,7 +429,8 @@ def estimate_cost(
     low, high = min(totals), max(totals)
     if open_ended:
         high = None
-        remarks.append("lower bound is high quality's cost; xhigh/max cost more; no formula is published")
+        extra = "/".join(EXTRA_QUALITIES)
+        remarks.append(f"lower bound is high quality's cost; {extra} cost more; no formula is published")
     if high is None:
         range_text = f"at least {format_usd(low)}"
     elif high == low:

@@ -33,21 +33,27 @@ from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from PIL import Image, ImageDraw
 
+if __name__ == "__main__":
+    # Run as `python tests/fake_openai.py`, only tests/ is on sys.path; the size and option rules live at the root.
+    sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+import image_models  # noqa: E402
+from errors import InvalidInput  # noqa: E402
+
 __all__ = ["DEFAULT_IMAGE_MODEL", "OUTCOME_KINDS", "FakeOpenAI", "RecordedRequest", "render_image"]
 
-DEFAULT_IMAGE_MODEL = "gpt-image-2.6-sunburst"
+# The tool's size, quality, background, format and moderation rules are image_models' rules, so the
+# fake refuses exactly what the server's own checks refuse (and nothing they let through).
+DEFAULT_IMAGE_MODEL = image_models.API_DEFAULT_IMAGE_MODEL
 OUTCOME_KINDS = frozenset({"no_image", "moderated", "bad_base64", "damaged_image", "failed_response", "stream_cut", "hang"})
 
-_FORMATS = ("png", "webp", "jpeg")
-_MAX_EDGE = 3840
-_MAX_PIXELS = 3840 * 2160
 _PARTIAL_MAX_EDGE = 256
-_SIZE_RE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 _DATA_URL_RE = re.compile(r"^data:([^,]*?)(;base64)?,(.*)$", re.DOTALL)
 _BEARER_RE = re.compile(r"^Bearer\s+\S+")
 _RESPONSE_PATH_RE = re.compile(r"^/v1/responses/([^/]+)$")
@@ -760,46 +766,54 @@ class FakeOpenAI:
         tool = tools[index]
         param = f"tools[{index}]"
 
+        model = tool.get("model", DEFAULT_IMAGE_MODEL)
+        if not isinstance(model, str) or not model:
+            raise _invalid("Invalid type for 'model': expected a non-empty string.", f"{param}.model", "invalid_type")
+
         size = tool.get("size", "auto")
-        if size == "auto":
-            width, height = 1024, 1024
-        else:
-            match = _SIZE_RE.match(size) if isinstance(size, str) else None
-            if match is None:
-                raise _invalid(f"Invalid size '{size}'. Expected 'auto' or 'WIDTHxHEIGHT'.", f"{param}.size")
-            width, height = int(match.group(1)), int(match.group(2))
-            if (
-                width <= 0
-                or height <= 0
-                or width % 16
-                or height % 16
-                or max(width, height) > _MAX_EDGE
-                or width * height > _MAX_PIXELS
-                or max(width, height) > 3 * min(width, height)
-            ):
-                raise _invalid(
-                    f"Invalid size '{size}'. Width and height must be multiples of 16, the longest edge at most "
-                    f"{_MAX_EDGE}, at most {_MAX_PIXELS} pixels, and the aspect ratio between 1:3 and 3:1.",
-                    f"{param}.size",
-                )
+        if not isinstance(size, str):
+            raise _invalid("Invalid type for 'size': expected a string.", f"{param}.size", "invalid_type")
+        try:
+            canonical = image_models.validate_size(size, model)
+        except InvalidInput:
+            accepted = image_models.accepted_sizes_text(model)
+            raise _invalid(f"Invalid size '{size}'. {accepted}.", f"{param}.size") from None
+        parsed = image_models.parse_size(canonical)
+        width, height = (parsed.width, parsed.height) if parsed else (1024, 1024)  # "auto" renders 1024x1024
 
         output_format = tool.get("output_format", "png")
-        if output_format not in _FORMATS:
+        if output_format not in image_models.OUTPUT_FORMATS:
             raise _invalid(
-                f"Invalid output_format '{output_format}'. Supported by this model: png, webp, jpeg.",
+                f"Invalid output_format '{output_format}'. Supported values: {', '.join(image_models.OUTPUT_FORMATS)}.",
                 f"{param}.output_format",
             )
         background = tool.get("background", "auto")
-        if background not in ("transparent", "opaque", "auto"):
-            raise _invalid(f"Invalid background '{background}'.", f"{param}.background")
-        if background == "transparent" and output_format == "jpeg":
+        if background not in image_models.BACKGROUNDS:
             raise _invalid(
-                "Transparent background is not supported for output_format 'jpeg'; use png or webp.",
+                f"Invalid background '{background}'. Supported values: {', '.join(image_models.BACKGROUNDS)}.",
                 f"{param}.background",
             )
+        combination = image_models.ImageOptions(background=background, output_format=output_format)
+        try:
+            image_models.validate_options(combination, model)  # no transparent JPEG, as image_models judges it
+        except InvalidInput:
+            raise _invalid(
+                f"Transparent background is not supported for output_format '{output_format}'; use png or webp.",
+                f"{param}.background",
+            ) from None
         quality = tool.get("quality", "auto")
-        if quality not in ("low", "medium", "high", "xhigh", "max", "auto"):
-            raise _invalid(f"Invalid quality '{quality}'.", f"{param}.quality")
+        qualities = image_models.qualities_for(model)
+        if quality not in qualities:
+            raise _invalid(
+                f"Invalid quality '{quality}' for {model}. Supported values: {', '.join(qualities)}.",
+                f"{param}.quality",
+            )
+        moderation = tool.get("moderation", "auto")
+        if moderation not in image_models.MODERATIONS:
+            raise _invalid(
+                f"Invalid moderation '{moderation}'. Supported values: {', '.join(image_models.MODERATIONS)}.",
+                f"{param}.moderation",
+            )
         compression = tool.get("output_compression", 100)
         if not isinstance(compression, int) or isinstance(compression, bool) or not 0 <= compression <= 100:
             raise _invalid("output_compression must be an integer between 0 and 100.", f"{param}.output_compression")
@@ -812,7 +826,6 @@ class FakeOpenAI:
         mask = tool.get("input_image_mask")
         if isinstance(mask, dict):
             self._load_image(mask, f"{param}.input_image_mask")
-        model = tool.get("model", DEFAULT_IMAGE_MODEL)
 
         echoed = dict(tool)
         for key, default in (
@@ -824,7 +837,7 @@ class FakeOpenAI:
             ("output_compression", compression),
             ("partial_images", partial_images),
             ("action", action),
-            ("moderation", "auto"),
+            ("moderation", moderation),
         ):
             echoed.setdefault(key, default)
         echoed_tools = list(tools)

@@ -6,6 +6,7 @@ import pytest
 
 from costs import (
     PRICE_TABLE,
+    QUALITY_FACTORS,
     Prices,
     cost_from_usage,
     estimate_cost,
@@ -15,6 +16,7 @@ from costs import (
     prices_for,
 )
 from errors import ConfigurationError, InvalidInput
+from image_models import EXTRA_QUALITIES, QUALITIES
 
 # The research §2 example response: its `usage` (mainline) and `tool_usage.image_gen`.
 ASSISTANT_USAGE = {
@@ -267,6 +269,17 @@ def test_estimate_for_unknown_model_is_unknown():
     estimate = estimate_cost("gpt-image-2.6-flare", "high", "1024x1024", "a fox", 0, 0)
     assert (estimate.low_usd, estimate.high_usd) == (None, None)
     assert estimate.note == "cost unknown: no price for gpt-image-2.6-flare (set OPENAI_IMAGES_PRICES)"
+
+
+@pytest.mark.parametrize("quality", QUALITIES + EXTRA_QUALITIES)
+def test_estimate_takes_every_quality_image_models_lists(quality):
+    estimate = estimate_cost("gpt-image-2.5-sunburst", quality, "1024x1024", "", 0, 0)
+    assert estimate.low_usd is not None and estimate.low_usd > 0
+    assert f"quality {quality}" in estimate.note
+
+
+def test_the_token_formula_has_a_factor_for_every_named_quality():
+    assert set(QUALITY_FACTORS) == set(QUALITIES) - {"auto"}
 
 
 def test_estimate_refuses_an_unknown_quality():

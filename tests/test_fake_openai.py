@@ -5,16 +5,21 @@ from __future__ import annotations
 import base64
 import io
 import json
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import image_models
 import openai
 import pytest
-from fake_openai import FakeOpenAI
+from errors import InvalidInput
+from fake_openai import DEFAULT_IMAGE_MODEL, FakeOpenAI
 from openai.types.responses import Response
 from PIL import Image
 
@@ -58,7 +63,7 @@ def png_data_url(size: tuple[int, int] = (32, 32)) -> str:
 
 
 def test_create_returns_real_image_of_requested_size_and_format(fake: FakeOpenAI, client: openai.OpenAI) -> None:
-    response = create(client, size="1536x864", output_format="webp", quality="high")
+    response = create(client, model="gpt-image-2", size="1536x864", output_format="webp", quality="high")
 
     Response.model_validate(response.model_dump())  # every field the SDK declares is well-formed
     assert response.id.startswith("resp_") and response.status == "completed"
@@ -72,7 +77,7 @@ def test_create_returns_real_image_of_requested_size_and_format(fake: FakeOpenAI
     assert (image.format, image.size) == ("WEBP", (1536, 864))
     assert response.output_text == "Here is your image."
     assert response.tool_usage is not None and response.tool_usage.image_gen.output_tokens > 0
-    assert response.tools[0].model == "gpt-image-2.6-sunburst"  # type: ignore[union-attr]
+    assert response.tools[0].model == "gpt-image-2"  # type: ignore[union-attr]
 
     [body] = fake.response_requests()
     assert body["tools"][0]["size"] == "1536x864"
@@ -323,3 +328,160 @@ def test_concurrent_requests_overlap() -> None:
         elapsed = time.perf_counter() - started
     assert not errors and len(results) == 8
     assert elapsed < 2.0, elapsed
+
+
+# --- the fake's rules are image_models' rules
+
+
+def refusal(client: openai.OpenAI, **settings: Any) -> openai.BadRequestError:
+    """The fake's 400 answer to an image tool with `settings`; fails the test if it answers 200."""
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        create(client, **settings)
+    return excinfo.value
+
+
+def test_default_image_model_is_image_models_api_default(client: openai.OpenAI) -> None:
+    assert DEFAULT_IMAGE_MODEL == image_models.API_DEFAULT_IMAGE_MODEL
+    response = create(client, size="1024x1024")
+    assert response.tools[0].model == image_models.API_DEFAULT_IMAGE_MODEL  # type: ignore[union-attr]
+
+
+def test_2400x2400_is_refused_on_gpt_image_2_as_openai_refuses_a_size(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    error = refusal(client, model="gpt-image-2", size="2400x2400")
+    assert (error.status_code, error.type, error.code, error.param) == (
+        400, "invalid_request_error", "invalid_value", "tools[0].size"
+    )
+    answer = error.response.json()
+    assert set(answer) == {"error"} and set(answer["error"]) == {"message", "type", "param", "code"}
+    assert answer["error"]["message"].startswith("Invalid size '2400x2400'.")
+    assert "at most 3840x2160" in answer["error"]["message"]
+    [body] = fake.response_requests()
+    assert body["tools"][0] == {"type": "image_generation", "model": "gpt-image-2", "size": "2400x2400"}
+    assert fake.responses == {}  # nothing was generated or stored
+
+
+@pytest.mark.parametrize("model", [DEFAULT_IMAGE_MODEL, "gpt-image-2", "gpt-image-1.5"])
+@pytest.mark.parametrize("size", [*image_models.STANDARD_SIZES, "auto"])
+def test_standard_sizes_and_auto_are_accepted_on_every_model(client: openai.OpenAI, model: str, size: str) -> None:
+    call = image_call(create(client, model=model, size=size, quality="low"))
+    assert call.status == "completed"
+    expected = "1024x1024" if size == "auto" else size
+    assert call.size == expected
+    assert decode(call.result).size == tuple(int(side) for side in expected.split("x"))
+
+
+def test_1536x864_is_refused_on_the_fixed_size_default_model_and_accepted_on_gpt_image_2(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    assert not image_models.has_flexible_sizes(DEFAULT_IMAGE_MODEL)
+    error = refusal(client, size="1536x864")  # no model in the tool: the default model
+    assert (error.status_code, error.param) == (400, "tools[0].size")
+    message = error.response.json()["error"]["message"]
+    assert message == "Invalid size '1536x864'. gpt-image-2.6-sunburst accepts 1024x1024, 1536x1024, 1024x1536 or auto."
+
+    call = image_call(create(client, model="gpt-image-2", size="1536x864"))
+    assert call.status == "completed" and decode(call.result).size == (1536, 864)
+    assert [body["tools"][0].get("model") for body in fake.response_requests()] == [None, "gpt-image-2"]
+
+
+SIZE_CASES = [
+    "1024x1024", "auto", "1536x864", "2048x1152", "3840x2160", "2160x3840", "768x2304", "16x16",
+    "2400x2400", "3840x3840", "4096x2304", "3072x1008", "1000x1000", "1024x1792", "0x0", "abc", "",
+]
+
+
+VERDICT_MODELS = [DEFAULT_IMAGE_MODEL, "gpt-image-2", "gpt-image-2.5-flare-2026-09-08", "gpt-image-1-mini"]
+
+
+@pytest.mark.parametrize("model", VERDICT_MODELS)
+def test_fake_size_verdict_equals_image_models_verdict(fake: FakeOpenAI, client: openai.OpenAI, model: str) -> None:
+    for size in SIZE_CASES:
+        try:
+            image_models.validate_size(size, model)
+            allowed = True
+        except InvalidInput:
+            allowed = False
+        try:
+            answered = image_call(create(client, model=model, size=size, quality="low"))
+            accepted = answered.status == "completed"
+        except openai.BadRequestError as error:
+            assert error.param == "tools[0].size", (size, error.message)
+            accepted = False
+        assert accepted is allowed, (model, size)
+    assert len(fake.response_requests()) == len(SIZE_CASES)
+
+
+@pytest.mark.parametrize("output_format", image_models.OUTPUT_FORMATS)
+def test_every_image_models_output_format_is_accepted(client: openai.OpenAI, output_format: str) -> None:
+    call = image_call(create(client, output_format=output_format))
+    assert call.output_format == output_format
+    assert decode(call.result).format == {"png": "PNG", "webp": "WEBP", "jpeg": "JPEG"}[output_format]
+
+
+@pytest.mark.parametrize("background", image_models.BACKGROUNDS)
+def test_every_image_models_background_is_accepted(client: openai.OpenAI, background: str) -> None:
+    call = image_call(create(client, background=background, output_format="png"))
+    assert call.background == ("transparent" if background == "transparent" else "opaque")
+
+
+@pytest.mark.parametrize("moderation", image_models.MODERATIONS)
+def test_every_image_models_moderation_is_accepted_and_echoed(client: openai.OpenAI, moderation: str) -> None:
+    response = create(client, moderation=moderation)
+    assert image_call(response).status == "completed"
+    assert response.tools[0].moderation == moderation  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("model", [DEFAULT_IMAGE_MODEL, "gpt-image-2", "gpt-image-2.5-sunburst"])
+def test_exactly_the_qualities_image_models_lists_for_the_model_are_accepted(client: openai.OpenAI, model: str) -> None:
+    allowed = image_models.qualities_for(model)
+    for quality in image_models.QUALITIES + image_models.EXTRA_QUALITIES:
+        if quality in allowed:
+            assert image_call(create(client, model=model, quality=quality)).status == "completed", quality
+        else:
+            error = refusal(client, model=model, quality=quality)
+            assert (error.status_code, error.param) == (400, "tools[0].quality"), quality
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("output_format", "gif"),
+        ("background", "white"),
+        ("quality", "ultra"),
+        ("moderation", "high"),
+        ("moderation", "strict"),
+    ],
+)
+def test_a_value_image_models_does_not_list_is_refused(
+    fake: FakeOpenAI, client: openai.OpenAI, field: str, value: str
+) -> None:
+    lists = {
+        "output_format": image_models.OUTPUT_FORMATS,
+        "background": image_models.BACKGROUNDS,
+        "quality": image_models.QUALITIES + image_models.EXTRA_QUALITIES,
+        "moderation": image_models.MODERATIONS,
+    }
+    assert value not in lists[field]
+    error = refusal(client, **{field: value})
+    assert (error.status_code, error.type, error.code, error.param) == (
+        400, "invalid_request_error", "invalid_value", f"tools[0].{field}"
+    )
+    assert f"'{value}'" in error.response.json()["error"]["message"]
+    assert fake.response_requests()[-1]["tools"][0][field] == value
+
+
+def test_runs_as_a_script_outside_the_repo_with_image_models_rules(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parent / "fake_openai.py"
+    process = subprocess.Popen(
+        [sys.executable, str(script)], cwd=tmp_path, env={"PATH": ""}, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:"), base_url
+        with openai.OpenAI(api_key="sk-test", base_url=base_url, max_retries=0) as sdk:
+            assert image_call(create(sdk, model="gpt-image-2", size="1536x864")).status == "completed"
+            assert refusal(sdk, model="gpt-image-2", size="2400x2400").param == "tools[0].size"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
