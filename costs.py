@@ -4,9 +4,11 @@ Pure functions, no I/O. Prices change and OpenAI documents them unevenly, so
 every row of the table names its source, and the user can replace or add rows
 with the OPENAI_IMAGES_PRICES setting. A model without a documented price is
 "cost unknown" (None), never a guess. Actual cost comes from the reported
-`usage` / `tool_usage.image_gen` token counts (research §7.3); the dry-run
-estimate uses the community gpt-image-2 token formula (research §7.2) and says
-that it is an estimate.
+token counts: `tool_usage.image_gen` and `usage` of a Responses answer
+(`openai/types/responses/response.py`, `openai/types/responses/response_usage.py`)
+or `usage` of an Images answer (`openai/types/images_response.py`). The dry-run
+estimate uses the community gpt-image-2 token formula (see
+estimate_output_tokens) and says that it is an estimate.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ PRICE_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Prices) if f.name != 
 
 _OFFICIAL = "official model page"
 
-# Research §7.1. Image models only: no mainline (assistant) model price is
-# documented there, so those come only from OPENAI_IMAGES_PRICES.
+# Each row's `source` says where its prices come from: OpenAI's own model page for that
+# model, or the third-party pages named. Image models only: mainline (assistant) model
+# prices come only from OPENAI_IMAGES_PRICES.
 # gpt-image-2.6-flare and chatgpt-image-latest are left out on purpose: no document.
 PRICE_TABLE: dict[str, Prices] = {
     "gpt-image-2.6-sunburst": Prices(
@@ -310,11 +313,14 @@ def cost_from_usage(
     )
 
 
-# Community formula for gpt-image-2 (research §7.2): output tokens per quality factor.
+# Community formula for gpt-image-2 (see estimate_output_tokens): output tokens per quality factor.
 QUALITY_FACTORS = {"low": 16, "medium": 48, "high": 96}
-PARTIAL_IMAGE_TOKENS = 100  # each streamed partial image adds 100 output tokens
+# Each streamed partial image adds 100 output tokens (OpenAI's image generation guide, as quoted by apidog).
+PARTIAL_IMAGE_TOKENS = 100
 
-# gpt-image-1.5 uses gpt-image-1's published token counts (research §7.2, 3rd-party).
+# gpt-image-1's per-image output token counts (at $40/M they give the per-image prices on
+# OpenAI's gpt-image-1 model page); that gpt-image-1.5 bills the same counts is third-party
+# (piapi, llmreference).
 _DOCUMENTED_OUTPUT_TOKENS: dict[str, dict[tuple[str, str], int]] = {
     "gpt-image-1.5": {
         ("low", "1024x1024"): 272,
@@ -331,10 +337,11 @@ _DOCUMENTED_OUTPUT_TOKENS: dict[str, dict[tuple[str, str], int]] = {
 
 
 def estimate_output_tokens(quality: str, width: int, height: int) -> int:
-    """Output tokens of one gpt-image-2 image by the community formula (research §7.2).
+    """Output tokens of one gpt-image-2 image by the community formula.
 
-    Reproduces OpenAI's calculator (7024 tokens for 1024x1024 high). Quality is
-    low, medium or high.
+    The formula is from the OpenAI developer forum (2026-06), reverse-engineered;
+    it reproduces OpenAI's pricing calculator (7024 tokens for 1024x1024 high).
+    Quality is low, medium or high.
     """
     qf = QUALITY_FACTORS.get(quality)
     if qf is None:

@@ -229,7 +229,9 @@ def _decode_image(data: bytes, param: str) -> Image.Image:
 
 
 def _image_tokens(quality: str, width: int, height: int) -> int:
-    # Community formula for gpt-image-2 output tokens (research §7.2); good enough for a fake.
+    # The community gpt-image-2 formula (as in costs.estimate_output_tokens), kept separate so
+    # the fake reports usage the way OpenAI would rather than echoing our estimator; the
+    # xhigh/max factors are made up (no formula is published), good enough for a fake.
     factor = {"low": 16, "medium": 48, "high": 96, "xhigh": 128, "max": 160}.get(quality, 48)
     long_edge, short_edge = max(width, height), min(width, height)
     aspect = (2 * factor * short_edge + long_edge) // (2 * long_edge)
@@ -980,7 +982,7 @@ class FakeOpenAI:
                     image = image[: len(image) // 2]
                 call["result"] = "!!!not-base64!!!" if kind == "bad_base64" else base64.b64encode(image).decode()
                 partials = spec.partial_images if plan.stream else 0
-                # Each streamed partial image costs 100 extra output tokens (research §3).
+                # Each streamed partial image adds 100 output tokens (OpenAI's image generation guide, via apidog).
                 image_out = _image_tokens(spec.quality, spec.width, spec.height) + 100 * partials
                 text = "Here is your image."
             response["output"] += [{"type": "reasoning", "id": _new_id("rs_"), "summary": []}, call, _message(text)]

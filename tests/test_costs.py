@@ -18,7 +18,8 @@ from costs import (
 from errors import ConfigurationError, InvalidInput
 from image_models import EXTRA_QUALITIES, QUALITIES
 
-# The research §2 example response: its `usage` (mainline) and `tool_usage.image_gen`.
+# A completed Responses answer for one 1024x1024 medium image (shape: openai/types/responses/response.py):
+# its `usage` (mainline model) and `tool_usage.image_gen` (image model).
 ASSISTANT_USAGE = {
     "input_tokens": 20,
     "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
@@ -46,11 +47,12 @@ IMAGE_USAGE = {
         (3840, 2160, 371, 3336, 13342),
     ],
 )
-def test_output_token_formula_reproduces_the_research_table(width, height, low, medium, high):
+def test_output_token_formula_per_quality_and_size(width, height, low, medium, high):
+    # 7024 (1024x1024 high) is OpenAI's pricing calculator's count; the other rows pin the formula's output.
     assert [estimate_output_tokens(q, width, height) for q in ("low", "medium", "high")] == [low, medium, high]
 
 
-def test_research_example_response_costs_text_input_plus_image_output():
+def test_example_response_costs_text_input_plus_image_output():
     cost = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, "gpt-6-astra", ASSISTANT_USAGE)
     assert cost.image_usd == pytest.approx(50 * 5 / 1e6 + 1756 * 30 / 1e6)
     assert cost.image_usd == pytest.approx(0.05293)
