@@ -1,12 +1,15 @@
-"""Shared fixtures: a temporary home, the fake OpenAI server, and a stdio client for the real server process."""
+"""Shared fixtures and helpers: a temporary home, the fake OpenAI server, a stdio client for the real server
+process, the text of a tool result, and small solid-colour test images."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "openai_images_mcp.py"
@@ -65,3 +68,26 @@ def stdio_client(env: dict[str, str], log_file: Path | None = None, **kwargs):
 
     transport = StdioTransport(sys.executable, [str(SERVER)], env=env, cwd=str(ROOT), keep_alive=False, log_file=log_file)
     return Client(transport, **kwargs)
+
+
+async def call_tool(client, tool: str, args: dict):
+    """Call `tool` and return its result even when it is a tool error, so the test can read the message."""
+    return await client.call_tool(tool, args, raise_on_error=False)
+
+
+def result_text(result) -> str:
+    """The text blocks of a tool result, one per line (images and resource links left out)."""
+    return "\n".join(block.text for block in result.content if block.type == "text")
+
+
+def image_bytes(size: tuple[int, int] = (64, 48), *, fmt: str = "PNG", mode: str = "RGB", color=(200, 30, 30)) -> bytes:
+    """A solid `color` image of `size` (width, height) in Pillow `mode`, encoded as `fmt` (PNG, JPEG, WEBP, GIF ...)."""
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def write_image(path: Path, size: tuple[int, int] = (64, 48), *, fmt: str = "PNG", mode: str = "RGB", color=(200, 30, 30)) -> Path:
+    """`image_bytes(size, ...)` written to `path`; returns `path`."""
+    path.write_bytes(image_bytes(size, fmt=fmt, mode=mode, color=color))
+    return path

@@ -5,16 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import stdio_client
+from conftest import result_text, stdio_client
 from fastmcp.client.elicitation import ElicitResult
 
 pytestmark = pytest.mark.integration
 
 TOOL = "openai_conversational_image"
-
-
-def _text(result) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
 
 
 def _sent_prompt(request: dict) -> str:
@@ -25,7 +21,7 @@ def _sent_prompt(request: dict) -> str:
 
 async def _ask(client, args: dict):
     result = await client.call_tool(TOOL, args, raise_on_error=False)
-    assert not result.is_error, _text(result)
+    assert not result.is_error, result_text(result)
     return result
 
 
@@ -56,7 +52,7 @@ async def test_coffee_shop_logo_in_guided_mode(server_env, fake_openai):
 
     async with stdio_client(server_env) as client:
         first = await _ask(client, {"prompt": "Create a logo for my coffee shop"})
-        text = _text(first)
+        text = result_text(first)
         assert first.structured_content["status"] == "question"
         assert first.structured_content["image_type"] == "logo"
         assert "Detected image type: logo" in text and "Question 1 of" in text
@@ -83,10 +79,10 @@ async def test_coffee_shop_logo_in_guided_mode(server_env, fake_openai):
         data = result.structured_content
         assert data["status"] == "generated" and data["final_prompt"] == sent
         assert data["score_after"] > data["score_before"]
-        match = re.search(r"Prompt quality: (\d+)/100 -> (\d+)/100", _text(result))
+        match = re.search(r"Prompt quality: (\d+)/100 -> (\d+)/100", result_text(result))
         assert match and int(match.group(2)) > int(match.group(1))
-        assert f"Final prompt: {sent}" in _text(result)
-        assert "Size chosen:" in _text(result)
+        assert f"Final prompt: {sent}" in result_text(result)
+        assert "Size chosen:" in result_text(result)
 
         # A later call is a refinement: the dialogue's additions are not sent again.
         refined = await _ask(client, {"prompt": "Make the cup steam", "conversation_id": conversation_id})
@@ -98,7 +94,7 @@ async def test_coffee_shop_logo_in_guided_mode(server_env, fake_openai):
         entry = listing.structured_content["conversations"][0]
         assert (entry["dialogue_mode"], entry["question_pending"], entry["image_count"]) == ("guided", False, 2)
         assert (entry["score_before"], entry["score_after"]) == (data["score_before"], data["score_after"])
-        assert f"prompt quality {data['score_before']}/100 -> {data['score_after']}/100" in _text(listing)
+        assert f"prompt quality {data['score_before']}/100 -> {data['score_after']}/100" in result_text(listing)
 
 
 @pytest.mark.parametrize("mode, low, high", [("quick", 1, 2), ("explorer", 6, 8)])
@@ -115,7 +111,7 @@ async def test_skip_generates_at_once_with_type_score_and_size(server_env, fake_
         for args in ({"prompt": "A vertical instagram story for a bakery", "dialogue_mode": "skip"}, {"prompt": "A slide about sales", "skip_dialogue": True}):
             result = await _ask(client, args)
             assert result.structured_content["status"] == "generated"
-            text = _text(result)
+            text = result_text(result)
             assert "Detected image type:" in text and re.search(r"Prompt quality: \d+/100", text) and "Size chosen:" in text
     story, slide = fake_openai.response_requests()
     assert story["tools"][0]["size"] == "1024x1536", "a story is portrait on a fixed-size model"
@@ -132,7 +128,7 @@ async def test_flexible_model_gets_an_exact_aspect_ratio_and_explicit_size_wins(
     assert slide["tools"][0] == {"type": "image_generation", "size": "1536x864", "model": "gpt-image-2"}
     assert explicit["tools"][0]["size"] == "1024x1024"
     assert story["tools"][0]["size"] == "864x1536"
-    assert "Size chosen:" in _text(generated)
+    assert "Size chosen:" in result_text(generated)
 
 
 async def test_generate_now_mid_dialogue_uses_the_answers_so_far(server_env, fake_openai):
@@ -152,7 +148,7 @@ async def test_cancel_ends_the_dialogue_without_generating(server_env, fake_open
         first = await _ask(client, {"prompt": "a portrait of my grandmother"})
         result = await _ask(client, {"prompt": "cancel", "conversation_id": first.structured_content["conversation_id"]})
         assert result.structured_content["status"] == "cancelled"
-        assert "no image was generated" in _text(result)
+        assert "no image was generated" in result_text(result)
         listing = await client.call_tool("openai_list_conversations", {})
     assert fake_openai.response_requests() == []
     assert listing.structured_content["conversations"][0]["question_pending"] is False
@@ -167,7 +163,7 @@ async def test_dialogue_survives_a_server_restart(server_env, fake_openai):
     async with stdio_client(server_env) as client:
         listing = await client.call_tool("openai_list_conversations", {})
         assert listing.structured_content["conversations"][0]["question_pending"] is True
-        assert "a question is waiting for an answer" in _text(listing)
+        assert "a question is waiting for an answer" in result_text(listing)
         result = await _ask(client, {"prompt": "On a walnut table", "conversation_id": conversation_id})
         assert result.structured_content["question"]["number"] == 3
         while result.structured_content["status"] == "question":

@@ -12,18 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_KEY, SERVER, stdio_client
-from PIL import Image
+from conftest import FAKE_KEY, SERVER, call_tool, result_text, stdio_client, write_image
 
 pytestmark = pytest.mark.integration
-
-
-def _text(result) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
-
-
-async def _call(client, tool, args):
-    return await client.call_tool(tool, args, raise_on_error=False)
 
 
 def _conversation_file(home, conversation_id) -> Path:
@@ -53,35 +44,35 @@ FAULTS = [
 async def test_faults_give_clear_errors_and_lose_nothing(server_env, fake_openai, home, inject, expected):
     env = {**server_env, "OPENAI_IMAGES_TIMEOUT": "2"}
     async with stdio_client(env) as client:
-        first = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         conversation_id = first.structured_content["conversation_id"]
         before = _conversation_file(home, conversation_id).read_bytes()
         files_before = sorted(home["output"].iterdir())
         requests_before = len(fake_openai.response_requests())
 
         inject(fake_openai)
-        faulty = await _call(client, "openai_conversational_image", {"prompt": "Make it blue", "conversation_id": conversation_id})
+        faulty = await call_tool(client, "openai_conversational_image", {"prompt": "Make it blue", "conversation_id": conversation_id})
         if expected is None:
-            assert not faulty.is_error, _text(faulty)
+            assert not faulty.is_error, result_text(faulty)
             assert len(json.loads(_conversation_file(home, conversation_id).read_text())["images"]) == 2
         else:
-            assert faulty.is_error and expected in _text(faulty), _text(faulty)
+            assert faulty.is_error and expected in result_text(faulty), result_text(faulty)
             assert _conversation_file(home, conversation_id).read_bytes() == before, "the conversation is untouched"
             assert sorted(home["output"].iterdir()) == files_before, "no partial or stray file"
             if "quota" in expected:
                 assert len(fake_openai.response_requests()) == requests_before + 1, "an exhausted quota is not retried"
 
-        after = await _call(client, "openai_conversational_image", {"prompt": "Make it green", "conversation_id": conversation_id})
-        assert not after.is_error, _text(after)
+        after = await call_tool(client, "openai_conversational_image", {"prompt": "Make it green", "conversation_id": conversation_id})
+        assert not after.is_error, result_text(after)
     saved = json.loads(_conversation_file(home, conversation_id).read_text())
     assert saved["images"][-1]["path"] == after.structured_content["path"]
 
 
 async def test_expired_previous_response_still_works_and_connection_refused_is_clear(server_env, fake_openai):
     async with stdio_client(server_env) as client:
-        first = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         fake_openai.expire_responses()
-        second = await _call(client, "openai_conversational_image", {"prompt": "Blue", "conversation_id": first.structured_content["conversation_id"]})
+        second = await call_tool(client, "openai_conversational_image", {"prompt": "Blue", "conversation_id": first.structured_content["conversation_id"]})
         assert not second.is_error and second.structured_content["notes"]
 
     with socket.socket() as probe:
@@ -89,20 +80,20 @@ async def test_expired_previous_response_still_works_and_connection_refused_is_c
         closed_port = probe.getsockname()[1]
     env = {**server_env, "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port}/v1", "OPENAI_IMAGES_MAX_RETRIES": "0"}
     async with stdio_client(env) as client:
-        refused = await _call(client, "openai_generate_image", {"prompt": "A fox"})
-    assert refused.is_error and f"Could not reach OpenAI at http://127.0.0.1:{closed_port}/v1" in _text(refused)
+        refused = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+    assert refused.is_error and f"Could not reach OpenAI at http://127.0.0.1:{closed_port}/v1" in result_text(refused)
 
 
 async def test_unwritable_output_folder_and_full_disk_lose_nothing(server_env, fake_openai, home, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     async with stdio_client(server_env) as client:
-        first = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         conversation_id = first.structured_content["conversation_id"]
         before = _conversation_file(home, conversation_id).read_bytes()
     async with stdio_client({**server_env, "OPENAI_IMAGES_OUTPUT_DIR": str(blocker / "out")}) as client:
-        failed = await _call(client, "openai_conversational_image", {"prompt": "Blue", "conversation_id": conversation_id})
-    assert failed.is_error and "OPENAI_IMAGES_OUTPUT_DIR" in _text(failed)
+        failed = await call_tool(client, "openai_conversational_image", {"prompt": "Blue", "conversation_id": conversation_id})
+    assert failed.is_error and "OPENAI_IMAGES_OUTPUT_DIR" in result_text(failed)
     assert _conversation_file(home, conversation_id).read_bytes() == before
 
 
@@ -129,12 +120,12 @@ def test_full_disk_leaves_no_partial_image_and_no_record(in_process_env, home, m
 async def test_two_processes_refining_one_conversation_both_land(server_env, fake_openai, home):
     fake_openai.latency = 0.5
     async with stdio_client(server_env) as client:
-        first = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
     conversation_id = first.structured_content["conversation_id"]
     async with stdio_client(server_env) as one, stdio_client(server_env) as two:
         a, b = await asyncio.gather(
-            _call(one, "openai_conversational_image", {"prompt": "Blue", "conversation_id": conversation_id}),
-            _call(two, "openai_conversational_image", {"prompt": "Green", "conversation_id": conversation_id}),
+            call_tool(one, "openai_conversational_image", {"prompt": "Blue", "conversation_id": conversation_id}),
+            call_tool(two, "openai_conversational_image", {"prompt": "Green", "conversation_id": conversation_id}),
         )
     assert not a.is_error and not b.is_error
     saved = json.loads(_conversation_file(home, conversation_id).read_text())
@@ -146,10 +137,10 @@ async def test_eight_concurrent_generations_overlap_and_ping_stays_fast(server_e
     fake_openai.latency = 1.0
     async with stdio_client(server_env, mode="legacy") as client:  # ping is a 2025-11-25 request
         fake_openai.latency = 0.0
-        await _call(client, "openai_generate_image", {"prompt": "warm-up: loads the SDK once"})
+        await call_tool(client, "openai_generate_image", {"prompt": "warm-up: loads the SDK once"})
         fake_openai.latency = 1.0
         started = time.monotonic()
-        calls = asyncio.gather(*[_call(client, "openai_generate_image", {"prompt": f"Fox {n}", "size": "1024x1024"}) for n in range(8)])
+        calls = asyncio.gather(*[call_tool(client, "openai_generate_image", {"prompt": f"Fox {n}", "size": "1024x1024"}) for n in range(8)])
         await asyncio.sleep(0.3)
         ping_started = time.monotonic()
         await client.ping()
@@ -171,7 +162,7 @@ async def test_bad_input_is_refused_before_any_request_and_touches_no_file(serve
     key_file = tmp_path / "id_rsa.png"
     key_file.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n")
     truncated = tmp_path / "cut.png"
-    Image.new("RGB", (300, 300), "red").save(truncated, "PNG")
+    write_image(truncated, (300, 300))
     truncated.write_bytes(truncated.read_bytes()[:100])
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
@@ -180,7 +171,7 @@ async def test_bad_input_is_refused_before_any_request_and_touches_no_file(serve
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
     bomb = tmp_path / "bomb.png"
-    Image.new("1", (9000, 9000)).save(bomb, "PNG")  # 81 megapixels in a few KB
+    write_image(bomb, (9000, 9000), mode="1", color=0)  # 81 megapixels in a few KB
     big = tmp_path / "big.png"
     with open(big, "wb") as handle:
         handle.truncate(50 * 1024 * 1024 + 1)
@@ -203,17 +194,17 @@ async def test_bad_input_is_refused_before_any_request_and_touches_no_file(serve
             extra = {"input_image_path": None} if field != "mask_path" else {}
             if field == "mask_path":
                 good = tmp_path / "good.png"
-                Image.new("RGB", (64, 64)).save(good)
+                write_image(good, (64, 64))
                 extra = {"input_image_path": str(good)}
             cases.append(({field: value, **{k: v for k, v in extra.items() if v}}, expected))
     cases += [({"prompt": ""}, "prompt is empty"), ({"prompt": " \n\t "}, "prompt is empty"), ({"prompt": "x" * 100_000}, "the limit is 32,000")]
     cases += [({"size": size}, expected) for size, expected in [("0x0", "not available"), ("-1x5", "WIDTHxHEIGHT"), ("99999x99999", "not available"), ("abc", "WIDTHxHEIGHT")]]
     async with stdio_client(server_env) as client:
         for args, expected in cases:
-            result = await _call(client, "openai_conversational_image", {"prompt": "A fox", "skip_dialogue": True, **args})
+            result = await call_tool(client, "openai_conversational_image", {"prompt": "A fox", "skip_dialogue": True, **args})
             assert result.is_error, args
-            assert expected in _text(result), (args, _text(result))
-            assert "secret" not in _text(result)
+            assert expected in result_text(result), (args, result_text(result))
+            assert "secret" not in result_text(result)
     assert fake_openai.response_requests() == []
     assert not home["output"].exists()
 
@@ -221,33 +212,33 @@ async def test_bad_input_is_refused_before_any_request_and_touches_no_file(serve
 async def test_allowed_dirs_restrict_which_images_may_be_read(server_env, fake_openai, tmp_path):
     inside, outside = tmp_path / "inside", tmp_path / "outside"
     inside.mkdir(), outside.mkdir()
-    Image.new("RGB", (64, 64)).save(inside / "ok.png")
-    Image.new("RGB", (64, 64)).save(outside / "no.png")
+    write_image(inside / "ok.png", (64, 64))
+    write_image(outside / "no.png", (64, 64))
     (inside / "sneaky.png").symlink_to(outside / "no.png")
     env = {**server_env, "OPENAI_IMAGES_ALLOWED_DIRS": str(inside)}
     async with stdio_client(env) as client:
-        ok = await _call(client, "openai_generate_image", {"prompt": "A fox", "reference_image_paths": [str(inside / "ok.png")]})
-        refused = await _call(client, "openai_generate_image", {"prompt": "A fox", "reference_image_paths": [str(outside / "no.png")]})
-        sneaky = await _call(client, "openai_conversational_image", {"prompt": "A fox", "input_image_path": str(inside / "sneaky.png")})
-    assert not ok.is_error, _text(ok)
-    assert refused.is_error and "OPENAI_IMAGES_ALLOWED_DIRS" in _text(refused)
-    assert sneaky.is_error and "outside the folders" in _text(sneaky)
+        ok = await call_tool(client, "openai_generate_image", {"prompt": "A fox", "reference_image_paths": [str(inside / "ok.png")]})
+        refused = await call_tool(client, "openai_generate_image", {"prompt": "A fox", "reference_image_paths": [str(outside / "no.png")]})
+        sneaky = await call_tool(client, "openai_conversational_image", {"prompt": "A fox", "input_image_path": str(inside / "sneaky.png")})
+    assert not ok.is_error, result_text(ok)
+    assert refused.is_error and "OPENAI_IMAGES_ALLOWED_DIRS" in result_text(refused)
+    assert sneaky.is_error and "outside the folders" in result_text(sneaky)
     assert len(fake_openai.response_requests()) == 1
 
 
 async def test_the_api_key_never_leaks(server_env, fake_openai, home, tmp_path):
     log = tmp_path / "server.log"
     async with stdio_client(server_env, log_file=log) as client:
-        first = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         fake_openai.fail_next(401, "invalid_api_key", f"Incorrect API key provided: {FAKE_KEY}.")
-        await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         fake_openai.fail_next(400, "invalid_value", f"Bad request with Bearer {FAKE_KEY} and {FAKE_KEY}")
-        bad = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        bad = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         fake_openai.queue_outcome("failed_response", code="server_error", message=f"internal {FAKE_KEY}")
-        await _call(client, "openai_conversational_image", {"prompt": "x", "conversation_id": first.structured_content["conversation_id"]})
-        await _call(client, "openai_list_conversations", {})
-        await _call(client, "openai_conversational_image", {"prompt": "x", "conversation_id": "../x"})
-    assert "[redacted]" in _text(bad)
+        await call_tool(client, "openai_conversational_image", {"prompt": "x", "conversation_id": first.structured_content["conversation_id"]})
+        await call_tool(client, "openai_list_conversations", {})
+        await call_tool(client, "openai_conversational_image", {"prompt": "x", "conversation_id": "../x"})
+    assert "[redacted]" in result_text(bad)
     leaks = [str(p) for p in tmp_path.rglob("*") if p.is_file() and FAKE_KEY.encode() in p.read_bytes()]
     assert leaks == []
     assert FAKE_KEY not in log.read_text()

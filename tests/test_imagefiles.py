@@ -11,15 +11,10 @@ import pytest
 from PIL import Image
 
 import imagefiles
+from conftest import image_bytes
 from errors import InvalidInput, OpenAIError, StorageError
 
 NAME = re.compile(r"^openai_image_\d{8}_\d{6}_[0-9a-f]{8}\.(png|jpg|webp)$")
-
-
-def _encode(size=(64, 48), fmt="PNG", mode="RGB", color=(200, 30, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, size, color).save(buffer, fmt)
-    return buffer.getvalue()
 
 
 def _save(b64: str, folder):
@@ -40,7 +35,7 @@ def _noisy_png(size) -> bytes:
 @pytest.mark.parametrize("fmt, mime", [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
 def test_reads_png_jpeg_and_webp(tmp_path, fmt, mime):
     path = tmp_path / f"in.{fmt.lower()}"
-    path.write_bytes(_encode(fmt=fmt))
+    path.write_bytes(image_bytes(fmt=fmt))
     image = imagefiles.read_input_image(str(path))
     assert (image.mime_type, image.width, image.height) == (mime, 64, 48)
     assert image.data == path.read_bytes()
@@ -50,7 +45,7 @@ def test_reads_png_jpeg_and_webp(tmp_path, fmt, mime):
 
 def test_expands_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / "cat.png").write_bytes(_encode())
+    (tmp_path / "cat.png").write_bytes(image_bytes())
     assert imagefiles.read_input_image("~/cat.png").path == tmp_path / "cat.png"
 
 
@@ -82,7 +77,7 @@ def test_refuses_a_text_file_named_png_and_a_truncated_png(tmp_path):
 
 def test_refuses_gif(tmp_path):
     path = tmp_path / "anim.gif"
-    path.write_bytes(_encode(fmt="GIF", mode="P", color=1))
+    path.write_bytes(image_bytes(fmt="GIF", mode="P", color=1))
     with pytest.raises(InvalidInput, match="GIF image"):
         imagefiles.read_input_image(str(path))
 
@@ -98,13 +93,13 @@ def test_refuses_files_over_50_mb_before_reading(tmp_path):
 def test_refuses_decompression_bombs(tmp_path, monkeypatch):
     monkeypatch.setattr(imagefiles, "MAX_INPUT_PIXELS", 10_000)
     path = tmp_path / "bomb.png"
-    path.write_bytes(_encode(size=(200, 200)))
+    path.write_bytes(image_bytes((200, 200)))
     with pytest.raises(InvalidInput, match="too many pixels"):
         imagefiles.read_input_image(str(path))
 
 
 def test_save_writes_the_exact_bytes_under_the_naming_pattern(tmp_path):
-    data = _encode(size=(1536, 1024))
+    data = image_bytes((1536, 1024))
     saved = _save(base64.b64encode(data).decode(), tmp_path / "out")
     assert NAME.match(saved.path.name)
     assert saved.path.read_bytes() == data
@@ -113,9 +108,9 @@ def test_save_writes_the_exact_bytes_under_the_naming_pattern(tmp_path):
 
 
 def test_save_uses_the_real_format_for_the_extension(tmp_path):
-    saved = _save(base64.b64encode(_encode(fmt="JPEG")).decode(), tmp_path)
+    saved = _save(base64.b64encode(image_bytes(fmt="JPEG")).decode(), tmp_path)
     assert saved.path.suffix == ".jpg"
-    saved = _save(base64.b64encode(_encode(fmt="WEBP")).decode(), tmp_path)
+    saved = _save(base64.b64encode(image_bytes(fmt="WEBP")).decode(), tmp_path)
     assert saved.path.suffix == ".webp"
 
 
@@ -124,7 +119,7 @@ def test_save_never_overwrites_an_existing_file(tmp_path, monkeypatch):
     taken.write_bytes(b"keep me")
     names = iter([taken.name, "openai_image_20260101_000000_bbbbbbbb.png"])
     monkeypatch.setattr(imagefiles, "image_file_name", lambda ext: next(names))
-    saved = _save(base64.b64encode(_encode()).decode(), tmp_path)
+    saved = _save(base64.b64encode(image_bytes()).decode(), tmp_path)
     assert saved.path.name.endswith("bbbbbbbb.png")
     assert taken.read_bytes() == b"keep me"
 
@@ -143,7 +138,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(imagefiles.os, "fsync", full_disk)
     with pytest.raises(StorageError, match="No space left on device"):
-        _save(base64.b64encode(_encode()).decode(), tmp_path)
+        _save(base64.b64encode(image_bytes()).decode(), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -151,7 +146,7 @@ def test_unwritable_output_folder_gives_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(StorageError, match="OPENAI_IMAGES_OUTPUT_DIR"):
-        _save(base64.b64encode(_encode()).decode(), blocker / "sub")
+        _save(base64.b64encode(image_bytes()).decode(), blocker / "sub")
 
 
 @pytest.mark.parametrize("size", [(1024, 1024), (3840, 2160), (864, 1536)])
@@ -165,7 +160,7 @@ def test_preview_is_small_jpeg_even_for_noisy_large_images(size):
 
 
 def test_preview_of_transparent_image_is_flattened_on_white():
-    data = _encode(size=(100, 100), mode="RGBA", color=(0, 0, 0, 0))
+    data = image_bytes((100, 100), mode="RGBA", color=(0, 0, 0, 0))
     pixel = Image.open(io.BytesIO(_preview(data))).getpixel((50, 50))
     assert all(channel > 245 for channel in pixel)
 

@@ -8,36 +8,25 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import stdio_client
+from conftest import call_tool, result_text, stdio_client, write_image
 from PIL import Image
 
 pytestmark = pytest.mark.integration
 
-
-def _text(result) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
-
-
-def _png(path: Path, size=(256, 256), mode="RGB", color=(30, 90, 160)) -> Path:
-    Image.new(mode, size, color).save(path, "PNG")
-    return path
+PHOTO = (256, 256)  # the size of the photos to edit; the masked edit below draws a mask of this size
 
 
 def _data(url: str) -> bytes:
     return base64.b64decode(url.split(",", 1)[1])
 
 
-async def _call(client, tool, args):
-    return await client.call_tool(tool, args, raise_on_error=False)
-
-
 async def test_every_option_reaches_the_request_and_the_file_matches(server_env, fake_openai, home):
     options = {"quality": "high", "background": "transparent", "output_format": "webp", "output_compression": 80, "moderation": "low"}
     async with stdio_client(server_env) as client:
-        result = await _call(client, "openai_generate_image", {"prompt": "A fox mascot", "size": "1024x1024", **options})
-        assert not result.is_error, _text(result)
-        refined = await _call(client, "openai_conversational_image", {"prompt": "Add a hat", "conversation_id": result.structured_content["conversation_id"], "quality": "low"})
-        assert not refined.is_error, _text(refined)
+        result = await call_tool(client, "openai_generate_image", {"prompt": "A fox mascot", "size": "1024x1024", **options})
+        assert not result.is_error, result_text(result)
+        refined = await call_tool(client, "openai_conversational_image", {"prompt": "Add a hat", "conversation_id": result.structured_content["conversation_id"], "quality": "low"})
+        assert not refined.is_error, result_text(refined)
     first, second = fake_openai.response_requests()
     assert first["stream"] is True
     assert first["tools"][0] == {"type": "image_generation", "size": "1024x1024", **options}
@@ -47,22 +36,22 @@ async def test_every_option_reaches_the_request_and_the_file_matches(server_env,
     with Image.open(path) as image:
         assert image.format == "WEBP" and "A" in image.getbands()
         assert image.getpixel((0, 0))[3] == 0, "the background is transparent"
-    assert "quality high" in _text(result) and "background transparent" in _text(result)
+    assert "quality high" in result_text(result) and "background transparent" in result_text(result)
 
 
 async def test_input_fidelity_reaches_models_that_take_it(server_env, fake_openai, tmp_path):
     env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-1.5"}
-    photo = _png(tmp_path / "face.png")
+    photo = write_image(tmp_path / "face.png", PHOTO)
     async with stdio_client(env) as client:
-        result = await _call(client, "openai_conversational_image", {"prompt": "Make it a painting", "input_image_path": str(photo), "input_fidelity": "high"})
-    assert not result.is_error, _text(result)
+        result = await call_tool(client, "openai_conversational_image", {"prompt": "Make it a painting", "input_image_path": str(photo), "input_fidelity": "high"})
+    assert not result.is_error, result_text(result)
     tool = fake_openai.response_requests()[0]["tools"][0]
     assert tool["input_fidelity"] == "high" and tool["model"] == "gpt-image-1.5"
 
 
 async def test_invalid_combinations_are_refused_before_any_request(server_env, fake_openai, tmp_path):
-    photo = _png(tmp_path / "a.png")
-    refs = [str(_png(tmp_path / f"r{n}.png", size=(32, 32))) for n in range(17)]
+    photo = write_image(tmp_path / "a.png", PHOTO)
+    refs = [str(write_image(tmp_path / f"r{n}.png", (32, 32))) for n in range(17)]
     cases = [
         ({"background": "transparent", "output_format": "jpeg"}, "needs output_format png or webp"),
         ({"quality": "xhigh"}, "xhigh and max need OPENAI_IMAGE_MODEL"),
@@ -73,26 +62,26 @@ async def test_invalid_combinations_are_refused_before_any_request(server_env, f
         ({"reference_image_paths": refs}, "at most 16"),
         ({"mask_path": str(photo)}, "mask_path needs an image to edit"),
         ({"input_image_path": str(photo), "mask_path": str(photo)}, "no alpha channel"),
-        ({"input_image_path": str(photo), "mask_path": str(_png(tmp_path / "m.png", size=(128, 128), mode="RGBA"))}, "must be the same size"),
+        ({"input_image_path": str(photo), "mask_path": str(write_image(tmp_path / "m.png", (128, 128), mode="RGBA"))}, "must be the same size"),
         ({"reference_image_paths": [str(tmp_path / "missing.png")]}, "reference_image_paths[1]: no file at"),
     ]
     async with stdio_client(server_env) as client:
         for args, expected in cases:
-            result = await _call(client, "openai_conversational_image", {"prompt": "A fox", "skip_dialogue": True, **args})
+            result = await call_tool(client, "openai_conversational_image", {"prompt": "A fox", "skip_dialogue": True, **args})
             assert result.is_error, args
-            assert expected in _text(result), (args, _text(result))
+            assert expected in result_text(result), (args, result_text(result))
     assert fake_openai.response_requests() == []
 
 
 async def test_masked_edit_sends_the_image_first_and_the_mask(server_env, fake_openai, tmp_path):
-    photo = _png(tmp_path / "room.png")
+    photo = write_image(tmp_path / "room.png", PHOTO)
     mask = tmp_path / "mask.png"
     canvas = Image.new("RGBA", (256, 256), (0, 0, 0, 255))
     canvas.paste((0, 0, 0, 0), (64, 64, 192, 192))
     canvas.save(mask, "PNG")
     async with stdio_client(server_env) as client:
-        result = await _call(client, "openai_conversational_image", {"prompt": "Put a sofa here", "input_image_path": str(photo), "mask_path": str(mask)})
-        assert not result.is_error, _text(result)
+        result = await call_tool(client, "openai_conversational_image", {"prompt": "Put a sofa here", "input_image_path": str(photo), "mask_path": str(mask)})
+        assert not result.is_error, result_text(result)
         request = fake_openai.response_requests()[-1]
         assert _data(request["tools"][0]["input_image_mask"]["image_url"]) == mask.read_bytes()
         parts = request["input"][0]["content"]
@@ -101,8 +90,8 @@ async def test_masked_edit_sends_the_image_first_and_the_mask(server_env, fake_o
         # Masking a conversation's last image sends that image explicitly, beside previous_response_id.
         big_mask = tmp_path / "big_mask.png"
         canvas.resize((1024, 1024)).save(big_mask, "PNG")
-        again = await _call(client, "openai_conversational_image", {"prompt": "Now a lamp", "conversation_id": result.structured_content["conversation_id"], "mask_path": str(big_mask)})
-        assert not again.is_error, _text(again)
+        again = await call_tool(client, "openai_conversational_image", {"prompt": "Now a lamp", "conversation_id": result.structured_content["conversation_id"], "mask_path": str(big_mask)})
+        assert not again.is_error, result_text(again)
     request = fake_openai.response_requests()[-1]
     assert request["previous_response_id"] == result.structured_content["response_id"]
     assert _data(request["input"][0]["content"][1]["image_url"]) == Path(result.structured_content["path"]).read_bytes()
@@ -110,10 +99,10 @@ async def test_masked_edit_sends_the_image_first_and_the_mask(server_env, fake_o
 
 
 async def test_three_reference_images_arrive_as_three_input_images(server_env, fake_openai, tmp_path):
-    refs = [_png(tmp_path / f"ref{n}.png", size=(64 + n * 16, 64), color=(n * 60, 20, 20)) for n in range(3)]
+    refs = [write_image(tmp_path / f"ref{n}.png", (64 + n * 16, 64), color=(n * 60, 20, 20)) for n in range(3)]
     async with stdio_client(server_env) as client:
-        result = await _call(client, "openai_generate_image", {"prompt": "A poster in the style of these", "reference_image_paths": [str(r) for r in refs]})
-    assert not result.is_error, _text(result)
+        result = await call_tool(client, "openai_generate_image", {"prompt": "A poster in the style of these", "reference_image_paths": [str(r) for r in refs]})
+    assert not result.is_error, result_text(result)
     parts = fake_openai.response_requests()[0]["input"][0]["content"]
     assert parts[0] == {"type": "input_text", "text": "A poster in the style of these"}
     assert [_data(p["image_url"]) for p in parts[1:]] == [r.read_bytes() for r in refs]
@@ -126,8 +115,8 @@ async def test_progress_arrives_in_order_with_one_message_per_partial_image(serv
         heard.append((progress, message))
 
     async with stdio_client(server_env, progress_handler=on_progress) as client:
-        result = await _call(client, "openai_generate_image", {"prompt": "A lighthouse", "partial_images": 2})
-    assert not result.is_error, _text(result)
+        result = await call_tool(client, "openai_generate_image", {"prompt": "A lighthouse", "partial_images": 2})
+    assert not result.is_error, result_text(result)
     messages = [m for _, m in heard]
     assert [p for p, _ in heard] == sorted(p for p, _ in heard), "progress only increases"
     expected = ["sending the request to OpenAI", "generating the image", "partial image 1 of 2 received", "partial image 2 of 2 received", "saving the image", "done"]
@@ -144,51 +133,51 @@ async def test_a_slow_render_gets_a_heartbeat_at_least_every_five_seconds(server
         times.append(message)
 
     async with stdio_client(server_env, progress_handler=on_progress) as client:
-        result = await _call(client, "openai_generate_image", {"prompt": "A slow one"})
+        result = await call_tool(client, "openai_generate_image", {"prompt": "A slow one"})
     assert not result.is_error
     assert any(m.startswith("still working") for m in times), times
 
 
 async def test_cost_is_shown_per_image_in_the_listing_and_as_a_session_total(server_env, fake_openai):
     async with stdio_client(server_env) as client:
-        first = await _call(client, "openai_generate_image", {"prompt": "A red fox", "size": "1024x1024", "quality": "medium"})
-        second = await _call(client, "openai_conversational_image", {"prompt": "At night", "conversation_id": first.structured_content["conversation_id"]})
-        listing = await _call(client, "openai_list_conversations", {})
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A red fox", "size": "1024x1024", "quality": "medium"})
+        second = await call_tool(client, "openai_conversational_image", {"prompt": "At night", "conversation_id": first.structured_content["conversation_id"]})
+        listing = await call_tool(client, "openai_list_conversations", {})
     one, two = first.structured_content, second.structured_content
     usage = one["usage"]["image"]
     expected = (usage["input_tokens_details"]["text_tokens"] * 5 + usage["input_tokens_details"]["image_tokens"] * 8 + usage["output_tokens"] * 30) / 1e6
     assert one["cost_usd"] == pytest.approx(expected)
-    assert f"Cost: ${one['cost_usd']:.4f}" in _text(first)
+    assert f"Cost: ${one['cost_usd']:.4f}" in result_text(first)
     assert "not priced" in one["cost_note"], "the assistant model has no documented price"
     assert two["session_cost_usd"] == pytest.approx(one["cost_usd"] + two["cost_usd"])
-    assert "Session total:" in _text(second)
+    assert "Session total:" in result_text(second)
     entry = listing.structured_content["conversations"][0]
     assert entry["cost_usd"] == pytest.approx(one["cost_usd"] + two["cost_usd"])
-    assert f"cost ${entry['cost_usd']:.4f}" in _text(listing)
+    assert f"cost ${entry['cost_usd']:.4f}" in result_text(listing)
 
 
 async def test_price_overrides_price_unknown_models(server_env, fake_openai):
     prices = {"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-6-astra": {"text_in": 1, "text_out": 10}}
     env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2.6-flare", "OPENAI_IMAGES_PRICES": json.dumps(prices)}
     async with stdio_client(env) as client:
-        result = await _call(client, "openai_generate_image", {"prompt": "A fox"})
-    assert not result.is_error, _text(result)
+        result = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+    assert not result.is_error, result_text(result)
     assert result.structured_content["cost_usd"] > 0 and "not priced" not in result.structured_content["cost_note"]
 
     env["OPENAI_IMAGES_PRICES"] = "{not json"
     async with stdio_client(env) as client:
-        bad = await _call(client, "openai_generate_image", {"prompt": "A fox"})
-    assert bad.is_error and "OPENAI_IMAGES_PRICES" in _text(bad)
+        bad = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+    assert bad.is_error and "OPENAI_IMAGES_PRICES" in result_text(bad)
 
 
 async def test_dry_run_sends_nothing_and_shows_the_request_and_cost(server_env, fake_openai, home, tmp_path):
-    ref = _png(tmp_path / "ref.png")
+    ref = write_image(tmp_path / "ref.png", PHOTO)
     async with stdio_client(server_env) as client:
-        dry = await _call(client, "openai_generate_image", {"prompt": "A slide about sales", "quality": "high", "reference_image_paths": [str(ref)], "dry_run": True})
-        assert not dry.is_error, _text(dry)
-        dialogue_dry = await _call(client, "openai_conversational_image", {"prompt": "A logo for my bakery", "dry_run": True})
-        made = await _call(client, "openai_generate_image", {"prompt": "A fox"})
-        refine_dry = await _call(client, "openai_conversational_image", {"prompt": "Bigger", "conversation_id": made.structured_content["conversation_id"], "dry_run": True})
+        dry = await call_tool(client, "openai_generate_image", {"prompt": "A slide about sales", "quality": "high", "reference_image_paths": [str(ref)], "dry_run": True})
+        assert not dry.is_error, result_text(dry)
+        dialogue_dry = await call_tool(client, "openai_conversational_image", {"prompt": "A logo for my bakery", "dry_run": True})
+        made = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+        refine_dry = await call_tool(client, "openai_conversational_image", {"prompt": "Bigger", "conversation_id": made.structured_content["conversation_id"], "dry_run": True})
     data = dry.structured_content
     assert data["status"] == "dry_run"
     request = data["request"]
@@ -197,7 +186,7 @@ async def test_dry_run_sends_nothing_and_shows_the_request_and_cost(server_env, 
     assert "KB of image data" in request["input"][0]["content"][1]["image_url"]
     low, high = data["estimated_cost_usd"]
     assert low is not None and low == high and low > 0.1, "1536x1024 high on gpt-image-2.6-sunburst"
-    assert "Dry run: nothing was sent" in _text(dry) and "Estimated cost:" in _text(dry)
+    assert "Dry run: nothing was sent" in result_text(dry) and "Estimated cost:" in result_text(dry)
     assert dialogue_dry.structured_content["status"] == "dry_run"
     assert refine_dry.structured_content["request"]["previous_response_id"] == made.structured_content["response_id"]
     assert len(fake_openai.response_requests()) == 1, "only the real generation was sent"
@@ -208,8 +197,8 @@ async def test_dry_run_sends_nothing_and_shows_the_request_and_cost(server_env, 
 
 async def test_resource_link_and_resources_give_back_the_saved_bytes(server_env, fake_openai):
     async with stdio_client(server_env) as client:
-        result = await _call(client, "openai_generate_image", {"prompt": "A fox", "output_format": "jpeg"})
-        assert not result.is_error, _text(result)
+        result = await call_tool(client, "openai_generate_image", {"prompt": "A fox", "output_format": "jpeg"})
+        assert not result.is_error, result_text(result)
         data = result.structured_content
         link = next(block for block in result.content if block.type == "resource_link")
         image_bytes = Path(data["path"]).read_bytes()

@@ -12,20 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_KEY, SERVER, stdio_client
+from conftest import FAKE_KEY, SERVER, call_tool, image_bytes, result_text, stdio_client, write_image
 from PIL import Image
 
 pytestmark = pytest.mark.integration
 
 NAME = re.compile(r"^openai_image_\d{8}_\d{6}_[0-9a-f]{8}\.png$")
-
-
-def _text(result) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
-
-
-async def _call(client, tool: str, args: dict):
-    return await client.call_tool(tool, args, raise_on_error=False)
 
 
 async def test_generate_refine_restart_and_list(server_env, fake_openai, home, tmp_path):
@@ -36,17 +28,17 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
         assert tools["openai_list_conversations"].annotations.read_only_hint is True
         assert tools["openai_generate_image"].annotations.open_world_hint is True
 
-        first = await _call(client, "openai_conversational_image", {"prompt": "A red fox in fresh snow", "size": "1536x1024", "dialogue_mode": "skip"})
-        assert not first.is_error, _text(first)
+        first = await call_tool(client, "openai_conversational_image", {"prompt": "A red fox in fresh snow", "size": "1536x1024", "dialogue_mode": "skip"})
+        assert not first.is_error, result_text(first)
         data = first.structured_content
         path = Path(data["path"])
         assert path.parent == home["output"] and NAME.match(path.name)
         with Image.open(path) as image:
             assert image.size == (1536, 1024) and image.format == "PNG"
         assert data["size"] == "1536x1024" and data["conversation_id"].startswith("conv_")
-        assert str(path) in _text(first) and data["conversation_id"] in _text(first)
-        assert "Revised: A red fox in fresh snow" in _text(first)
-        assert f'conversation_id="{data["conversation_id"]}"' in _text(first)
+        assert str(path) in result_text(first) and data["conversation_id"] in result_text(first)
+        assert "Revised: A red fox in fresh snow" in result_text(first)
+        assert f'conversation_id="{data["conversation_id"]}"' in result_text(first)
 
         preview = next(block for block in first.content if block.type == "image")
         assert preview.mime_type == "image/jpeg" and len(preview.data) < 200 * 1024
@@ -58,8 +50,8 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
         assert first_request["tools"] == [{"type": "image_generation", "size": "1536x1024"}]
         assert "previous_response_id" not in first_request
 
-        second = await _call(client, "openai_conversational_image", {"prompt": "Make it night with a full moon", "conversation_id": data["conversation_id"]})
-        assert not second.is_error, _text(second)
+        second = await call_tool(client, "openai_conversational_image", {"prompt": "Make it night with a full moon", "conversation_id": data["conversation_id"]})
+        assert not second.is_error, result_text(second)
         refine_request = fake_openai.response_requests()[-1]
         assert refine_request["previous_response_id"] == data["response_id"]
         assert refine_request["input"] == "Make it night with a full moon"
@@ -69,19 +61,19 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
 
     # A new process: the conversation is still there.
     async with stdio_client(server_env, log_file=log) as client:
-        listing = await _call(client, "openai_list_conversations", {})
+        listing = await call_tool(client, "openai_list_conversations", {})
         assert not listing.is_error
         entries = listing.structured_content["conversations"]
         assert [e["id"] for e in entries] == [data["conversation_id"]]
         assert entries[0]["image_count"] == 2
         assert entries[0]["title"] == "A red fox in fresh snow"
         assert entries[0]["last_image_path"] == second.structured_content["path"]
-        assert str(home["data"] / "conversations") in _text(listing)
-        assert data["conversation_id"] in _text(listing)
+        assert str(home["data"] / "conversations") in result_text(listing)
+        assert data["conversation_id"] in result_text(listing)
 
-        found = await _call(client, "openai_list_conversations", {"query": "FULL MOON"})
+        found = await call_tool(client, "openai_list_conversations", {"query": "FULL MOON"})
         assert [e["id"] for e in found.structured_content["conversations"]] == [data["conversation_id"]]
-        none = await _call(client, "openai_list_conversations", {"query": "giraffe"})
+        none = await call_tool(client, "openai_list_conversations", {"query": "giraffe"})
         assert none.structured_content["conversations"] == []
 
     saved = json.loads((home["data"] / "conversations" / f"{data['conversation_id']}.json").read_text())
@@ -94,11 +86,11 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
 async def test_expired_previous_response_falls_back_to_the_last_image(server_env, fake_openai, expired_status):
     fake_openai.expired_status = expired_status
     async with stdio_client(server_env) as client:
-        first = await _call(client, "openai_generate_image", {"prompt": "A lighthouse"})
-        assert not first.is_error, _text(first)
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A lighthouse"})
+        assert not first.is_error, result_text(first)
         fake_openai.expire_responses()
-        second = await _call(client, "openai_conversational_image", {"prompt": "Add a storm", "conversation_id": first.structured_content["conversation_id"]})
-        assert not second.is_error, _text(second)
+        second = await call_tool(client, "openai_conversational_image", {"prompt": "Add a storm", "conversation_id": first.structured_content["conversation_id"]})
+        assert not second.is_error, result_text(second)
 
     failed, retry = fake_openai.response_requests()[-2:]
     assert failed["previous_response_id"] == first.structured_content["response_id"]
@@ -107,29 +99,29 @@ async def test_expired_previous_response_falls_back_to_the_last_image(server_env
     assert parts[0] == {"type": "input_text", "text": "Add a storm"}
     sent = base64.b64decode(parts[1]["image_url"].split(",", 1)[1])
     assert sent == Path(first.structured_content["path"]).read_bytes()
-    assert "no longer had this conversation's earlier turns" in _text(second)
+    assert "no longer had this conversation's earlier turns" in result_text(second)
     assert second.structured_content["notes"]
 
 
 async def test_input_image_path_and_earlier_image_id_are_sent_as_input_images(server_env, fake_openai, tmp_path):
     photo = tmp_path / "photo.jpg"
-    Image.new("RGB", (320, 200), (10, 120, 200)).save(photo, "JPEG")
+    write_image(photo, (320, 200), fmt="JPEG", color=(10, 120, 200))
     async with stdio_client(server_env) as client:
-        result = await _call(client, "openai_conversational_image", {"prompt": "Make it a watercolour", "input_image_path": str(photo), "skip_dialogue": True})
-        assert not result.is_error, _text(result)
+        result = await call_tool(client, "openai_conversational_image", {"prompt": "Make it a watercolour", "input_image_path": str(photo), "skip_dialogue": True})
+        assert not result.is_error, result_text(result)
         part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
         assert part["image_url"].startswith("data:image/jpeg;base64,")
         assert base64.b64decode(part["image_url"].split(",", 1)[1]) == photo.read_bytes()
 
         image_id = result.structured_content["image_id"]
-        again = await _call(client, "openai_conversational_image", {"prompt": "Same scene at dusk", "input_image_file_id": image_id})
-        assert not again.is_error, _text(again)
+        again = await call_tool(client, "openai_conversational_image", {"prompt": "Same scene at dusk", "input_image_file_id": image_id})
+        assert not again.is_error, result_text(again)
         part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
         assert base64.b64decode(part["image_url"].split(",", 1)[1]) == Path(result.structured_content["path"]).read_bytes()
 
-        upload = _upload(fake_openai, _png_bytes())
-        by_file = await _call(client, "openai_conversational_image", {"prompt": "Use this", "input_image_file_id": upload})
-        assert not by_file.is_error, _text(by_file)
+        upload = _upload(fake_openai, image_bytes((64, 64)))
+        by_file = await call_tool(client, "openai_conversational_image", {"prompt": "Use this", "input_image_file_id": upload})
+        assert not by_file.is_error, result_text(by_file)
         part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
         assert part == {"type": "input_image", "file_id": upload, "detail": "auto"}
 
@@ -139,12 +131,6 @@ def _upload(fake, data: bytes) -> str:
 
     uploaded = openai.OpenAI(api_key=FAKE_KEY, base_url=fake.base_url).files.create(file=("ref.png", data, "image/png"), purpose="vision")
     return uploaded.id
-
-
-def _png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), "green").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 async def test_bad_arguments_are_tool_errors_and_send_nothing(server_env, fake_openai, home, tmp_path):
@@ -162,9 +148,9 @@ async def test_bad_arguments_are_tool_errors_and_send_nothing(server_env, fake_o
     ]
     async with stdio_client(server_env) as client:
         for tool, args, expected in cases:
-            result = await _call(client, tool, args)
+            result = await call_tool(client, tool, args)
             assert result.is_error, (tool, args)
-            assert expected in _text(result), _text(result)
+            assert expected in result_text(result), result_text(result)
     assert fake_openai.response_requests() == []
     assert not home["output"].exists()
     assert not (home["data"] / "conversations").exists()
@@ -173,9 +159,9 @@ async def test_bad_arguments_are_tool_errors_and_send_nothing(server_env, fake_o
 async def test_missing_key_explains_where_to_put_it(server_env, fake_openai):
     env = {k: v for k, v in server_env.items() if k != "OPENAI_API_KEY"}
     async with stdio_client(env) as client:
-        result = await _call(client, "openai_generate_image", {"prompt": "A fox"})
+        result = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
     assert result.is_error
-    assert "OPENAI_API_KEY is not set" in _text(result) and "claude_desktop_config.json" in _text(result)
+    assert "OPENAI_API_KEY is not set" in result_text(result) and "claude_desktop_config.json" in result_text(result)
     assert fake_openai.response_requests() == []
 
 
@@ -190,21 +176,21 @@ async def test_missing_key_explains_where_to_put_it(server_env, fake_openai):
 async def test_openai_errors_reach_the_user_as_actionable_tool_errors(server_env, fake_openai, home, status, code, expected):
     fake_openai.fail_next(status, code, "Incorrect API key provided: " + FAKE_KEY)
     async with stdio_client(server_env) as client:
-        result = await _call(client, "openai_generate_image", {"prompt": "A fox"})
-    assert result.is_error and expected in _text(result)
-    assert FAKE_KEY not in _text(result)
+        result = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+    assert result.is_error and expected in result_text(result)
+    assert FAKE_KEY not in result_text(result)
     assert not home["output"].exists()
 
 
 async def test_moderated_and_imageless_answers_are_errors_not_crashes(server_env, fake_openai, home):
     async with stdio_client(server_env) as client:
         fake_openai.queue_outcome("moderated", categories=["violence"])
-        blocked = await _call(client, "openai_generate_image", {"prompt": "Something violent"})
+        blocked = await call_tool(client, "openai_generate_image", {"prompt": "Something violent"})
         fake_openai.queue_outcome("no_image")
-        empty = await _call(client, "openai_generate_image", {"prompt": "A fox"})
-        fine = await _call(client, "openai_generate_image", {"prompt": "A fox"})
-    assert blocked.is_error and "categories: violence" in _text(blocked)
-    assert empty.is_error and "without an image" in _text(empty)
+        empty = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+        fine = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+    assert blocked.is_error and "categories: violence" in result_text(blocked)
+    assert empty.is_error and "without an image" in result_text(empty)
     assert not fine.is_error
     assert [p.name for p in home["output"].iterdir()] == [Path(fine.structured_content["path"]).name]
 
