@@ -1,11 +1,13 @@
 """The benchmark script runs end to end with tiny settings and reports every figure as a number.
 
 It is a smoke test, not a timed test: targets may be missed on a busy machine and the script still exits 0.
+What it pins is that the printed table and verdict say what the JSON records, whichever targets were met.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +39,60 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _bench():
+    """benchmarks/bench.py as a module: it is a script, and benchmarks/ is not on the import path."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return bench
+
+
+def _printed(value: float | None, show) -> set[str]:
+    """What the table may print for a JSON number: the JSON keeps 4 decimals, the table formats the unrounded value."""
+    if value is None:
+        return {"n/a"}
+    return {show(value + nudge) for nudge in (-5e-5, 0.0, 5e-5)}
+
+
+def _check_table_row(stdout: str, figure: dict, bench) -> None:
+    """The figure's own table row shows the JSON's value, floor, ratio, target and verdict; its floor is in the legend."""
+    label, unit = figure["label"], figure["unit"]
+    rows = [line for line in stdout.splitlines() if line.startswith(label + "  ")]
+    assert len(rows) == 1, (label, stdout)
+    ours, floor, ratio, target, *verdict = re.split(r"\s{2,}", rows[0][len(label):].strip())
+    assert ours in _printed(figure["value"], lambda v: bench.show(v, unit)), (label, ours, figure["value"])
+    floor_shown, key = re.fullmatch(r"(.+) \[([a-z])\]", floor).groups()
+    assert floor_shown in _printed(figure["floor"], lambda v: bench.show(v, unit)), (label, floor, figure["floor"])
+    assert f"[{key}] {figure['floor_is']}" in stdout.splitlines(), (label, key)
+    assert ratio in _printed(figure["ratio"], lambda v: f"{v:.2f}"), (label, ratio, figure["ratio"])
+    if figure["target"] is None:
+        assert target == "(report)", (label, target)
+    elif figure["target_on"] == "ratio":
+        assert target == f"ratio <= {figure['target']:.2f}", (label, target)
+    else:
+        assert target == f"<= {bench.show(figure['target'], unit)}", (label, target)
+    verdict_word = verdict[0][:4] if verdict and verdict[0][:4] in ("PASS", "MISS") else ""
+    assert verdict_word == {True: "PASS", False: "MISS", None: ""}[figure["pass"]], (label, verdict, figure["pass"])
+
+
+def _expected_summary(document: dict) -> str:
+    """The closing verdict the JSON implies: every target met, or exactly the JSON's misses, then any target not measured."""
+    figures = list(document["figures"].values())
+    judged = [f for f in figures if f["pass"] is not None]
+    failed = [f for f in figures if f["pass"] is False]
+    misses = document["misses"]
+    assert len(misses) == len(failed) and all(m.startswith(f["label"] + ": ") for m, f in zip(misses, failed)), misses
+    text = f"All {len(judged)} targets met." if not misses else (
+        f"Misses: {len(misses)} of {len(judged)} targets: " + "; ".join(misses)
+    )
+    unmeasured = [f["label"] for f in figures if f["target"] is not None and f["pass"] is None]
+    if unmeasured:
+        text += " Not measured: " + ", ".join(unmeasured) + "."
+    return text
+
+
 @pytest.mark.integration
 def test_quick_benchmark_writes_every_figure_with_floor_and_ratio(tmp_path: Path):
     results = tmp_path / "results.json"
@@ -48,7 +104,8 @@ def test_quick_benchmark_writes_every_figure_with_floor_and_ratio(tmp_path: Path
         timeout=180,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    figures = json.loads(results.read_text())["figures"]
+    document = json.loads(results.read_text())
+    figures = document["figures"]
     assert set(figures) == FIGURES
     measured = FIGURES if Path("/proc/self/status").exists() else FIGURES - MEMORY_FIGURES
     for name in measured:
@@ -56,16 +113,15 @@ def test_quick_benchmark_writes_every_figure_with_floor_and_ratio(tmp_path: Path
             assert _is_number(figures[name][key]), (name, key, figures[name][key])
     assert _is_number(figures["image_3840x2160_ms"]["overhead_ms"])
     assert _is_number(figures["image_1024x1024_ms"]["paired_ratio_median"])
-    assert "start-up" in run.stdout
-    assert "targets met." in run.stdout or "Misses:" in run.stdout
+    bench = _bench()
+    for figure in figures.values():
+        _check_table_row(run.stdout, figure, bench)
+    verdicts = [line for line in run.stdout.splitlines() if line.startswith(("All ", "Misses: "))]
+    assert verdicts == [_expected_summary(document)], run.stdout
 
 
 def test_bench_options_choose_phases_and_run_counts():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    bench = _bench()
     args = bench.parse_args(["--only", "images", "--only", "memory", "--image-runs", "4"])
     assert args.only == ["images", "memory"] and args.image_runs == 4 and args.runs == bench.DEFAULT_RUNS
     quick = bench.parse_args(["--quick"])
