@@ -1,8 +1,8 @@
 """What a prompt says, what it leaves out, and how to say more: pure functions, no I/O.
 
 `score` rates a prompt 0-100 over seven weighted criteria, `detect_type` guesses
-what kind of image is wanted, `suggest_size` picks a frame the configured model
-accepts, and `enhance` weaves dialogue answers into the prompt as plain sentences.
+what kind of image is wanted, and `enhance` weaves dialogue answers into the
+prompt as plain sentences. `sizes.py` reads frame words with the same tokenizer.
 
 Everything reads the prompt through one tokenizer that matches whole words only,
 with light stemming (plural, -ing, -ed) and a few synonyms. Substring matching is
@@ -21,8 +21,6 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
-import image_models
-from image_models import Size
 
 
 class ImageType(StrEnum):
@@ -129,7 +127,7 @@ def _stems(word: str) -> frozenset[str]:
     return frozenset(_SYNONYMS.get(f, f) for f in forms)
 
 
-def _canonical(term: str) -> tuple[str, ...]:
+def phrase_words(term: str) -> tuple[str, ...]:
     """A vocabulary entry as the word sequence it matches ("close-up" -> ("close", "up"))."""
     words = [w.replace("'", "").replace("’", "") for w in _WORD.findall(_fold(term))]
     return tuple(_SYNONYMS.get(w, w) for w in words)
@@ -157,7 +155,8 @@ class _Text:
 
 
 @lru_cache(maxsize=64)
-def _read(prompt: str) -> _Text:
+def read_words(prompt: str) -> _Text:
+    """The prompt as whole words with their stemmed forms, indexed for `find` (cached: one prompt is read many times)."""
     tokens: list[str] = []
     for raw in _WORD.findall(_fold(prompt)):
         word = raw.replace("’", "'")
@@ -173,7 +172,7 @@ def _read(prompt: str) -> _Text:
 
 
 def _terms(*entries: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(_canonical(e) for e in entries)
+    return tuple(phrase_words(e) for e in entries)
 
 
 # ------------------------------------------------------------------ vocabularies
@@ -383,7 +382,7 @@ def score(prompt: str) -> PromptScore:
     marks at five); every other criterion earns its full weight as soon as one of
     its words appears. Adding words to a prompt therefore never lowers its score.
     """
-    text = _read(prompt)
+    text = read_words(prompt)
     entries: list[CriterionScore] = []
     for criterion in CRITERIA:
         if criterion.name == "subject":
@@ -418,7 +417,7 @@ def known_aspects(prompt: str) -> frozenset[str]:
     usage, platform, audience, goal, text (also set by quoted words), and subject
     (set when the subject criterion has full marks).
     """
-    text = _read(prompt)
+    text = read_words(prompt)
     known = {group for group in _GROUPS if any(text.find(term) for term in _GROUPS[group])}
     if _QUOTED.search(prompt[:100_000]):
         known.add("text")
@@ -509,7 +508,7 @@ _CUES: tuple[tuple[str, ImageType | str, int], ...] = (
     ("photography", _T.PHOTO, 3), ("snapshot", _T.PHOTO, 2), ("photorealistic", _T.PHOTO, 2),
     ("dslr", _T.PHOTO, 2), ("polaroid", _T.PHOTO, 2), ("camera", _T.PHOTO, 1),
 )
-_CUE_TERMS = sorted(((_canonical(p), kind, w) for p, kind, w in _CUES), key=lambda c: -len(c[0]))
+_CUE_TERMS = sorted(((phrase_words(p), kind, w) for p, kind, w in _CUES), key=lambda c: -len(c[0]))
 _STORY_WORDS = _terms("story", "stories", "status", "reel")
 _BANNER_WORDS = _terms("banner", "header", "cover")
 _VERTICAL_PLATFORMS = frozenset({"tiktok", "snapchat"})  # full-screen vertical by nature
@@ -528,7 +527,7 @@ def detect_type(prompt: str) -> TypeDetection:
     photo), a social platform becomes a story or banner when the prompt also says
     story/reel or banner/header/cover, and ties go to the more specific format.
     """
-    text = _read(prompt)
+    text = read_words(prompt)
     used: set[int] = set()
     points: dict[ImageType, int] = {}
     words: dict[ImageType, list[tuple[int, str]]] = {}
@@ -566,151 +565,6 @@ def detect_type(prompt: str) -> TypeDetection:
     confidence = top / sum(points.values()) * min(1.0, top / 4)
     deciding = list(dict.fromkeys(w for _, w in sorted(words[best])))
     return TypeDetection(image_type=best, confidence=round(confidence, 2), words=deciding)
-
-
-# ------------------------------------------------------------------------ sizes
-
-
-class SizeSuggestion(BaseModel):
-    """A size the model accepts (e.g. "1536x864") and one line saying why it fits.
-
-    The server uses it only when the caller gave no `size`: an explicit size always wins.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    size: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class _Frame:
-    name: str
-    width: int  # aspect ratio as small integers
-    height: int
-
-
-_SQUARE = _Frame("square 1:1", 1, 1)
-_TALL = _Frame("tall 2:3", 2, 3)
-_FEED = _Frame("tall 4:5", 4, 5)
-_STORY = _Frame("vertical 9:16", 9, 16)
-_LANDSCAPE = _Frame("landscape 3:2", 3, 2)
-_WIDE = _Frame("widescreen 16:9", 16, 9)
-_BANNER = _Frame("banner 3:1", 3, 1)
-
-_TYPE_FRAMES: dict[ImageType, tuple[_Frame, str]] = {
-    _T.LOGO: (_SQUARE, "a logo is usually square"),
-    _T.ICON: (_SQUARE, "an icon is square"),
-    _T.PRESENTATION: (_WIDE, "slides are 16:9"),
-    _T.SOCIAL_POST: (_SQUARE, "a square post fits every feed"),
-    _T.SOCIAL_STORY: (_STORY, "stories fill a phone screen at 9:16"),
-    _T.BANNER: (_BANNER, "banners and headers are long and narrow"),
-    _T.PRODUCT: (_SQUARE, "product shots are usually square"),
-    _T.PORTRAIT: (_TALL, "a portrait is taller than wide"),
-    _T.LANDSCAPE: (_LANDSCAPE, "scenery suits a landscape frame"),
-    _T.POSTER: (_TALL, "posters and covers are taller than wide"),
-    _T.ILLUSTRATION: (_SQUARE, "square is a neutral frame for an illustration"),
-    _T.PHOTO: (_LANDSCAPE, "3:2 is the classic photo frame"),
-    _T.GENERAL: (_SQUARE, "square is the neutral default"),
-}
-
-# Words that name a frame shape; "story" is not here because only the type
-# decides whether it means an Instagram story or a bedtime story.
-_ORIENTATION_CUES: tuple[tuple[tuple[str, ...], _Frame], ...] = tuple(
-    (_canonical(phrase), frame)
-    for phrase, frame in (
-        ("square", _SQUARE), ("album cover", _SQUARE), ("profile picture", _SQUARE), ("avatar", _SQUARE),
-        ("portrait", _TALL), ("vertical", _TALL), ("tall", _TALL), ("upright", _TALL),
-        ("reel", _STORY), ("phone wallpaper", _STORY), ("mobile wallpaper", _STORY), ("lock screen", _STORY),
-        ("youtube short", _STORY),
-        ("landscape", _LANDSCAPE), ("horizontal", _LANDSCAPE),
-        ("wide", _WIDE), ("widescreen", _WIDE), ("desktop wallpaper", _WIDE), ("thumbnail", _WIDE),
-        ("banner", _BANNER), ("panoramic", _BANNER), ("panorama", _BANNER), ("ultra wide", _BANNER),
-    )
-)
-_NOT_ORIENTATION = _terms("wide angle", "wide-angle", "portrait of", "portrait photo", "portrait painting")
-_RATIO = re.compile(r"(?<![\d:.])(\d{1,2})\s*:\s*(\d{1,2})(?![\d:])")
-_KNOWN_RATIOS = {
-    (1, 1), (4, 5), (5, 4), (2, 3), (3, 2), (3, 4), (4, 3), (9, 16), (16, 9), (21, 9), (9, 21), (3, 1),
-    (1, 3), (2, 1), (1, 2), (4, 1), (1, 4), (5, 7), (7, 5),
-}
-_LONG_SIDE = 1536
-
-
-def _round16(value: float) -> int:
-    return max(image_models.SIZE_STEP, round(value / image_models.SIZE_STEP) * image_models.SIZE_STEP)
-
-
-def _flexible_size(frame: _Frame) -> Size:
-    ratio = min(image_models.MAX_RATIO, max(1 / image_models.MAX_RATIO, frame.width / frame.height))
-    if abs(ratio - 1) < 1e-9:
-        return Size(1024, 1024)
-    if ratio > 1:
-        return Size(_LONG_SIDE, _round16(_LONG_SIDE / ratio))
-    return Size(_round16(_LONG_SIDE * ratio), _LONG_SIDE)
-
-
-def _fixed_size(frame: _Frame) -> str:
-    ratio = frame.width / frame.height
-    if ratio > 1.15:
-        return "1536x1024"
-    if ratio < 0.87:
-        return "1024x1536"
-    return "1024x1024"
-
-
-def _frame_from_prompt(prompt: str, image_type: ImageType) -> tuple[_Frame, str] | None:
-    for match in _RATIO.finditer(prompt[:100_000]):
-        w, h = int(match.group(1)), int(match.group(2))
-        if (w, h) in _KNOWN_RATIOS:
-            return _Frame(f"{w}:{h}", w, h), f"the prompt asks for {w}:{h}"
-    text = _read(prompt)
-    blocked = {p for term in _NOT_ORIENTATION for p in text.find(term)}
-    votes: dict[_Frame, list[str]] = {}
-    for term, frame in _ORIENTATION_CUES:
-        for start in text.find(term):
-            if start not in blocked:
-                votes.setdefault(frame, []).append(" ".join(text.tokens[start : start + len(term)]))
-    if not votes:
-        return None
-    most = max(len(v) for v in votes.values())
-    leaders = [f for f, v in votes.items() if len(v) == most]
-    default = _TYPE_FRAMES[image_type][0]
-    if len(leaders) > 1:
-        if default in leaders:
-            return default, f"the prompt names several shapes; {_TYPE_FRAMES[image_type][1]}"
-        leaders.sort(key=lambda f: f.name)
-    frame = leaders[0]
-    if frame == _TALL and image_type == _T.SOCIAL_POST:
-        frame = _FEED  # the tallest frame a feed shows uncropped
-    return frame, f"'{votes[leaders[0]][0]}' in the prompt asks for a {frame.name.split()[0]} frame"
-
-
-def suggest_size(image_type: ImageType | str, prompt: str, model: str | None) -> SizeSuggestion:
-    """Pick a size for `prompt` that `model` (None: the API default) accepts, with a one-line reason.
-
-    An explicit aspect ratio in the prompt ("16:9") wins, then orientation words
-    (portrait, vertical, wide, banner, square ...), then the type's usual frame.
-    Fixed-size models get the closest of image_models.STANDARD_SIZES; flexible ones
-    get the exact ratio with sides divisible by 16 that passes flexible_size_problems.
-    An explicit `size` from the caller must bypass this function altogether.
-    """
-    kind = ImageType(image_type)
-    resolved = image_models.effective_model(model)
-    frame, why = _frame_from_prompt(prompt, kind) or _TYPE_FRAMES[kind]
-    if image_models.has_flexible_sizes(resolved):
-        size = _flexible_size(frame)
-        if image_models.flexible_size_problems(size):  # cannot happen for our frames; stay safe anyway
-            size = Size(1024, 1024)
-        return SizeSuggestion(size=str(size), reason=f"{frame.name} ({size}): {why}.")
-    size_text = _fixed_size(frame)
-    exact = {"1024x1024": (1, 1), "1536x1024": (3, 2), "1024x1536": (2, 3)}[size_text]
-    if exact[0] * frame.height == exact[1] * frame.width:
-        return SizeSuggestion(size=size_text, reason=f"{frame.name} ({size_text}): {why}.")
-    return SizeSuggestion(
-        size=size_text,
-        reason=f"{frame.name} would fit ({why}); {size_text} is the closest size {resolved} offers.",
-    )
 
 
 # --------------------------------------------------------------------- enhancing
@@ -772,16 +626,16 @@ def _collapse(text: str) -> str:
 
 
 def _norm_words(text: str) -> str:
-    return " " + " ".join(_read(text).tokens) + " "
+    return " " + " ".join(read_words(text).tokens) + " "
 
 
 def _first_word(phrase: str) -> str:
-    tokens = _read(phrase).tokens
+    tokens = read_words(phrase).tokens
     return tokens[0] if tokens else ""
 
 
 def _has_word(phrase: str, words: set[str]) -> bool:
-    return any(forms & words for forms in _read(phrase).forms)
+    return any(forms & words for forms in read_words(phrase).forms)
 
 
 def _a(phrase: str) -> str:
@@ -854,7 +708,7 @@ def _scene_clause(key: str, x: str) -> str:
     if key == "lighting":
         if first in _PREPOSITIONS:
             return x
-        words = set(_read(x).tokens)
+        words = set(read_words(x).tokens)
         return f"under {x}" if words & set(_LIGHT_NOUNS) else f"under {x} light"
     # mood
     if _has_word(x, {"mood", "feel", "feeling", "atmosphere", "vibe"}):

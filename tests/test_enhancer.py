@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 import enhancer
 import image_models
-from enhancer import CRITERIA, ImageType, detect_type, enhance, score, suggest_size
+from enhancer import CRITERIA, ImageType, detect_type, enhance, score
+from sizes import suggest_size
 
 FIXED_MODEL = "gpt-image-2.6-sunburst"
 FLEXIBLE_MODEL = "gpt-image-2"
