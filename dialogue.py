@@ -6,8 +6,9 @@ returns a new state. The plan never changes and never repeats a key, so a
 dialogue always ends within its mode's maximum: the loops of an earlier design
 came from deciding the next question anew from loosely keyed answers.
 
-The state is a versioned pydantic model that the server stores on the
-conversation record as JSON and loads again after a restart.
+The state is a versioned pydantic model. The conversation record keeps it as
+plain JSON data (storage knows nothing of dialogues); `restore` checks that data
+and turns it back into a state after a restart.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import enhancer
-from enhancer import ImageType, PromptScore, SizeSuggestion
-from errors import InvalidInput
+from enhancer import ImageType, PromptScore
+from errors import InvalidInput, StorageError
 
 SCHEMA_VERSION = 1
 
@@ -488,7 +489,7 @@ def question_for(image_type: ImageType | str, key: str) -> Question:
     return Question(key=ask.key, text=ask.text, options=list(ask.options), criterion=ask.criterion)
 
 
-def plan_questions(prompt: str, image_type: ImageType, mode: DialogueMode, before: PromptScore) -> list[str]:
+def plan_questions(prompt: str, image_type: ImageType, mode: DialogueMode, *, before: PromptScore) -> list[str]:
     """The keys to ask, in asking order, for `prompt` in `mode`.
 
     Questions about what the prompt already says are dropped. The rest are chosen
@@ -541,7 +542,6 @@ class DialogueState(BaseModel):
     mode: DialogueMode
     image_type: ImageType
     original_prompt: str
-    image_model: str | None = None
     plan: list[str]
     asked: list[str] = Field(default_factory=list)
     answers: dict[str, str] = Field(default_factory=dict)
@@ -574,7 +574,6 @@ class DialogueState(BaseModel):
 def start(
     prompt: str,
     mode: DialogueMode | str | None = DEFAULT_MODE,
-    image_model: str | None = None,
     image_type: ImageType | str | None = None,
 ) -> DialogueState:
     """Begin a dialogue for `prompt`: detect the type (unless given), score it, plan the questions.
@@ -587,19 +586,36 @@ def start(
     chosen_mode = parse_mode(mode)
     kind = ImageType(image_type) if image_type else enhancer.detect_type(prompt).image_type
     before = enhancer.score(prompt)
-    plan = plan_questions(prompt, kind, chosen_mode, before)
+    plan = plan_questions(prompt, kind, chosen_mode, before=before)
     first = plan[0] if plan else None
     return DialogueState(
         mode=chosen_mode,
         image_type=kind,
         original_prompt=prompt,
-        image_model=image_model,
         plan=plan,
         asked=[first] if first else [],
         pending=first,
         status=DialogueStatus.ASKING if first else DialogueStatus.READY,
         score_before=before.total,
     )
+
+
+def restore(data: dict | None) -> DialogueState | None:
+    """The state stored on a conversation record, checked; StorageError when the stored data is not a valid state."""
+    if data is None:
+        return None
+    try:
+        return DialogueState.model_validate(data)
+    except ValueError:
+        raise StorageError(
+            "The saved dialogue of this conversation is damaged (not a valid dialogue state); nothing was changed. "
+            "Start a new conversation, or call openai_conversational_image with dialogue_mode skip."
+        ) from None
+
+
+def stored(state: DialogueState) -> dict:
+    """`state` as the JSON data a conversation record keeps."""
+    return state.model_dump(mode="json")
 
 
 def current_question(state: DialogueState) -> Question | None:
@@ -737,11 +753,6 @@ def final_prompt(state: DialogueState) -> str:
     send the user's new text as it is, never this prompt again.
     """
     return enhancer.enhance(state.original_prompt, state.answers, state.image_type)
-
-
-def suggested_size(state: DialogueState) -> SizeSuggestion:
-    """The size for the final prompt under the state's image model (an explicit caller size overrides it)."""
-    return enhancer.suggest_size(state.image_type, final_prompt(state), state.image_model)
 
 
 def score_after(state: DialogueState) -> int:

@@ -19,6 +19,10 @@ class InvalidInput(ImageServerError):
     """A tool argument is wrong; nothing was sent to OpenAI and no file was touched."""
 
 
+class NotFound(InvalidInput):
+    """An id names no conversation or image that this server has."""
+
+
 class ConfigurationError(ImageServerError):
     """A setting is missing or wrong (for example no OPENAI_API_KEY)."""
 

@@ -20,8 +20,7 @@ from typing import Any, Callable, Iterator, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from dialogue import DialogueState, DialogueStatus
-from errors import InvalidInput, StorageError
+from errors import InvalidInput, NotFound, StorageError
 
 log = logging.getLogger("openai_images_mcp.storage")
 
@@ -94,7 +93,9 @@ class Conversation(BaseModel):
     last_response_id: str | None = None
     requested_size: str | None = None  # an explicit size from the first call, kept for the dialogue's end
     options: dict[str, Any] = Field(default_factory=dict)  # image options reused by later refinements
-    dialogue: DialogueState | None = None
+    # The pre-generation dialogue's state as plain data: dialogue.restore() checks it, so that storage
+    # stays below the domain and a damaged state cannot hide the rest of the conversation.
+    dialogue: dict[str, Any] | None = None
     image_type: str | None = None
     score_before: int | None = None
     score_after: int | None = None
@@ -105,7 +106,8 @@ class Conversation(BaseModel):
 
     @property
     def question_pending(self) -> bool:
-        return self.dialogue is not None and self.dialogue.status == DialogueStatus.ASKING
+        """True while the dialogue waits for an answer (its state names a pending question)."""
+        return bool(self.dialogue and self.dialogue.get("pending"))
 
 
 def make_title(prompt: str) -> str:
@@ -149,16 +151,13 @@ class ConversationStore:
     def path_for(self, conversation_id: str) -> Path:
         return self.folder / f"{check_conversation_id(conversation_id)}.json"
 
-    def exists(self, conversation_id: str) -> bool:
-        return self.path_for(conversation_id).is_file()
-
     def load(self, conversation_id: str) -> Conversation:
         """Read one conversation; StorageError when it is missing or unreadable (the file is left as it is)."""
         path = self.path_for(conversation_id)
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            raise InvalidInput(
+            raise NotFound(
                 f"No conversation {conversation_id} in {self.folder}. "
                 "Call openai_list_conversations to see the saved ones, or omit conversation_id to start a new one."
             ) from None
@@ -204,12 +203,6 @@ class ConversationStore:
                 f"Conversation {conversation_id} stayed locked by another call for {LOCK_TIMEOUT_SECONDS} s; try again."
             ) from None
 
-    def create(self, prompt: str, **fields: Any) -> Conversation:
-        """Make and save a new conversation whose title comes from `prompt`."""
-        conversation = Conversation(id=new_conversation_id(), title=make_title(prompt), **fields)
-        self.save(conversation)
-        return conversation
-
     def update(self, conversation_id: str, change: Callable[[Conversation], None]) -> Conversation:
         """Load, apply `change`, stamp updated_at and save, all under the conversation's lock."""
         with self.locked(conversation_id):
@@ -220,12 +213,12 @@ class ConversationStore:
             return conversation
 
     def add_turn(
-        self, conversation_id: str, prompt: str | None, image: ImageRecord, assistant_text: str | None, **fields: Any
+        self, conversation_id: str, *, prompt: str | None, image: ImageRecord, assistant_text: str | None, **fields: Any
     ) -> Conversation:
         """Record one generated image, the messages around it and any changed `fields`, under the lock."""
 
         def change(conversation: Conversation) -> None:
-            record_turn(conversation, prompt, image, assistant_text)
+            record_turn(conversation, prompt=prompt, image=image, assistant_text=assistant_text)
             for name, value in fields.items():
                 setattr(conversation, name, value)
 
@@ -327,7 +320,7 @@ class ConversationStore:
             return None
 
 
-def record_turn(conversation: Conversation, prompt: str | None, image: ImageRecord, assistant_text: str | None) -> None:
+def record_turn(conversation: Conversation, *, prompt: str | None, image: ImageRecord, assistant_text: str | None) -> None:
     """Append the user's prompt (when it is new text), the assistant's reply and the image."""
     if prompt:
         conversation.messages.append(Message(role="user", text=prompt))

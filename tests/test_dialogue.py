@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import dialogue
 import enhancer
+import sizes
 from dialogue import (
     MODE_LIMITS,
     DialogueMode,
@@ -244,14 +245,14 @@ def test_coffee_shop_guided_dialogue_builds_a_better_prompt_from_every_answer():
         assert value.lower() in prompt.lower()
     assert "a symbol with the name beside it" in prompt
     assert dialogue.score_after(state) >= state.score_before + 40
-    assert dialogue.suggested_size(state).size == "1024x1024"
+    assert sizes.suggest_size(state.image_type, dialogue.final_prompt(state), None).size == "1024x1024"
 
 
 # ----------------------------------------------------------------- restart
 
 
 def test_state_round_trips_through_json_and_continues_after_a_restart():
-    state = answer(start(COFFEE, "guided", image_model="gpt-image-2"), "Bean There")
+    state = answer(start(COFFEE, "guided"), "Bean There")
     stored = state.model_dump(mode="json")
     assert stored["schema_version"] == 1 and stored["mode"] == "guided" and stored["image_type"] == "logo"
     restored = DialogueState.model_validate(stored)

@@ -118,7 +118,7 @@ def test_listing_is_newest_first_and_limited(store):
 def test_query_matches_titles_and_later_prompts_case_insensitively(store):
     fox = _new(store, prompt="A red fox in snow")
     owl = _new(store, prompt="An owl at night")
-    store.add_turn(owl.id, "Make the MOON bigger", _image(), "Done")
+    store.add_turn(owl.id, prompt="Make the MOON bigger", image=_image(), assistant_text="Done")
     assert [c.id for c in store.list(query="FOX").conversations] == [fox.id]
     assert [c.id for c in store.list(query="moon").conversations] == [owl.id]
     assert store.list(query="giraffe").conversations == []
@@ -127,7 +127,7 @@ def test_query_matches_titles_and_later_prompts_case_insensitively(store):
 def test_add_turn_records_image_messages_and_last_response(store):
     conversation = _new(store)
     image = _image(7)
-    store.add_turn(conversation.id, "make it blue", image, "Here it is")
+    store.add_turn(conversation.id, prompt="make it blue", image=image, assistant_text="Here it is")
     loaded = store.load(conversation.id)
     assert loaded.images == [image]
     assert loaded.last_response_id == "resp_7"
@@ -139,7 +139,7 @@ def test_add_turn_records_image_messages_and_last_response(store):
 def test_concurrent_turns_on_one_conversation_all_land(store):
     conversation = _new(store)
     images = [_image(n) for n in range(12)]
-    threads = [threading.Thread(target=store.add_turn, args=(conversation.id, "p", image, None)) for image in images]
+    threads = [threading.Thread(target=store.add_turn, args=(conversation.id,), kwargs={"prompt": "p", "image": image, "assistant_text": None}) for image in images]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -150,7 +150,7 @@ def test_concurrent_turns_on_one_conversation_all_land(store):
 def test_find_image_by_id(store):
     conversation = _new(store)
     image = _image()
-    store.add_turn(conversation.id, "p", image, None)
+    store.add_turn(conversation.id, prompt="p", image=image, assistant_text=None)
     found = store.find_image(image.image_id)
     assert found is not None and found[0].id == conversation.id and found[1] == image
     assert store.find_image("img_0000000000000000") is None
@@ -167,14 +167,14 @@ def test_dialogue_state_round_trips_and_shows_in_the_listing(store):
     import dialogue
 
     state = dialogue.start("Create a logo for my coffee shop", "guided")
-    conversation = _new(store, dialogue=state, score_before=state.score_before, image_type=state.image_type.value)
+    conversation = _new(store, dialogue=dialogue.stored(state), score_before=state.score_before, image_type=state.image_type.value)
     loaded = store.load(conversation.id)
-    assert loaded.dialogue == state and loaded.question_pending
+    assert dialogue.restore(loaded.dialogue) == state and loaded.question_pending
     summary = store.list().conversations[0]
     assert (summary.question_pending, summary.score_before, summary.score_after) == (True, state.score_before, None)
 
     answered = dialogue.answer(state, "generate now")
-    store.update(conversation.id, lambda c: setattr(c, "dialogue", answered))
+    store.update(conversation.id, lambda c: setattr(c, "dialogue", dialogue.stored(answered)))
     assert not store.load(conversation.id).question_pending
 
 
