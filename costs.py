@@ -33,7 +33,7 @@ _OVERRIDE_EXAMPLE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Prices:
     """USD per 1M tokens for one model; None means the price is not documented."""
 
@@ -282,6 +282,7 @@ def _assistant_part(model: str, usage: dict | None, prices: Prices | None) -> tu
 def cost_from_usage(
     image_model: str,
     image_usage: dict | None,
+    *,
     assistant_model: str,
     assistant_usage: dict | None,
     overrides: Mapping[str, Prices] | None = None,
@@ -380,6 +381,7 @@ def estimate_cost(
     image_model: str,
     quality: str,
     size: str,
+    *,
     prompt: str,
     partial_images: int = 0,
     input_images: int = 0,

@@ -117,7 +117,7 @@ _EXTRA_QUALITY = re.compile(r"^gpt-image-2\.5-(sunburst|flare)(-\d{4}-\d{2}-\d{2
 _FIDELITY = {"gpt-image-1.5": FIDELITIES, "gpt-image-1-mini": ("low",)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ImageOptions:
     """The image tool's optional settings; None means 'not sent' (OpenAI's default applies)."""
 
@@ -140,7 +140,7 @@ def qualities_for(model: str) -> tuple[str, ...]:
 
 def validate_options(options: ImageOptions, model: str) -> ImageOptions:
     """Return `options` if `model` accepts the combination, else raise InvalidInput saying what to change."""
-    _one_of("quality", options.quality, qualities_for(model), model)
+    _one_of("quality", options.quality, qualities_for(model), model=model)
     _one_of("background", options.background, BACKGROUNDS)
     _one_of("output_format", options.output_format, OUTPUT_FORMATS)
     _one_of("moderation", options.moderation, MODERATIONS)
@@ -168,11 +168,11 @@ def validate_options(options: ImageOptions, model: str) -> ImageOptions:
                 f"{model} does not take input_fidelity (only {takes} do); leave it out. "
                 "Newer models such as gpt-image-2 keep input images at high fidelity by themselves."
             )
-        _one_of("input_fidelity", options.input_fidelity, allowed, model)
+        _one_of("input_fidelity", options.input_fidelity, allowed, model=model)
     return options
 
 
-def _one_of(name: str, value: str | None, allowed: tuple[str, ...], model: str | None = None) -> None:
+def _one_of(name: str, value: str | None, allowed: tuple[str, ...], *, model: str | None = None) -> None:
     if value is not None and value not in allowed:
         where = f" for {model}" if model else ""
         hint = ""

@@ -31,7 +31,7 @@ PREVIEW_EDGE = 512  # longest edge of the inline preview
 PREVIEW_MAX_BASE64 = 200 * 1024  # Claude Desktop rejects tool results over 1 MB; stay far below
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InputImage:
     """A local image that decoded cleanly and may be sent to OpenAI."""
 
@@ -45,7 +45,7 @@ class InputImage:
         return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode('ascii')}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckedImage:
     """OpenAI's image, decoded and found readable; not on disk yet."""
 
@@ -60,7 +60,7 @@ class CheckedImage:
         return EXTENSIONS.get(self.format.upper(), self.format)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SavedImage:
     path: Path
     format: str
@@ -126,7 +126,7 @@ def read_input_image(raw_path: str, what: str = "input_image_path", allowed_dirs
     return InputImage(path=path, data=data, mime_type=INPUT_FORMATS[fmt], width=width, height=height)
 
 
-def read_mask(raw_path: str, width: int, height: int, edited: str, allowed_dirs: Sequence[Path] = ()) -> InputImage:
+def read_mask(raw_path: str, *, width: int, height: int, edited: str, allowed_dirs: Sequence[Path] = ()) -> InputImage:
     """Read an inpainting mask: a PNG with an alpha channel, the size of the image being edited.
 
     Transparent pixels mark the area to change; InvalidInput says what is wrong.
@@ -190,7 +190,7 @@ def check_image(b64: str) -> CheckedImage:
     except Exception:
         raise OpenAIError("OpenAI returned bytes that are not a readable image; nothing was saved. Try again.") from None
     width, height = image.size
-    return CheckedImage(data, (image.format or "PNG").lower(), width, height, image)
+    return CheckedImage(data=data, format=(image.format or "PNG").lower(), width=width, height=height, decoded=image)
 
 
 def save_image(image: CheckedImage, folder: Path) -> SavedImage:
@@ -203,7 +203,7 @@ def save_image(image: CheckedImage, folder: Path) -> SavedImage:
     if path.stat().st_size != len(image.data):
         path.unlink(missing_ok=True)
         raise StorageError(f"The image written to {path} came out the wrong size; it was removed. Check free disk space.")
-    return SavedImage(path, image.format, image.width, image.height, len(image.data))
+    return SavedImage(path=path, format=image.format, width=image.width, height=image.height, byte_size=len(image.data))
 
 
 def _write_new_file(folder: Path, extension: str, data: bytes) -> Path:

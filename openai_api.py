@@ -42,7 +42,7 @@ class ImageInput:
         return {"type": "input_image", "image_url": self.image_url, "detail": "auto"}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GeneratedImage:
     """The image call OpenAI answered with, plus the response around it."""
 
@@ -51,7 +51,6 @@ class GeneratedImage:
     image_call_id: str
     revised_prompt: str | None
     size: str | None
-    output_format: str | None
     image_model: str
     assistant_text: str | None = None
     usage: dict[str, Any] = field(default_factory=dict)
@@ -147,7 +146,6 @@ def extract_image(response: Any, requested_image_model: str | None) -> Generated
         image_call_id=call.id,
         revised_prompt=getattr(call, "revised_prompt", None),
         size=getattr(call, "size", None),
-        output_format=getattr(call, "output_format", None),
         image_model=tool_model or effective_model(requested_image_model),
         assistant_text=assistant_text,
         usage={

@@ -21,7 +21,7 @@ def _path(value: Path) -> Path:
     return value.expanduser().resolve()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     api_key: str | None = field(default=None, repr=False, metadata={"env": "OPENAI_API_KEY"})
     """Your OpenAI API key. Required for every call that generates an image."""

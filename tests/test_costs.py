@@ -53,7 +53,7 @@ def test_output_token_formula_per_quality_and_size(width, height, low, medium, h
 
 
 def test_example_response_costs_text_input_plus_image_output():
-    cost = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, "gpt-6-astra", ASSISTANT_USAGE)
+    cost = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE)
     assert cost.image_usd == pytest.approx(50 * 5 / 1e6 + 1756 * 30 / 1e6)
     assert cost.image_usd == pytest.approx(0.05293)
     assert cost.total_usd == pytest.approx(0.05293)
@@ -67,7 +67,7 @@ def test_example_response_costs_text_input_plus_image_output():
 
 def test_assistant_override_makes_the_cost_complete():
     overrides = parse_price_overrides('{"gpt-6-astra": {"text_in": 1.25, "text_out": 10}}')
-    cost = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, "gpt-6-astra", ASSISTANT_USAGE, overrides)
+    cost = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, overrides=overrides)
     assert cost.assistant_usd == pytest.approx(20 * 1.25 / 1e6 + 30 * 10 / 1e6)
     assert cost.total_usd == pytest.approx(0.05293 + 0.000325)
     assert cost.complete is True
@@ -77,7 +77,7 @@ def test_assistant_override_makes_the_cost_complete():
 def test_assistant_cached_input_is_billed_at_the_cached_rate():
     overrides = parse_price_overrides('{"gpt-6-astra": {"text_in": 2, "text_in_cached": 0.5, "text_out": 10}}')
     usage = {"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 800}, "output_tokens": 0}
-    cost = cost_from_usage("gpt-image-2", IMAGE_USAGE, "gpt-6-astra", usage, overrides)
+    cost = cost_from_usage("gpt-image-2", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=usage, overrides=overrides)
     assert cost.assistant_usd == pytest.approx((200 * 2 + 800 * 0.5) / 1e6)
 
 
@@ -89,7 +89,7 @@ def test_cached_image_tokens_use_the_cached_rates():
         "cached_tokens": 640,
         "cached_tokens_details": {"cached_image_tokens": 600, "cached_text_tokens": 40},
     }
-    cost = cost_from_usage("gpt-image-2.6-sunburst", usage, "", None)
+    cost = cost_from_usage("gpt-image-2.6-sunburst", usage, assistant_model="", assistant_usage=None)
     expected = (60 * 5 + 40 * 1.25 + 400 * 8 + 600 * 2 + 1000 * 30) / 1e6
     assert cost.image_usd == pytest.approx(expected)
     assert cost.complete is True
@@ -104,7 +104,7 @@ def test_undocumented_cached_rate_charges_the_uncached_rate_and_says_so():
         "cached_tokens": 80,
         "cached_tokens_details": {"cached_image_tokens": 0, "cached_text_tokens": 80},
     }
-    cost = cost_from_usage("gpt-image-2.5-flare", usage, "", None)
+    cost = cost_from_usage("gpt-image-2.5-flare", usage, assistant_model="", assistant_usage=None)
     assert cost.image_usd == pytest.approx((100 * 5 + 10 * 30) / 1e6)
     assert "80 cached text tokens charged at the uncached rate" in cost.note
     assert "upper bound" in cost.note
@@ -113,7 +113,7 @@ def test_undocumented_cached_rate_charges_the_uncached_rate_and_says_so():
 def test_cached_tokens_without_a_split_are_charged_uncached_as_an_upper_bound():
     usage = {"input_tokens": 100, "input_tokens_details": {"image_tokens": 50, "text_tokens": 50},
              "output_tokens": 0, "cached_tokens": 30}
-    cost = cost_from_usage("gpt-image-2", usage, "", None)
+    cost = cost_from_usage("gpt-image-2", usage, assistant_model="", assistant_usage=None)
     assert cost.image_usd == pytest.approx((50 * 5 + 50 * 8) / 1e6)
     assert "30 cached tokens charged at uncached rates" in cost.note
 
@@ -121,21 +121,21 @@ def test_cached_tokens_without_a_split_are_charged_uncached_as_an_upper_bound():
 def test_output_text_tokens_use_text_out_or_fall_back_to_image_out():
     usage = {"input_tokens": 0, "output_tokens": 1100,
              "output_tokens_details": {"image_tokens": 1000, "text_tokens": 100}}
-    with_text_price = cost_from_usage("gpt-image-2", usage, "", None)
+    with_text_price = cost_from_usage("gpt-image-2", usage, assistant_model="", assistant_usage=None)
     assert with_text_price.image_usd == pytest.approx((1000 * 30 + 100 * 10) / 1e6)
-    without = cost_from_usage("gpt-image-2.6-sunburst", usage, "", None)
+    without = cost_from_usage("gpt-image-2.6-sunburst", usage, assistant_model="", assistant_usage=None)
     assert without.image_usd == pytest.approx(1100 * 30 / 1e6)
     assert "100 output text tokens charged at the image-output rate" in without.note
 
 
 def test_missing_details_mean_text_input_and_image_output():
     usage = {"input_tokens": 40, "output_tokens": 500}
-    cost = cost_from_usage("gpt-image-1-mini", usage, "", None)
+    cost = cost_from_usage("gpt-image-1-mini", usage, assistant_model="", assistant_usage=None)
     assert cost.image_usd == pytest.approx((40 * 2 + 500 * 8) / 1e6)
 
 
 def test_unknown_image_model_is_cost_unknown_and_names_the_setting():
-    cost = cost_from_usage("gpt-image-2.6-flare", IMAGE_USAGE, "gpt-6-astra", ASSISTANT_USAGE)
+    cost = cost_from_usage("gpt-image-2.6-flare", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE)
     assert cost.image_usd is None
     assert cost.total_usd is None
     assert cost.complete is False
@@ -153,7 +153,7 @@ def test_overrides_price_an_unknown_image_model_and_the_assistant():
         '{"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30},'
         ' "gpt-6-astra": {"text_in": 1.25, "text_out": 10}}'
     )
-    cost = cost_from_usage("gpt-image-2.6-flare", IMAGE_USAGE, "gpt-6-astra", ASSISTANT_USAGE, overrides)
+    cost = cost_from_usage("gpt-image-2.6-flare", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, overrides=overrides)
     assert cost.complete is True
     assert cost.image_usd == pytest.approx(0.05293)
     assert cost.total_usd == pytest.approx(0.05293 + 0.000325)
@@ -164,13 +164,13 @@ def test_an_override_replaces_the_whole_table_entry():
     overrides = parse_price_overrides('{"gpt-image-2": {"image_out": 40}}')
     prices = prices_for("gpt-image-2", overrides)
     assert prices == Prices(image_out=40.0, source="OPENAI_IMAGES_PRICES setting")
-    cost = cost_from_usage("gpt-image-2", IMAGE_USAGE, "", None, overrides)
+    cost = cost_from_usage("gpt-image-2", IMAGE_USAGE, assistant_model="", assistant_usage=None, overrides=overrides)
     assert cost.image_usd is None
     assert "no text_in price for gpt-image-2" in cost.note
 
 
 def test_missing_usage_is_reported_not_guessed():
-    cost = cost_from_usage("gpt-image-2", None, "gpt-6-astra", None)
+    cost = cost_from_usage("gpt-image-2", None, assistant_model="gpt-6-astra", assistant_usage=None)
     assert (cost.image_usd, cost.assistant_usd, cost.total_usd, cost.complete) == (None, None, None, False)
     assert "OpenAI reported no usage for gpt-image-2" in cost.note
     assert "assistant gpt-6-astra: OpenAI reported no usage" in cost.note
@@ -221,35 +221,35 @@ def test_empty_price_setting_means_no_overrides():
 
 
 def test_estimate_for_one_quality_and_size():
-    estimate = estimate_cost("gpt-image-2", "medium", "1024x1024", "", 0, 0)
+    estimate = estimate_cost("gpt-image-2", "medium", "1024x1024", prompt="", partial_images=0, input_images=0)
     assert estimate.low_usd == estimate.high_usd == pytest.approx(1756 * 30 / 1e6)
     assert "estimate $0.0527 for gpt-image-2" in estimate.note
     assert "actual billing follows the usage OpenAI reports" in estimate.note
 
 
 def test_estimate_counts_prompt_tokens_and_partial_images():
-    estimate = estimate_cost("gpt-image-2.6-sunburst", "low", "1024x1024", "x" * 401, 2, 0)
+    estimate = estimate_cost("gpt-image-2.6-sunburst", "low", "1024x1024", prompt="x" * 401, partial_images=2, input_images=0)
     assert estimate.low_usd == pytest.approx(101 * 5 / 1e6 + (196 + 200) * 30 / 1e6)
     assert "200 output tokens for 2 partial image(s)" in estimate.note
     assert "gpt-image-2.6-sunburst's may differ" in estimate.note
 
 
 def test_auto_quality_spans_low_to_high():
-    estimate = estimate_cost("gpt-image-2", "auto", "1024x1024", "", 0, 0)
+    estimate = estimate_cost("gpt-image-2", "auto", "1024x1024", prompt="", partial_images=0, input_images=0)
     assert estimate.low_usd == pytest.approx(196 * 30 / 1e6)
     assert estimate.high_usd == pytest.approx(7024 * 30 / 1e6)
     assert "$0.0059 to $0.2107" in estimate.note
 
 
 def test_auto_size_spans_the_three_standard_sizes():
-    estimate = estimate_cost("gpt-image-2", "high", "auto", "", 0, 0)
+    estimate = estimate_cost("gpt-image-2", "high", "auto", prompt="", partial_images=0, input_images=0)
     assert estimate.low_usd == pytest.approx(5488 * 30 / 1e6)
     assert estimate.high_usd == pytest.approx(7024 * 30 / 1e6)
 
 
 @pytest.mark.parametrize("quality", ["xhigh", "max", "XHIGH"])
 def test_xhigh_and_max_have_a_lower_bound_only(quality):
-    estimate = estimate_cost("gpt-image-2.5-sunburst", quality, "1024x1024", "", 0, 0)
+    estimate = estimate_cost("gpt-image-2.5-sunburst", quality, "1024x1024", prompt="", partial_images=0, input_images=0)
     assert estimate.low_usd == pytest.approx(7024 * 30 / 1e6)
     assert estimate.high_usd is None
     assert "xhigh/max cost more; no formula is published" in estimate.note
@@ -257,25 +257,25 @@ def test_xhigh_and_max_have_a_lower_bound_only(quality):
 
 
 def test_estimate_says_input_images_are_not_included():
-    estimate = estimate_cost("gpt-image-2", "low", "1024x1024", "edit this", 0, 2)
+    estimate = estimate_cost("gpt-image-2", "low", "1024x1024", prompt="edit this", partial_images=0, input_images=2)
     assert "2 input image(s) add image-input tokens not included" in estimate.note
 
 
 def test_gpt_image_1_5_estimate_uses_its_published_token_counts():
-    estimate = estimate_cost("gpt-image-1.5", "medium", "1536x1024", "", 0, 0)
+    estimate = estimate_cost("gpt-image-1.5", "medium", "1536x1024", prompt="", partial_images=0, input_images=0)
     assert estimate.low_usd == pytest.approx(1568 * 32 / 1e6)
     assert "gpt-image-1.5's published counts" in estimate.note
 
 
 def test_estimate_for_unknown_model_is_unknown():
-    estimate = estimate_cost("gpt-image-2.6-flare", "high", "1024x1024", "a fox", 0, 0)
+    estimate = estimate_cost("gpt-image-2.6-flare", "high", "1024x1024", prompt="a fox", partial_images=0, input_images=0)
     assert (estimate.low_usd, estimate.high_usd) == (None, None)
     assert estimate.note == "cost unknown: no price for gpt-image-2.6-flare (set OPENAI_IMAGES_PRICES)"
 
 
 @pytest.mark.parametrize("quality", QUALITIES + EXTRA_QUALITIES)
 def test_estimate_takes_every_quality_image_models_lists(quality):
-    estimate = estimate_cost("gpt-image-2.5-sunburst", quality, "1024x1024", "", 0, 0)
+    estimate = estimate_cost("gpt-image-2.5-sunburst", quality, "1024x1024", prompt="", partial_images=0, input_images=0)
     assert estimate.low_usd is not None and estimate.low_usd > 0
     assert f"quality {quality}" in estimate.note
 
@@ -286,7 +286,7 @@ def test_the_token_formula_has_a_factor_for_every_named_quality():
 
 def test_estimate_refuses_an_unknown_quality():
     with pytest.raises(InvalidInput, match="ultra"):
-        estimate_cost("gpt-image-2", "ultra", "1024x1024", "", 0, 0)
+        estimate_cost("gpt-image-2", "ultra", "1024x1024", prompt="", partial_images=0, input_images=0)
 
 
 @pytest.mark.parametrize(

@@ -202,8 +202,10 @@ async def test_resource_link_and_resources_give_back_the_saved_bytes(server_env,
         data = result.structured_content
         link = next(block for block in result.content if block.type == "resource_link")
         image_bytes = Path(data["path"]).read_bytes()
-        assert str(link.uri) == Path(data["path"]).as_uri() == data["uri"]
+        assert str(link.uri) == f"image://{data['image_id']}" and data["uri"] == Path(data["path"]).as_uri()
         assert link.mime_type == "image/jpeg" and link.size == len(image_bytes)
+        [linked] = await client.read_resource(str(link.uri))  # the link in the result is readable as it is
+        assert base64.b64decode(linked.blob) == image_bytes
 
         templates = {t.uri_template for t in await client.list_resource_templates()}
         assert templates == {"conversation://{conversation_id}", "image://{image_id}"}

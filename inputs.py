@@ -1,0 +1,235 @@
+"""Tool arguments, checked, and the input images they name, loaded: all before anything is sent to OpenAI.
+
+Every check raises `InvalidInput` with a message that names the argument, what
+was given and what is allowed. Reading and decoding images is blocking work, so
+each image makes one trip to a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import imagefiles
+import storage
+from errors import InvalidInput
+from image_models import ImageOptions, effective_model, validate_options, validate_size
+from openai_api import ImageInput
+from services import Services
+
+MAX_PROMPT_CHARS = 32_000  # the image API's documented prompt limit
+MAX_INPUT_IMAGES = 16  # OpenAI takes up to 16 images beside one prompt
+OPENAI_FILE_ID = re.compile(r"^file-[A-Za-z0-9_-]{1,128}$")
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+
+
+def check_prompt(prompt: str) -> str:
+    """The prompt without control characters (tabs and newlines stay); InvalidInput when empty or too long."""
+    text = _CONTROL.sub("", prompt or "").strip()
+    if not text:
+        raise InvalidInput("prompt is empty: describe the image to make, or the change to an existing one.")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise InvalidInput(f"prompt is {len(text):,} characters; the limit is {MAX_PROMPT_CHARS:,}. Shorten it.")
+    return text
+
+
+def fit_prompt(text: str) -> tuple[str, str | None]:
+    """A built prompt within MAX_PROMPT_CHARS: as it is, or cut at the last sentence end that fits, with a note."""
+    if len(text) <= MAX_PROMPT_CHARS:
+        return text, None
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, MAX_PROMPT_CHARS)]
+    cut = ends[-1] if ends else text.rfind(" ", 0, MAX_PROMPT_CHARS)
+    shortened = text[: cut if cut > 0 else MAX_PROMPT_CHARS].rstrip()
+    return shortened, (
+        f"The prompt built from your answers was {len(text):,} characters, over OpenAI's {MAX_PROMPT_CHARS:,}; "
+        f"it was cut at a sentence end to {len(shortened):,}, so the last answers may be left out. "
+        "Shorter answers keep every one."
+    )
+
+
+def given(value: str | None) -> bool:
+    """True for a string with something other than spaces in it."""
+    return value is not None and bool(value.strip())
+
+
+def check_size(size: str, services: Services) -> str:
+    """The canonical size if the configured image model accepts it, else InvalidInput listing what it accepts."""
+    return validate_size(size, effective_model(services.settings.image_model))
+
+
+def check_model_name(name: str) -> str:
+    """`name` if it looks like an OpenAI model name, else InvalidInput."""
+    if not _MODEL_NAME.fullmatch(name):
+        raise InvalidInput(f"assistant_model {name[:60]!r} is not a model name (e.g. gpt-6-astra or gpt-5.5).")
+    return name
+
+
+@dataclass(kw_only=True)
+class CallOptions:
+    """The per-call settings beside the prompt, checked before anything else happens."""
+
+    options: ImageOptions
+    reference_paths: list[str]
+    mask_path: str | None
+    dry_run: bool
+
+
+def check_call_options(
+    *,
+    quality: str | None,
+    background: str | None,
+    output_format: str | None,
+    output_compression: int | None,
+    moderation: str | None,
+    input_fidelity: str | None,
+    partial_images: int,
+    reference_paths: list[str] | None,
+    mask_path: str | None,
+    dry_run: bool,
+    services: Services,
+) -> CallOptions:
+    """Check the options against the configured image model before anything is read or sent."""
+    options = ImageOptions(
+        quality=quality,
+        background=background,
+        output_format=output_format,
+        output_compression=output_compression,
+        moderation=moderation,
+        input_fidelity=input_fidelity,
+        partial_images=partial_images or None,
+    )
+    validate_options(options, effective_model(services.settings.image_model))
+    references = list(reference_paths or [])
+    if len(references) > MAX_INPUT_IMAGES:
+        raise InvalidInput(f"reference_image_paths has {len(references)} paths; OpenAI takes at most {MAX_INPUT_IMAGES} images.")
+    return CallOptions(options=options, reference_paths=references, mask_path=mask_path if given(mask_path) else None, dry_run=dry_run)
+
+
+def merged_options(conversation: storage.Conversation, call: CallOptions | None, services: Services) -> ImageOptions:
+    """The conversation's last options (format, background ...) with this call's choices on top, checked."""
+    chosen = call.options.tool_fields() if call else {}
+    merged = ImageOptions(**{**conversation.options, **chosen})
+    return validate_options(merged, effective_model(services.settings.image_model))
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadedImage:
+    """An image ready to send, with its size when it came from a file (a mask needs it)."""
+
+    image: ImageInput
+    width: int | None = None
+    height: int | None = None
+    path: str | None = None
+
+
+async def prepare_images(
+    *,
+    conversation: storage.Conversation | None,
+    file_id: str | None,
+    path: str | None,
+    call: CallOptions,
+    services: Services,
+) -> tuple[list[ImageInput], str | None]:
+    """Every image to send beside the prompt, and the mask as a data URL; all checked before anything is sent.
+
+    A mask applies to the first image sent, so the image it edits goes first: input_image_path, an
+    image_id, or else the conversation's last image (sent again explicitly for the mask's sake).
+    """
+    loaded: list[LoadedImage] = []
+    if path is not None:
+        loaded.append(await load_image(path, "input_image_path", services, user_path=True))
+    if file_id is not None:
+        loaded.append(await _load_by_id(file_id, services))
+    mask_url = None
+    if call.mask_path:
+        target = next((item for item in loaded if item.width), None)
+        if target is None and loaded:
+            raise InvalidInput("mask_path needs the edited image's size: pass it as input_image_path or an image_id (img_...), not an OpenAI file id.")
+        if target is None:
+            last = conversation.last_image if conversation else None
+            if last is None:
+                raise InvalidInput(
+                    "mask_path needs an image to edit: give input_image_path (or input_image_file_id with an img_ id), "
+                    "or a conversation_id whose last image should be edited."
+                )
+            target = await load_image(last.path, "the conversation's last image", services)
+            loaded.insert(0, target)
+        else:
+            loaded.remove(target)
+            loaded.insert(0, target)
+        edited = target.path or "the edited image"
+        mask = await asyncio.to_thread(
+            functools.partial(
+                imagefiles.read_mask, call.mask_path, width=target.width, height=target.height,
+                edited=edited, allowed_dirs=services.settings.allowed_dirs,
+            )
+        )
+        mask_url = mask.data_url()
+    for number, reference in enumerate(call.reference_paths, 1):
+        loaded.append(await load_image(reference, f"reference_image_paths[{number}]", services, user_path=True))
+    if len(loaded) > MAX_INPUT_IMAGES:
+        raise InvalidInput(f"{len(loaded)} images would be sent; OpenAI takes at most {MAX_INPUT_IMAGES}. Drop some references.")
+    return [item.image for item in loaded], mask_url
+
+
+async def load_image(path: str, what: str, services: Services, *, user_path: bool = False) -> LoadedImage:
+    """Read an image off the event loop; paths from the user are held to OPENAI_IMAGES_ALLOWED_DIRS."""
+    allowed = services.settings.allowed_dirs if user_path else ()
+
+    def read() -> LoadedImage:  # one trip to a thread: reading, decoding and base64 of up to 50 MB
+        image = imagefiles.read_input_image(path, what, allowed)
+        return LoadedImage(image=ImageInput(image_url=image.data_url()), width=image.width, height=image.height, path=str(image.path))
+
+    return await asyncio.to_thread(read)
+
+
+async def _load_by_id(file_id: str, services: Services) -> LoadedImage:
+    value = file_id.strip()
+    if OPENAI_FILE_ID.fullmatch(value):
+        return LoadedImage(image=ImageInput(file_id=value))
+    if storage.IMAGE_ID.fullmatch(value):
+        found = await asyncio.to_thread(services.store.find_image, value)
+        if found is None:
+            raise InvalidInput(f"input_image_file_id {value}: no image with that id in the saved conversations.")
+        return await load_image(found[1].path, f"image {value}", services)
+    raise InvalidInput(
+        f"input_image_file_id {value[:60]!r} is neither an OpenAI file id (file-...) nor an image_id "
+        "from this server (img_ and 16 hex digits). For a local file use input_image_path."
+    )
+
+
+def describe_argument_errors(tool: str, errors: list[dict[str, Any]]) -> str:
+    """Pydantic's argument errors in our words: which parameter, what was given, what is allowed."""
+    parts = []
+    for error in errors:
+        name = ".".join(str(part) for part in error.get("loc", ())) or "arguments"
+        kind = error.get("type", "")
+        context = error.get("ctx") or {}
+        given_value = error.get("input")
+        shown = repr(given_value) if len(repr(given_value)) <= 60 else repr(given_value)[:57] + "..."
+        if kind == "missing" or kind == "missing_argument":
+            parts.append(f"{name} is required")
+        elif kind == "unexpected_keyword_argument" or kind == "extra_forbidden":
+            parts.append(f"{name} is not a parameter of {tool}")
+        elif kind == "literal_error":
+            parts.append(f"{name}={shown} is not allowed; use one of {context.get('expected', 'the listed values')}")
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            bound = {"greater_than_equal": "at least", "less_than_equal": "at most", "greater_than": "more than", "less_than": "less than"}[kind]
+            limit = next(iter(context.values()), "")
+            parts.append(f"{name}={shown} is out of range; it must be {bound} {limit}")
+        elif kind.startswith(("int_", "float_")):
+            parts.append(f"{name}={shown} is not a whole number")
+        elif kind.startswith("bool_"):
+            parts.append(f"{name}={shown} is not true or false")
+        elif kind.startswith("string_"):
+            parts.append(f"{name}={shown} is not text")
+        elif kind.startswith("list_"):
+            parts.append(f"{name}={shown} is not a list")
+        else:
+            parts.append(f"{name}={shown} is not valid ({error.get('msg', kind)})")
+    return f"Invalid arguments for {tool}: " + "; ".join(parts) + ". Nothing was sent to OpenAI."

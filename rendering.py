@@ -1,0 +1,279 @@
+"""Outcomes as MCP results: the text a person reads, the small preview, the resource link and the structured content.
+
+The pipeline hands over records (`Generated`, `DryRun`, a conversation waiting on a
+question or stopped); this module decides how they look. The inline picture is
+always the small preview: a full-size image would break the clients' result caps.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Literal
+
+from fastmcp.tools.base import ToolResult
+from mcp_types import ImageContent, ResourceLink, TextContent
+from pydantic import BaseModel, Field
+
+import costs
+import dialogue
+import enhancer
+import storage
+from dialogue import DialogueState
+from generation import Analysis, DryRun, Generated
+from services import SessionCost
+
+MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif"}
+
+
+class QuestionInfo(BaseModel):
+    key: str
+    text: str
+    options: list[str]
+    number: int
+    total: int
+
+
+class ImageResult(BaseModel):
+    """Structured content of the generating tools: an image, a question before generating, or a stop."""
+
+    status: Literal["generated", "question", "cancelled", "stopped", "dry_run"] = Field(
+        description="generated: an image was saved; question: answer it to continue; cancelled/stopped: nothing was made; dry_run: nothing was sent"
+    )
+    conversation_id: str | None = Field(default=None, description="Pass this back to answer the question or refine the image")
+    path: str | None = Field(default=None, description="Absolute path of the saved full-quality image")
+    uri: str | None = Field(default=None, description="file:// URI of the saved image")
+    image_id: str | None = Field(default=None, description="Id of the saved image; its bytes are at the resource image://<image_id>")
+    size: str | None = Field(default=None, description="WIDTHxHEIGHT of the saved image")
+    format: str | None = None
+    bytes: int | None = None
+    model: str | None = Field(default=None, description="Image model that made it")
+    assistant_model: str | None = None
+    revised_prompt: str | None = None
+    response_id: str | None = None
+    image_type: str | None = Field(default=None, description="Detected kind of image (logo, presentation, portrait ...)")
+    score_before: int | None = Field(default=None, description="Prompt quality 0-100 before the dialogue")
+    score_after: int | None = Field(default=None, description="Prompt quality 0-100 of the prompt sent")
+    final_prompt: str | None = Field(default=None, description="The prompt sent, when the dialogue built it")
+    size_reason: str | None = None
+    question: QuestionInfo | None = None
+    usage: dict[str, Any] | None = Field(default=None, description="Tokens OpenAI reported: image model and assistant model")
+    cost_usd: float | None = Field(default=None, description="Estimated cost of this image in USD (None: no known price)")
+    cost_note: str | None = None
+    session_cost_usd: float | None = Field(default=None, description="Estimated cost of every image made by this server process")
+    request: dict[str, Any] | None = Field(default=None, description="Dry run: the request that would be sent (image data elided)")
+    estimated_cost_usd: list[float | None] | None = Field(default=None, description="Dry run: [low, high] estimate in USD")
+    notes: list[str] = Field(default_factory=list)
+
+
+IMAGE_RESULT_SCHEMA = ImageResult.model_json_schema()
+
+
+def image_uri(image_id: str) -> str:
+    """The readable resource URI of a saved image."""
+    return f"image://{image_id}"
+
+
+def _analysis_fields(analysis: Analysis | None) -> dict[str, Any]:
+    """The analysis as ImageResult fields: the structured result is a view of the same record."""
+    if analysis is None:
+        return {}
+    return {
+        "image_type": analysis.image_type,
+        "score_before": analysis.score_before,
+        "score_after": analysis.score_after,
+        "final_prompt": analysis.final_prompt,
+        "size_reason": analysis.size_reason,
+    }
+
+
+def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
+    """A saved image: what and where it is, what it cost, a small preview and a link to the full file."""
+    job, conversation, record, saved = generated.job, generated.conversation, generated.record, generated.saved
+    structured = ImageResult(
+        status="generated",
+        path=record.path,
+        uri=saved.path.as_uri(),
+        conversation_id=conversation.id,
+        image_id=record.image_id,
+        size=record.size,
+        format=saved.format,
+        bytes=saved.byte_size,
+        model=record.model,
+        assistant_model=job.assistant_model,
+        revised_prompt=record.revised_prompt,
+        response_id=record.response_id,
+        usage=record.usage,
+        cost_usd=record.cost_usd,
+        cost_note=record.cost_note,
+        session_cost_usd=round(session.usd, 6),
+        notes=generated.notes,
+        **_analysis_fields(job.analysis),
+    )
+    options = ", ".join(f"{k} {v}" for k, v in record.options.items() if k != "partial_images")
+    lines = [
+        f"Image saved: {record.path}",
+        f"Conversation: {conversation.id} · image {record.image_id} · {len(conversation.images)} image(s) so far",
+        f"Size: {record.size} {saved.format.upper()} ({saved.byte_size / 1024:.0f} KB) · model {record.model} via {job.assistant_model}"
+        + (f" · {options}" if options else ""),
+        f"Cost: {costs.format_usd(record.cost_usd)} ({record.cost_note})",
+        session.text(),
+    ]
+    if job.analysis:
+        lines += _analysis_lines(job.analysis)
+    if record.revised_prompt:
+        lines.append(f"OpenAI's revised prompt: {record.revised_prompt}")
+    lines += [f"Note: {note}" for note in generated.notes]
+    lines.append(
+        f'To refine this image, call openai_conversational_image with conversation_id="{conversation.id}" '
+        "and describe the change in prompt. The inline picture is a small preview; the file is full quality."
+    )
+    preview_data, preview_mime = generated.preview
+    inline = ImageContent(type="image", data=base64.b64encode(preview_data).decode("ascii"), mime_type=preview_mime)
+    link = ResourceLink(
+        type="resource_link",
+        uri=image_uri(record.image_id),  # resources/read answers it; the file:// URI is in the structured content
+        name=saved.path.name,
+        title=f"Full-quality image {record.size}",
+        description=f"Saved at {record.path}",
+        mime_type=MIME_TYPES.get(saved.format, "application/octet-stream"),
+        size=saved.byte_size,
+    )
+    return ToolResult(
+        content=[TextContent(type="text", text="\n".join(lines)), inline, link],
+        structured_content=structured.model_dump(mode="json"),
+    )
+
+
+def dry_run_result(run: DryRun) -> ToolResult:
+    """What would be sent, and what it would cost; nothing was sent or saved."""
+    job = run.job
+    lines = [
+        "Dry run: nothing was sent to OpenAI and nothing was saved.",
+        f"It would send POST /responses (streamed) to {run.endpoint}:",
+        json.dumps(run.request, indent=2, ensure_ascii=False),
+        f"Image model: {run.image_model} · size {job.size}",
+        f"Estimated cost: {_cost_range(run.estimate)} ({run.estimate.note})",
+    ]
+    if job.analysis:
+        lines += _analysis_lines(job.analysis)
+    lines += [f"Note: {note}" for note in job.notes]
+    structured = ImageResult(
+        status="dry_run",
+        conversation_id=None if job.is_new else job.conversation.id,
+        size=job.size,
+        model=run.image_model,
+        assistant_model=job.assistant_model,
+        request=run.request,
+        estimated_cost_usd=[run.estimate.low_usd, run.estimate.high_usd],
+        notes=job.notes,
+        **{**_analysis_fields(job.analysis), "final_prompt": job.prompt},
+    )
+    return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured.model_dump(mode="json"))
+
+
+def question_result(conversation: storage.Conversation, state: DialogueState) -> ToolResult:
+    """The pending question as text, for clients that cannot show a form."""
+    question = dialogue.current_question(state)
+    assert question is not None
+    number, total = dialogue.question_number(state)
+    detected = enhancer.detect_type(state.original_prompt)
+    words = f' (from "{", ".join(detected.words)}")' if detected.words and detected.image_type == state.image_type else ""
+    if number == 1:
+        header = [
+            "Before generating, a few questions to get the image right. Nothing has been generated or paid for yet.",
+            f"Detected image type: {type_label(state.image_type)}{words} · prompt quality {state.score_before}/100",
+        ]
+    else:
+        header = ["Answer noted. Nothing has been generated yet."]
+    lines = [
+        *header,
+        "",
+        question.as_text(number, total),
+        "",
+        f"conversation_id: {conversation.id}",
+        f'For the assistant: ask the user this question with its options, then call openai_conversational_image with conversation_id="{conversation.id}" '
+        "and the user's reply as prompt (an option number, its words, their own words, \"generate now\" or \"cancel\").",
+    ]
+    structured = ImageResult(
+        status="question",
+        conversation_id=conversation.id,
+        image_type=state.image_type.value,
+        score_before=state.score_before,
+        question=QuestionInfo(key=question.key, text=question.text, options=question.options, number=number, total=total),
+    )
+    return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured.model_dump(mode="json"))
+
+
+def stopped_result(conversation: storage.Conversation, status: Literal["cancelled", "stopped"]) -> ToolResult:
+    """The dialogue ended (cancelled) or paused (a form was dismissed) before anything was generated."""
+    if status == "cancelled":
+        text = (
+            f"Dialogue cancelled: no image was generated. Conversation {conversation.id} keeps the answers so far. "
+            "To make an image anyway, call openai_conversational_image with this conversation_id and a prompt."
+        )
+    else:
+        text = (
+            f"Stopped before generating: no image was made. The dialogue of conversation {conversation.id} is saved; "
+            'to continue, call openai_conversational_image with this conversation_id and the answer (or "generate now").'
+        )
+    structured = ImageResult(status=status, conversation_id=conversation.id, image_type=conversation.image_type, score_before=conversation.score_before)
+    return ToolResult(content=[TextContent(type="text", text=text)], structured_content=structured.model_dump(mode="json"))
+
+
+def listing_result(listing: storage.Listing, query: str | None, session: SessionCost) -> ToolResult:
+    """The conversation listing as numbered lines, with the listing itself as structured content."""
+    about = f' matching "{query}"' if query and query.strip() else ""
+    lines = [
+        f"{listing.total_matching} conversation(s){about}; showing {len(listing.conversations)}, newest first. "
+        f"Stored in {listing.folder}"
+    ]
+    if listing.unreadable:
+        lines.append(f"{listing.unreadable} conversation file(s) could not be read and were skipped (see the server log).")
+    for number, c in enumerate(listing.conversations, 1):
+        facts = [f"{c.image_count} image(s)", f"mode {c.dialogue_mode}"]
+        if c.question_pending:
+            facts.append("a question is waiting for an answer")
+        if c.score_before is not None:
+            after = f" -> {c.score_after}/100" if c.score_after is not None and c.score_after != c.score_before else ""
+            facts.append(f"prompt quality {c.score_before}/100{after}")
+        if c.image_count:
+            unpriced = f" + {c.unpriced_images} image(s) without a known price" if c.unpriced_images else ""
+            facts.append(f"cost {costs.format_usd(c.cost_usd or 0.0) if c.cost_usd is not None or not unpriced else 'unknown'}{unpriced}")
+        lines.append(
+            f"{number}. {c.id} — {c.title}\n"
+            f"   {' · '.join(facts)}\n   created {c.created_at} · updated {c.updated_at}"
+            + (f"\n   last image: {c.last_image_path}" if c.last_image_path else "")
+        )
+    if listing.conversations:
+        lines.append("Refine one with openai_conversational_image and its conversation_id.")
+    if session.images:
+        lines.append(session.text())
+    return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=listing.model_dump(mode="json"))
+
+
+def type_label(image_type: str) -> str:
+    """The readable name of an image type ("social_post" -> "social media post")."""
+    return enhancer.IMAGE_TYPE_LABELS.get(enhancer.ImageType(image_type), image_type)
+
+
+def _analysis_lines(analysis: Analysis) -> list[str]:
+    words = f' (from "{", ".join(analysis.type_words)}")' if analysis.type_words else ""
+    lines = [f"Detected image type: {type_label(analysis.image_type)}{words}"]
+    if analysis.score_after is not None and analysis.final_prompt is not None:
+        lines.append(f"Prompt quality: {analysis.score_before}/100 -> {analysis.score_after}/100")
+        lines.append(f"Final prompt: {analysis.final_prompt}")
+    else:
+        lines.append(f"Prompt quality: {analysis.score_before}/100")
+    lines.append(f"Size chosen: {analysis.size_reason}")
+    return lines
+
+
+def _cost_range(estimate: costs.CostEstimate) -> str:
+    if estimate.low_usd is None:
+        return "cost unknown"
+    if estimate.high_usd is None:
+        return f"at least {costs.format_usd(estimate.low_usd)}"
+    if estimate.high_usd == estimate.low_usd:
+        return f"about {costs.format_usd(estimate.low_usd)}"
+    return f"{costs.format_usd(estimate.low_usd)} to {costs.format_usd(estimate.high_usd)}"

@@ -1,0 +1,62 @@
+"""The shared state of one server process: settings, the conversation store, the OpenAI client and the cost so far.
+
+One `Services` object is made by the entry point (the MCP server, a test, later a CLI)
+and passed down to the pipeline, which never reaches for a global. Everything is made
+on first use, so start-up stays cheap and a missing API key only matters to a call
+that needs OpenAI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import costs
+import storage
+from openai_api import OpenAIImages
+from settings import Settings
+
+
+@dataclass
+class SessionCost:
+    """What this process has spent, for the running total shown with each image."""
+
+    usd: float = 0.0
+    images: int = 0
+    unpriced: int = 0
+
+    def add(self, cost: costs.ImageCost) -> None:
+        self.images += 1
+        if cost.total_usd is None:
+            self.unpriced += 1
+        else:
+            self.usd += cost.total_usd
+
+    def text(self) -> str:
+        unpriced = f", {self.unpriced} without a known price" if self.unpriced else ""
+        return f"Session total: {costs.format_usd(self.usd)} for {self.images} image(s){unpriced} (estimate from reported usage)"
+
+
+class Services:
+    """Settings (from the environment unless given), store, OpenAI client, prices and the session's cost."""
+
+    def __init__(self, settings: Settings | None = None):
+        if settings is not None:
+            self.__dict__["settings"] = settings  # fills the cached_property below
+        self.session_cost = SessionCost()
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings.from_env()
+
+    @cached_property
+    def store(self) -> storage.ConversationStore:
+        return storage.ConversationStore(self.settings.conversations_dir)
+
+    @cached_property
+    def openai(self) -> OpenAIImages:
+        return OpenAIImages(self.settings)
+
+    @cached_property
+    def prices(self) -> dict[str, costs.Prices]:
+        return costs.parse_price_overrides(self.settings.prices) if self.settings.prices else {}
