@@ -1,0 +1,101 @@
+"""The generation pipeline through the tools, in process, against the fake OpenAI server: built prompts and kept sizes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fastmcp import Client
+
+import inputs
+import openai_images_mcp
+import sizes
+from services import Services
+
+def _long_answer(number: int) -> str:
+    """About 30,000 characters of sentences, different for each answer (the prompt builder drops repeats)."""
+    return f"Answer {number} is long and very particular about one aspect of the picture. " * 380
+
+
+def _call(tool: str, args: dict):
+    # Each call runs in its own event loop, so it needs its own OpenAI client (the settings come from the environment).
+    openai_images_mcp.services = Services()
+
+    async def run():
+        async with Client(openai_images_mcp.mcp) as client:
+            return await client.call_tool_mcp(tool, args)
+
+    return asyncio.run(run())
+
+
+def _use_image_model(monkeypatch, model: str) -> None:
+    """Restart the in-process server with OPENAI_IMAGE_MODEL set to `model`."""
+    monkeypatch.setenv("OPENAI_IMAGE_MODEL", model)
+
+
+def test_eight_long_answers_still_send_a_prompt_within_the_limit(in_process_env, fake_openai):
+    result = _call("openai_conversational_image", {"prompt": "A fox", "dialogue_mode": "explorer"})
+    conversation_id = result.structured_content["conversation_id"]
+    answers = 0
+    while result.structured_content["status"] == "question":
+        answers += 1
+        assert len(_long_answer(answers)) <= inputs.MAX_PROMPT_CHARS
+        result = _call("openai_conversational_image", {"prompt": _long_answer(answers), "conversation_id": conversation_id})
+    assert answers == 8
+    assert not result.is_error, result.content[0].text
+    [sent] = fake_openai.response_requests()
+    assert sent["input"].startswith("A fox")
+    assert len(sent["input"]) <= inputs.MAX_PROMPT_CHARS
+    assert sent["input"].endswith(".")  # cut at a sentence end, not mid-word
+    assert result.structured_content["final_prompt"] == sent["input"]
+    assert any("cut at a sentence end" in note for note in result.structured_content["notes"])
+
+
+def test_a_refinement_after_the_image_model_changed_takes_the_closest_size_it_accepts(in_process_env, fake_openai, monkeypatch):
+    _use_image_model(monkeypatch, "gpt-image-2")
+    first = _call("openai_generate_image", {"prompt": "A wide mountain lake", "size": "1536x864"})
+    assert not first.is_error, first.content[0].text
+    assert first.structured_content["size"] == "1536x864"
+
+    _use_image_model(monkeypatch, "gpt-image-1.5")
+    second = _call("openai_conversational_image", {"prompt": "Add a rowing boat", "conversation_id": first.structured_content["conversation_id"]})
+    assert not second.is_error, second.content[0].text
+    sent = fake_openai.response_requests()[-1]
+    assert sent["tools"][0]["size"] == "1536x1024" and sent["tools"][0]["model"] == "gpt-image-1.5"
+    assert second.structured_content["size"] == "1536x1024"
+    [note] = [n for n in second.structured_content["notes"] if "closest in aspect" in n]
+    assert "1536x864" in note and "gpt-image-1.5" in note
+    assert "closest in aspect" in second.content[0].text
+
+
+def test_a_refinement_keeps_its_size_when_the_model_still_accepts_it(in_process_env, fake_openai, monkeypatch):
+    _use_image_model(monkeypatch, "gpt-image-2")
+    first = _call("openai_generate_image", {"prompt": "A wide mountain lake", "size": "1536x864"})
+    second = _call("openai_conversational_image", {"prompt": "Add a boat", "conversation_id": first.structured_content["conversation_id"]})
+    assert fake_openai.response_requests()[-1]["tools"][0]["size"] == "1536x864"
+    assert second.structured_content["notes"] == []
+
+
+@pytest.mark.parametrize(
+    ("previous", "model", "fitted"),
+    [
+        ("1536x864", "gpt-image-1.5", "1536x1024"),
+        ("864x1536", "gpt-image-1.5", "1024x1536"),
+        ("2048x2048", "gpt-image-1-mini", "1024x1024"),
+        ("3840x2160", "gpt-image-2.6-sunburst", "1536x1024"),
+        ("1024x1536", "gpt-image-1.5", "1024x1536"),
+        ("3840x2160", "gpt-image-2", "3840x2160"),
+    ],
+)
+def test_fit_size_keeps_the_aspect_as_closely_as_the_model_allows(previous, model, fitted):
+    size, note = sizes.fit_size(previous, model)
+    assert size == fitted
+    assert (note is None) == (previous == fitted)
+
+
+def test_fit_prompt_leaves_short_prompts_alone_and_cuts_long_ones_at_a_sentence():
+    assert inputs.fit_prompt("A fox. In snow.") == ("A fox. In snow.", None)
+    text = "First sentence here. " * 3000
+    cut, note = inputs.fit_prompt(text)
+    assert len(cut) <= inputs.MAX_PROMPT_CHARS and cut.endswith("here.") and text.startswith(cut)
+    assert f"{len(text.strip()) + 1:,}"[:2] in note and "32,000" in note
