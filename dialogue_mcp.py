@@ -55,8 +55,7 @@ async def begin(
         requested_size=explicit_size,
         options=call.options.tool_fields(),
         dialogue=dialogue.stored(state),
-        image_type=state.image_type.value,
-        score_before=state.score_before,
+        analysis=storage.PromptAnalysis(image_type=state.image_type.value, score_before=state.score_before),
         dialogue_mode=mode,
         assistant_model=assistant_model,
     )

@@ -38,18 +38,6 @@ OnProgress = Callable[[int, str], Awaitable[None]]
 
 
 @dataclass(kw_only=True)
-class Analysis:
-    """What the server worked out about a new image's prompt; stored on the conversation and shown beside the image."""
-
-    image_type: str
-    score_before: int
-    size_reason: str
-    type_words: list[str] = field(default_factory=list)
-    score_after: int | None = None
-    final_prompt: str | None = None  # set when a dialogue built the prompt
-
-
-@dataclass(kw_only=True)
 class Job:
     """One image to make: what to send, and the conversation it joins (new ones are saved with the image)."""
 
@@ -60,7 +48,7 @@ class Job:
     is_new: bool
     options: ImageOptions
     user_message: str | None  # recorded as the user's turn (None: the dialogue recorded it)
-    analysis: Analysis | None = None
+    analysis: storage.PromptAnalysis | None = None  # set for a conversation's first image
     images: list[ImageInput] = field(default_factory=list)
     mask_url: str | None = None
     notes: list[str] = field(default_factory=list)  # what the user should know about how the job was built
@@ -109,16 +97,16 @@ def plan_new(
     detected = enhancer.detect_type(text)
     score = enhancer.score(text).total
     size, reason = sizes.choose_size(explicit_size, detected.image_type, text, model=services.settings.image_model)
-    analysis = Analysis(image_type=detected.image_type.value, type_words=list(detected.words), score_before=score, size_reason=reason)
+    analysis = storage.PromptAnalysis(
+        image_type=detected.image_type.value, type_words=list(detected.words), score_before=score, score_after=score, size_reason=reason
+    )
     conversation = storage.Conversation(
         id=storage.new_conversation_id(),
         title=storage.make_title(text),
         dialogue_mode=dialogue_mode,
         skip_dialogue=skip_dialogue,
         assistant_model=assistant_model,
-        image_type=analysis.image_type,
-        score_before=score,
-        score_after=score,
+        analysis=analysis,
     )
     return Job(
         prompt=text,
@@ -142,7 +130,7 @@ def plan_from_dialogue(conversation: storage.Conversation, call: inputs.CallOpti
     state = dialogue.finish_early(dialogue.restore(conversation.dialogue))
     built, note = inputs.fit_prompt(dialogue.final_prompt(state))
     size, reason = sizes.choose_size(conversation.requested_size, state.image_type, built, model=services.settings.image_model)
-    analysis = Analysis(
+    analysis = storage.PromptAnalysis(
         image_type=state.image_type.value,
         score_before=state.score_before,
         score_after=enhancer.score(built).total,
@@ -360,8 +348,8 @@ def _record_turn(job: Job, record: storage.ImageRecord, result: GeneratedImage, 
         services.store.save(conversation)
         return conversation
     fields: dict[str, Any] = {"options": stored_options}
-    if job.analysis and job.analysis.score_after is not None:
-        fields["score_after"] = job.analysis.score_after
+    if job.analysis is not None:
+        fields["analysis"] = job.analysis
     return services.store.add_turn(
         job.conversation.id, prompt=job.user_message, image=record, assistant_text=result.assistant_text, **fields
     )

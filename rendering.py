@@ -20,7 +20,7 @@ import dialogue
 import enhancer
 import storage
 from dialogue import DialogueState
-from generation import Analysis, DryRun, Generated
+from generation import DryRun, Generated
 from services import SessionCost
 
 MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif"}
@@ -74,7 +74,7 @@ def image_uri(image_id: str) -> str:
     return f"image://{image_id}"
 
 
-def _analysis_fields(analysis: Analysis | None) -> dict[str, Any]:
+def _analysis_fields(analysis: storage.PromptAnalysis | None) -> dict[str, Any]:
     """The analysis as ImageResult fields: the structured result is a view of the same record."""
     if analysis is None:
         return {}
@@ -217,7 +217,13 @@ def stopped_result(conversation: storage.Conversation, status: Literal["cancelle
             f"Stopped before generating: no image was made. The dialogue of conversation {conversation.id} is saved; "
             'to continue, call openai_conversational_image with this conversation_id and the answer (or "generate now").'
         )
-    structured = ImageResult(status=status, conversation_id=conversation.id, image_type=conversation.image_type, score_before=conversation.score_before)
+    analysis = conversation.analysis
+    structured = ImageResult(
+        status=status,
+        conversation_id=conversation.id,
+        image_type=analysis.image_type if analysis else None,
+        score_before=analysis.score_before if analysis else None,
+    )
     return ToolResult(content=[TextContent(type="text", text=text)], structured_content=structured.model_dump(mode="json"))
 
 
@@ -257,10 +263,10 @@ def type_label(image_type: str) -> str:
     return enhancer.IMAGE_TYPE_LABELS.get(enhancer.ImageType(image_type), image_type)
 
 
-def _analysis_lines(analysis: Analysis) -> list[str]:
+def _analysis_lines(analysis: storage.PromptAnalysis) -> list[str]:
     words = f' (from "{", ".join(analysis.type_words)}")' if analysis.type_words else ""
     lines = [f"Detected image type: {type_label(analysis.image_type)}{words}"]
-    if analysis.score_after is not None and analysis.final_prompt is not None:
+    if analysis.final_prompt is not None and analysis.score_after is not None:
         lines.append(f"Prompt quality: {analysis.score_before}/100 -> {analysis.score_after}/100")
         lines.append(f"Final prompt: {analysis.final_prompt}")
     else:

@@ -18,13 +18,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from errors import InvalidInput, NotFound, StorageError
 
 log = logging.getLogger("openai_images_mcp.storage")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the prompt's analysis is one record (1 kept three loose fields)
 CONVERSATION_ID = re.compile(r"^conv_[0-9a-f]{16}$")
 IMAGE_ID = re.compile(r"^img_[0-9a-f]{16}$")
 TITLE_LENGTH = 80
@@ -79,6 +79,17 @@ class ImageRecord(BaseModel):
     cost_note: str | None = None
 
 
+class PromptAnalysis(BaseModel):
+    """What the server worked out about a conversation's first prompt: one record from the tool call to the result."""
+
+    image_type: str
+    score_before: int
+    score_after: int | None = None  # the score of the prompt sent, once the first image is made
+    final_prompt: str | None = None  # the prompt a dialogue built
+    size_reason: str | None = None  # why the first image got its size
+    type_words: list[str] = Field(default_factory=list)  # the words the type was detected from
+
+
 class Conversation(BaseModel):
     schema_version: int = SCHEMA_VERSION
     id: str
@@ -96,9 +107,20 @@ class Conversation(BaseModel):
     # The pre-generation dialogue's state as plain data: dialogue.restore() checks it, so that storage
     # stays below the domain and a damaged state cannot hide the rest of the conversation.
     dialogue: dict[str, Any] | None = None
-    image_type: str | None = None
-    score_before: int | None = None
-    score_after: int | None = None
+    analysis: PromptAnalysis | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: Any) -> Any:
+        """Version 1 kept image_type, score_before and score_after as loose fields: gather them into `analysis`."""
+        if not isinstance(data, dict) or "analysis" in data:
+            return data
+        data = dict(data)
+        image_type, before, after = (data.pop(key, None) for key in ("image_type", "score_before", "score_after"))
+        if image_type is not None and before is not None:
+            data["analysis"] = {"image_type": image_type, "score_before": before, "score_after": after}
+        data["schema_version"] = SCHEMA_VERSION
+        return data
 
     @property
     def last_image(self) -> ImageRecord | None:
@@ -337,7 +359,7 @@ def _matches(conversation: Conversation, needle: str) -> bool:
 
 
 def _summary(conversation: Conversation) -> ConversationSummary:
-    last = conversation.last_image
+    last, analysis = conversation.last_image, conversation.analysis
     priced = [image.cost_usd for image in conversation.images if image.cost_usd is not None]
     return ConversationSummary(
         id=conversation.id,
@@ -346,8 +368,8 @@ def _summary(conversation: Conversation) -> ConversationSummary:
         updated_at=conversation.updated_at,
         dialogue_mode=conversation.dialogue_mode,
         question_pending=conversation.question_pending,
-        score_before=conversation.score_before,
-        score_after=conversation.score_after,
+        score_before=analysis.score_before if analysis else None,
+        score_after=analysis.score_after if analysis else None,
         image_count=len(conversation.images),
         last_image_path=last.path if last else None,
         cost_usd=round(sum(priced), 6) if priced else None,

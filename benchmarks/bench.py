@@ -600,9 +600,9 @@ def synthetic_conversation(rng: random.Random, index: int, now: datetime) -> Any
         messages=messages,
         images=images,
         last_response_id=images[-1].response_id if images else None,
-        image_type=rng.choice(_IMAGE_TYPES),
-        score_before=rng.randrange(5, 60),
-        score_after=rng.randrange(40, 95),
+        analysis=storage.PromptAnalysis(
+            image_type=rng.choice(_IMAGE_TYPES), score_before=rng.randrange(5, 60), score_after=rng.randrange(40, 95)
+        ),
     )
 
 

@@ -202,3 +202,24 @@ def test_search_matches_non_ascii_and_quotes(store):
     _new(store, prompt="A dog")
     assert [c.id for c in store.list(query="CAFÉ").conversations] == [cafe.id]
     assert [c.id for c in store.list(query='"le fox"').conversations] == [cafe.id]
+
+
+def test_a_version_1_file_loads_with_its_analysis_and_is_saved_as_version_2(store):
+    import dialogue
+
+    conversation_id = storage.new_conversation_id()
+    store.folder.mkdir(parents=True)
+    version_1 = {
+        "schema_version": 1, "id": conversation_id, "title": "A logo", "image_type": "logo", "score_before": 12, "score_after": 71,
+        "dialogue": {"schema_version": 1, "mode": "quick", "image_type": "logo", "original_prompt": "A logo", "image_model": "gpt-image-2",
+                     "plan": [], "asked": [], "answers": {}, "pending": None, "status": "ready", "score_before": 12},
+    }
+    store.path_for(conversation_id).write_text(json.dumps(version_1))
+    loaded = store.load(conversation_id)
+    assert loaded.analysis == storage.PromptAnalysis(image_type="logo", score_before=12, score_after=71)
+    assert dialogue.restore(loaded.dialogue).status == dialogue.DialogueStatus.READY  # its old image_model key is ignored
+    summary = store.list().conversations[0]
+    assert (summary.score_before, summary.score_after) == (12, 71)
+    store.update(conversation_id, lambda c: None)
+    saved = json.loads(store.path_for(conversation_id).read_text())
+    assert saved["schema_version"] == 2 and saved["analysis"]["image_type"] == "logo" and "image_type" not in saved
