@@ -121,6 +121,15 @@ def _invalid(message: str, param: str | None, code: str | None = "invalid_value"
     return ApiError(400, message, code=code, param=param)
 
 
+def _choice(tool: dict[str, Any], name: str, default: str, allowed: tuple[str, ...], param: str, *, model: str | None = None) -> str:
+    """The tool's `name` setting (or its default) if it is one of `allowed`, else OpenAI's 400 for it."""
+    value = tool.get(name, default)
+    if value not in allowed:
+        where = f" for {model}" if model else ""
+        raise _invalid(f"Invalid {name} '{value}'{where}. Supported values: {', '.join(allowed)}.", f"{param}.{name}")
+    return value
+
+
 @dataclass
 class _Outcome:
     kind: str
@@ -783,18 +792,8 @@ class FakeOpenAI:
         parsed = image_models.parse_size(canonical)
         width, height = (parsed.width, parsed.height) if parsed else (1024, 1024)  # "auto" renders 1024x1024
 
-        output_format = tool.get("output_format", "png")
-        if output_format not in image_models.OUTPUT_FORMATS:
-            raise _invalid(
-                f"Invalid output_format '{output_format}'. Supported values: {', '.join(image_models.OUTPUT_FORMATS)}.",
-                f"{param}.output_format",
-            )
-        background = tool.get("background", "auto")
-        if background not in image_models.BACKGROUNDS:
-            raise _invalid(
-                f"Invalid background '{background}'. Supported values: {', '.join(image_models.BACKGROUNDS)}.",
-                f"{param}.background",
-            )
+        output_format = _choice(tool, "output_format", "png", image_models.OUTPUT_FORMATS, param)
+        background = _choice(tool, "background", "auto", image_models.BACKGROUNDS, param)
         combination = image_models.ImageOptions(background=background, output_format=output_format)
         try:
             image_models.validate_options(combination, model)  # no transparent JPEG, as image_models judges it
@@ -803,19 +802,8 @@ class FakeOpenAI:
                 f"Transparent background is not supported for output_format '{output_format}'; use png or webp.",
                 f"{param}.background",
             ) from None
-        quality = tool.get("quality", "auto")
-        qualities = image_models.qualities_for(model)
-        if quality not in qualities:
-            raise _invalid(
-                f"Invalid quality '{quality}' for {model}. Supported values: {', '.join(qualities)}.",
-                f"{param}.quality",
-            )
-        moderation = tool.get("moderation", "auto")
-        if moderation not in image_models.MODERATIONS:
-            raise _invalid(
-                f"Invalid moderation '{moderation}'. Supported values: {', '.join(image_models.MODERATIONS)}.",
-                f"{param}.moderation",
-            )
+        quality = _choice(tool, "quality", "auto", image_models.qualities_for(model), param, model=model)
+        moderation = _choice(tool, "moderation", "auto", image_models.MODERATIONS, param)
         compression = tool.get("output_compression", 100)
         if not isinstance(compression, int) or isinstance(compression, bool) or not 0 <= compression <= 100:
             raise _invalid("output_compression must be an integer between 0 and 100.", f"{param}.output_compression")
