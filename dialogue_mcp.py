@@ -48,9 +48,8 @@ async def begin(
 ) -> ToolOutput:
     """Start a dialogue for a new prompt, save it, and ask its first question (or generate if nothing is left to ask)."""
     state = dialogue.start(text, mode)
-    conversation = storage.Conversation(
-        id=storage.new_conversation_id(),
-        title=storage.make_title(text),
+    conversation = storage.new_conversation(
+        text,
         messages=[storage.Message(role="user", text=text)],
         requested_size=explicit_size,
         options=call.options.tool_fields(),

@@ -100,13 +100,8 @@ def plan_new(
     analysis = storage.PromptAnalysis(
         image_type=detected.image_type.value, type_words=list(detected.words), score_before=score, score_after=score, size_reason=reason
     )
-    conversation = storage.Conversation(
-        id=storage.new_conversation_id(),
-        title=storage.make_title(text),
-        dialogue_mode=dialogue_mode,
-        skip_dialogue=skip_dialogue,
-        assistant_model=assistant_model,
-        analysis=analysis,
+    conversation = storage.new_conversation(
+        text, dialogue_mode=dialogue_mode, skip_dialogue=skip_dialogue, assistant_model=assistant_model, analysis=analysis
     )
     return Job(
         prompt=text,

@@ -81,28 +81,14 @@ class CallOptions:
 
 def check_call_options(
     *,
-    quality: str | None,
-    background: str | None,
-    output_format: str | None,
-    output_compression: int | None,
-    moderation: str | None,
-    input_fidelity: str | None,
-    partial_images: int,
     reference_paths: list[str] | None,
     mask_path: str | None,
     dry_run: bool,
     services: Services,
+    **chosen: Any,
 ) -> CallOptions:
-    """Check the options against the configured image model before anything is read or sent."""
-    options = ImageOptions(
-        quality=quality,
-        background=background,
-        output_format=output_format,
-        output_compression=output_compression,
-        moderation=moderation,
-        input_fidelity=input_fidelity,
-        partial_images=partial_images or None,
-    )
+    """Check the image options (`chosen`: ImageOptions' fields) against the configured model before anything is read or sent."""
+    options = ImageOptions(**{**chosen, "partial_images": chosen.get("partial_images") or None})
     validate_options(options, effective_model(services.settings.image_model))
     references = list(reference_paths or [])
     if len(references) > MAX_INPUT_IMAGES:

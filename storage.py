@@ -132,6 +132,11 @@ class Conversation(BaseModel):
         return bool(self.dialogue and self.dialogue.get("pending"))
 
 
+def new_conversation(prompt: str, **fields: Any) -> Conversation:
+    """A new conversation (not saved yet) with a fresh id and a title from its first prompt."""
+    return Conversation(id=new_conversation_id(), title=make_title(prompt), **fields)
+
+
 def make_title(prompt: str) -> str:
     """A one-line title from the first prompt, cut at a word near TITLE_LENGTH characters."""
     line = " ".join(prompt.split())
