@@ -99,3 +99,29 @@ def test_fit_prompt_leaves_short_prompts_alone_and_cuts_long_ones_at_a_sentence(
     cut, note = inputs.fit_prompt(text)
     assert len(cut) <= inputs.MAX_PROMPT_CHARS and cut.endswith("here.") and text.startswith(cut)
     assert f"{len(text.strip()) + 1:,}"[:2] in note and "32,000" in note
+
+
+def test_the_pipeline_runs_without_mcp_and_reports_progress_through_a_plain_callback(in_process_env, fake_openai, home):
+    import generation
+    from image_models import ImageOptions
+
+    services = Services()
+    heard: list[tuple[int, str]] = []
+
+    async def hear(step: int, message: str) -> None:
+        heard.append((step, message))
+
+    async def run():
+        job = generation.plan_new(
+            text="A lighthouse at dusk", explicit_size=None, assistant_model="gpt-6-astra", dialogue_mode="skip",
+            skip_dialogue=True, images=[], options=ImageOptions(), mask_url=None, services=services,
+        )
+        return await generation.generate(job, services, hear)
+
+    generated = asyncio.run(run())
+    assert generated.saved.path.parent == home["output"] and generated.saved.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert services.store.load(generated.conversation.id).images[0].path == str(generated.saved.path)
+    messages = [message for _, message in heard]
+    assert messages[0] == "sending the request to OpenAI" and messages[-2:] == ["saving the image", "done"]
+    assert [step for step, _ in heard] == list(range(1, len(heard) + 1))
+    assert services.session_cost.images == 1
