@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Interactive smoke test of the real server against the real OpenAI API (or OPENAI_BASE_URL).
+"""Manual smoke test against the real OpenAI API: run it by hand, with your key; it is not part of the test suite.
 
+The product description names this file. It talks to the real API (or OPENAI_BASE_URL), so the paid
+checks cost real money; the automated tests (`./run_tests.sh`) use the fake OpenAI server instead.
 It starts `openai_images_mcp.py` over stdio exactly as Claude Desktop would,
 runs the free checks, and asks before each test that costs money (default: no).
 
