@@ -168,9 +168,14 @@ def suggest_size(image_type: ImageType | str, prompt: str, model: str | None) ->
 
 
 def choose_size(explicit: str | None, image_type: ImageType | str, prompt: str, *, model: str | None) -> tuple[str, str]:
-    """(size, reason to show): the caller's size if given (checked against `model`), else the suggested one."""
+    """(size, reason to show): the caller's size if given, else the suggested one.
+
+    A size asked for earlier (a dialogue keeps it until its last answer) is fitted to `model`
+    if the configured model changed since, and the reason says so.
+    """
     if explicit:
-        return validate_size(explicit, effective_model(model)), "the size you asked for"
+        size, note = fit_size(explicit, model)
+        return size, note or "the size you asked for"
     suggestion = suggest_size(image_type, prompt, model)
     return suggestion.size, suggestion.reason
 

@@ -125,3 +125,14 @@ def test_the_pipeline_runs_without_mcp_and_reports_progress_through_a_plain_call
     assert messages[0] == "sending the request to OpenAI" and messages[-2:] == ["saving the image", "done"]
     assert [step for step, _ in heard] == list(range(1, len(heard) + 1))
     assert services.session_cost.images == 1
+
+
+def test_a_dialogue_keeps_the_size_asked_for_fitted_to_a_changed_model(in_process_env, fake_openai, monkeypatch):
+    _use_image_model(monkeypatch, "gpt-image-2")
+    asked = _call("openai_conversational_image", {"prompt": "A fox", "dialogue_mode": "quick", "size": "1536x864"})
+    assert asked.structured_content["status"] == "question"
+    _use_image_model(monkeypatch, "gpt-image-1.5")
+    made = _call("openai_conversational_image", {"prompt": "generate now", "conversation_id": asked.structured_content["conversation_id"]})
+    assert not made.is_error, made.content[0].text
+    assert fake_openai.response_requests()[-1]["tools"][0]["size"] == "1536x1024"
+    assert "closest in aspect" in made.structured_content["size_reason"]
