@@ -41,7 +41,7 @@ with _collector_paused():
     import logging
     import sys
     from pathlib import Path
-    from typing import Annotated, Any, Awaitable, Literal
+    from typing import Annotated, Awaitable, Literal
 
     import mcp_types
     import pydantic

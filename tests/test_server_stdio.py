@@ -6,7 +6,6 @@ import asyncio
 import base64
 import io
 import json
-import os
 import re
 import sys
 from pathlib import Path
