@@ -555,11 +555,11 @@ _REFINEMENTS = (
     "make it night", "add a full moon", "use brighter colours", "make the background simpler", "add some rain",
     "zoom out a little", "make it look older", "remove the text",
 )
-_IMAGE_TYPES = ("general", "logo", "presentation", "social", "product", "portrait", "illustration")
-
-
 def synthetic_conversation(rng: random.Random, index: int, now: datetime) -> Any:
     """A valid storage.Conversation with a varied prompt, 0-3 images and an updated_at within two years."""
+    import dialogue
+    import enhancer
+    import image_models
     import storage
 
     prompt = ", ".join(part for part in (rng.choice(_SUBJECTS), rng.choice(_STYLES), rng.choice(_MOODS)) if part)
@@ -585,7 +585,7 @@ def synthetic_conversation(rng: random.Random, index: int, now: datetime) -> Any
                 size=size,
                 model=IMAGE_MODEL,
                 created_at=stamp,
-                options={"quality": rng.choice(("low", "medium", "high"))},
+                options={"quality": rng.choice(image_models.QUALITIES)},
                 usage={"image": {"input_tokens": 40, "output_tokens": 1372}, "assistant": {"total_tokens": 120}},
                 cost_usd=round(rng.uniform(0.01, 0.2), 4) if rng.random() < 0.9 else None,
             )
@@ -595,13 +595,13 @@ def synthetic_conversation(rng: random.Random, index: int, now: datetime) -> Any
         title=storage.make_title(prompt),
         created_at=created.isoformat(timespec="seconds"),
         updated_at=stamp,
-        dialogue_mode=rng.choice(("quick", "guided", "explorer", "skip")),
+        dialogue_mode=rng.choice([mode.value for mode in dialogue.DialogueMode]),
         skip_dialogue=rng.random() < 0.3,
         messages=messages,
         images=images,
         last_response_id=images[-1].response_id if images else None,
         analysis=storage.PromptAnalysis(
-            image_type=rng.choice(_IMAGE_TYPES), score_before=rng.randrange(5, 60), score_after=rng.randrange(40, 95)
+            image_type=rng.choice([kind.value for kind in enhancer.ImageType]), score_before=rng.randrange(5, 60), score_after=rng.randrange(40, 95)
         ),
     )
 
