@@ -12,6 +12,7 @@ import binascii
 import errno
 import io
 import os
+import re
 import secrets
 import stat
 import warnings
@@ -26,6 +27,9 @@ MAX_INPUT_BYTES = 50 * 1024 * 1024  # OpenAI's limit for one input image
 MAX_INPUT_PIXELS = 64_000_000  # far above any real photo; stops decompression bombs early
 INPUT_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+
+SAVED_NAME = re.compile(r"openai_image_\d{8}_\d{6}_[0-9a-f]{8}\.[a-z0-9]{2,5}")  # how save_image names files
+_EXIF_ORIENTATION = 0x0112
 
 PREVIEW_EDGE = 512  # longest edge of the inline preview
 PREVIEW_MAX_BASE64 = 200 * 1024  # Claude Desktop rejects tool results over 1 MB; stay far below
@@ -76,10 +80,14 @@ def _pil():
     return Image
 
 
-def read_input_image(raw_path: str, what: str = "input_image_path", allowed_dirs: Sequence[Path] = ()) -> InputImage:
+def read_input_image(
+    raw_path: str, what: str = "input_image_path", allowed_dirs: Sequence[Path] = (), *, keep_metadata: bool = False
+) -> InputImage:
     """Read and decode a PNG/JPEG/WebP the user named; InvalidInput says exactly what is wrong.
 
-    With `allowed_dirs`, the file (after following symlinks) must lie inside one of them.
+    With `allowed_dirs`, the file (after following symlinks) must lie inside one of them. What is
+    sent is the decoded picture encoded again, without EXIF, GPS or anything appended after the
+    image, unless `keep_metadata` asks for the file's own bytes.
     """
     if not isinstance(raw_path, str) or not raw_path.strip():
         raise InvalidInput(f"{what} is empty: give the full path of a PNG, JPEG or WebP file.")
@@ -91,79 +99,134 @@ def read_input_image(raw_path: str, what: str = "input_image_path", allowed_dirs
             f"{what} {raw_path[:200]!r} is a relative path; the server cannot know your working folder. "
             "Give the absolute path (for example /Users/me/Pictures/cat.png or ~/Pictures/cat.png)."
         )
-    if allowed_dirs:
-        real = path.resolve()
-        if not any(real.is_relative_to(folder) for folder in allowed_dirs):
-            raise InvalidInput(
-                f"{what}: {path} is outside the folders this server may read "
-                f"(OPENAI_IMAGES_ALLOWED_DIRS: {os.pathsep.join(str(f) for f in allowed_dirs)}). "
-                "Move the file into one of them, or add its folder to that setting."
-            )
+    _check_allowed(path.resolve(), shown=path, what=what, allowed_dirs=allowed_dirs)
+    return _read_image(path, what, keep_metadata=keep_metadata)
+
+
+def read_saved_image(
+    raw_path: str, what: str, *, output_dir: Path, allowed_dirs: Sequence[Path] = (), keep_metadata: bool = False
+) -> InputImage:
+    """Read back an image this server saved, from a path in a conversation file; InvalidInput if it is not one.
+
+    A conversation file is not proof of anything (another program may have edited it), so the
+    path must lead, after following symlinks, to a regular file in the output folder named the
+    way this server names images, inside OPENAI_IMAGES_ALLOWED_DIRS when that is set, and the
+    file must decode as an image. Nothing else is ever read through a saved path.
+    """
+    if not isinstance(raw_path, str) or not raw_path or "\x00" in raw_path or not Path(raw_path).is_absolute():
+        raise InvalidInput(f"{what}: the saved path {str(raw_path)[:200]!r} is not an absolute file path; nothing was read.")
+    path = Path(raw_path)
+    real = path.resolve()
+    folder = output_dir.resolve()
+    if not real.is_relative_to(folder):
+        raise InvalidInput(
+            f"{what}: the saved path {str(path)[:300]} is outside the output folder {folder} (OPENAI_IMAGES_OUTPUT_DIR), "
+            "so it is not read: only images this server saved there are read back. Pass the file as input_image_path instead."
+        )
+    if not SAVED_NAME.fullmatch(real.name):
+        raise InvalidInput(
+            f"{what}: {real.name[:120]} is not named like an image this server saved (openai_image_YYYYMMDD_HHMMSS_XXXXXXXX.png), "
+            "so it is not read. Pass the file as input_image_path instead."
+        )
+    _check_allowed(real, shown=path, what=what, allowed_dirs=allowed_dirs)
+    return _read_image(real, what, keep_metadata=keep_metadata)
+
+
+def _check_allowed(real: Path, *, shown: Path, what: str, allowed_dirs: Sequence[Path]) -> None:
+    if allowed_dirs and not any(real.is_relative_to(folder) for folder in allowed_dirs):
+        raise InvalidInput(
+            f"{what}: {shown} is outside the folders this server may read "
+            f"(OPENAI_IMAGES_ALLOWED_DIRS: {os.pathsep.join(str(f) for f in allowed_dirs)}). "
+            "Move the file into one of them, or add its folder to that setting."
+        )
+
+
+def _read_image(path: Path, what: str, *, keep_metadata: bool) -> InputImage:
+    """Open without blocking (a FIFO never hangs the call), check it is a regular file of a sane size, decode it."""
     try:
-        info = path.stat()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise InvalidInput(f"{what}: no file at {path}.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{what}: {path} is a folder; name an image file inside it.") from None
     except OSError as exc:
         raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise InvalidInput(f"{what}: {path} is a folder; name an image file inside it.")
-    if not stat.S_ISREG(info.st_mode):
-        raise InvalidInput(f"{what}: {path} is not a regular file (PNG, JPEG or WebP expected).")
-    if info.st_size == 0:
-        raise InvalidInput(f"{what}: {path} is empty (0 bytes).")
-    if info.st_size > MAX_INPUT_BYTES:
-        raise InvalidInput(
-            f"{what}: {path} is {info.st_size / 1024 / 1024:.1f} MB; OpenAI accepts images up to 50 MB. "
-            "Resize or re-export it smaller."
-        )
     try:
-        data = path.read_bytes()
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InvalidInput(f"{what}: {path} is a folder; name an image file inside it.")
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidInput(f"{what}: {path} is not a regular file (PNG, JPEG or WebP expected).")
+        if info.st_size == 0:
+            raise InvalidInput(f"{what}: {path} is empty (0 bytes).")
+        if info.st_size > MAX_INPUT_BYTES:
+            raise InvalidInput(
+                f"{what}: {path} is {info.st_size / 1024 / 1024:.1f} MB; OpenAI accepts images up to 50 MB. "
+                "Resize or re-export it smaller."
+            )
+        handle, fd = os.fdopen(fd, "rb"), -1  # the file object owns the descriptor from here
+        with handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
-    fmt, width, height = _decode(data, path, what)
-    if fmt not in INPUT_FORMATS:
-        raise InvalidInput(f"{what}: {path} is a {fmt} image; OpenAI accepts PNG, JPEG or WebP. Convert it first.")
-    return InputImage(path=path, data=data, mime_type=INPUT_FORMATS[fmt], width=width, height=height)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InvalidInput(f"{what}: {path} grew past 50 MB while it was read; nothing was sent.")
+    return _decode(data, path, what, keep_metadata=keep_metadata)
 
 
-def read_mask(raw_path: str, *, width: int, height: int, edited: str, allowed_dirs: Sequence[Path] = ()) -> InputImage:
-    """Read an inpainting mask: a PNG with an alpha channel, the size of the image being edited.
-
-    Transparent pixels mark the area to change; InvalidInput says what is wrong.
-    """
-    mask = read_input_image(raw_path, "mask_path", allowed_dirs)
-    if mask.mime_type != "image/png":
-        raise InvalidInput(f"mask_path: {mask.path} must be a PNG with an alpha channel (transparent = the area to change).")
-    Image = _pil()
-    with Image.open(io.BytesIO(mask.data)) as image:
-        has_alpha = "A" in image.getbands() or "transparency" in image.info
-    if not has_alpha:
-        raise InvalidInput(
-            f"mask_path: {mask.path} has no alpha channel. Make the area to change transparent (alpha 0) "
-            "and save it as a PNG with transparency."
-        )
-    if (mask.width, mask.height) != (width, height):
-        raise InvalidInput(
-            f"mask_path: the mask is {mask.width}x{mask.height} but {edited} is {width}x{height}; "
-            "they must be the same size."
-        )
-    return mask
-
-
-def _decode(data: bytes, path: Path, what: str) -> tuple[str, int, int]:
+def _decode(data: bytes, path: Path, what: str, *, keep_metadata: bool) -> InputImage:
+    """Decode fully (a damaged file or a decompression bomb is refused) and, unless asked not to, encode the picture again."""
     Image = _pil()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                return image.format or "unknown", image.width, image.height
+                fmt = "JPEG" if image.format == "MPO" else image.format or "unknown"  # MPO: a JPEG with more pictures after it
+                if fmt not in INPUT_FORMATS:
+                    raise InvalidInput(f"{what}: {path} is a {fmt} image; OpenAI accepts PNG, JPEG or WebP. Convert it first.")
+                image.load()  # the first picture of a multi-picture file
+                if keep_metadata:
+                    return InputImage(path=path, data=data, mime_type=INPUT_FORMATS[fmt], width=image.width, height=image.height)
+                clean, width, height = _encode_clean(image, fmt)
+    except InvalidInput:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput(
             f"{what}: {path} has too many pixels (limit {MAX_INPUT_PIXELS:,}); resize it first."
         ) from None
     except Exception:  # Pillow raises many types for bad data; all mean "not an image"
         raise InvalidInput(f"{what}: {path} is not a readable PNG, JPEG or WebP image (it may be damaged).") from None
+    return InputImage(path=path, data=clean, mime_type=INPUT_FORMATS[fmt], width=width, height=height)
+
+
+def _encode_clean(image, fmt: str) -> tuple[bytes, int, int]:
+    """The decoded picture in its own format, with its colour profile but no EXIF, GPS, text chunks or trailing data.
+
+    A JPEG keeps its quantisation tables (quality "keep"), so encoding again loses next to nothing;
+    an EXIF orientation is applied to the pixels first, since the tag that carried it is dropped.
+    """
+    from PIL import ImageOps
+
+    icc = image.info.get("icc_profile")
+    orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+    upright = ImageOps.exif_transpose(image) if orientation not in (0, 1) else image
+    buffer = io.BytesIO()
+    extra = {"icc_profile": icc} if icc else {}
+    if fmt == "JPEG":
+        quality = "keep" if upright is image else 95
+        try:
+            upright.save(buffer, "JPEG", quality=quality, **extra)
+        except ValueError:  # "keep" needs the original JPEG's tables
+            buffer = io.BytesIO()
+            upright.save(buffer, "JPEG", quality=95, **extra)
+    elif fmt == "WEBP":
+        upright.save(buffer, "WEBP", quality=95, method=4, **extra)
+    else:
+        upright.save(buffer, "PNG", **extra)
+    return buffer.getvalue(), upright.width, upright.height
 
 
 def decode_result(b64: str) -> bytes:
@@ -228,7 +291,7 @@ def _write_new_file(folder: Path, extension: str, data: bytes) -> Path:
         raise StorageError(f"Could not find a free file name in {folder}.")
     except OSError as exc:
         raise StorageError(
-            f"Could not write the image to {folder} ({exc.strerror or exc}); nothing was saved. "
+            f"Could not write the image to {folder} ({exc.strerror or exc}); nothing was saved, though OpenAI made it. "
             "Check free disk space and permissions, or set OPENAI_IMAGES_OUTPUT_DIR to another folder."
         ) from None
     finally:

@@ -21,7 +21,9 @@ from openai_api import ImageInput
 from services import Services
 
 MAX_PROMPT_CHARS = 32_000  # the image API's documented prompt limit
+MAX_QUERY_CHARS = 200  # a listing search's text
 MAX_INPUT_IMAGES = 16  # OpenAI takes up to 16 images beside one prompt
+MAX_CALL_INPUT_BYTES = 64 * 1024 * 1024  # every image and the mask of one call, as sent (before base64)
 OPENAI_FILE_ID = re.compile(r"^file-[A-Za-z0-9_-]{1,128}$")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -111,6 +113,7 @@ class LoadedImage:
     width: int | None = None
     height: int | None = None
     path: str | None = None
+    byte_size: int = 0  # what it adds to the call's MAX_CALL_INPUT_BYTES
 
 
 async def prepare_images(
@@ -127,10 +130,11 @@ async def prepare_images(
     image_id, or else the conversation's last image (sent again explicitly for the mask's sake).
     """
     loaded: list[LoadedImage] = []
+    mask_bytes = 0
     if path is not None:
-        loaded.append(await load_image(path, "input_image_path", services, user_path=True))
+        loaded.append(await load_image(path, "input_image_path", services))
     if file_id is not None:
-        loaded.append(await _load_by_id(file_id, services))
+        loaded.append(await _load_by_id(file_id, conversation, services))
     mask_url = None
     if call.mask_path:
         target = next((item for item in loaded if item.width), None)
@@ -143,7 +147,7 @@ async def prepare_images(
                     "mask_path needs an image to edit: give input_image_path (or input_image_file_id with an img_ id), "
                     "or a conversation_id whose last image should be edited."
                 )
-            target = await load_image(last.path, "the conversation's last image", services)
+            target = await load_saved_image(last, "the conversation's last image", services)
             loaded.insert(0, target)
         else:
             loaded.remove(target)
@@ -152,41 +156,69 @@ async def prepare_images(
         mask = await asyncio.to_thread(
             functools.partial(
                 imagefiles.read_mask, call.mask_path, width=target.width, height=target.height,
-                edited=edited, allowed_dirs=services.settings.allowed_dirs,
+                edited=edited, allowed_dirs=services.settings.allowed_dirs, keep_metadata=services.settings.keep_metadata,
             )
         )
-        mask_url = mask.data_url()
+        mask_url, mask_bytes = mask.data_url(), len(mask.data)
     for number, reference in enumerate(call.reference_paths, 1):
-        loaded.append(await load_image(reference, f"reference_image_paths[{number}]", services, user_path=True))
+        _check_budget(loaded, mask_bytes)
+        loaded.append(await load_image(reference, f"reference_image_paths[{number}]", services))
+    _check_budget(loaded, mask_bytes)
     if len(loaded) > MAX_INPUT_IMAGES:
         raise InvalidInput(f"{len(loaded)} images would be sent; OpenAI takes at most {MAX_INPUT_IMAGES}. Drop some references.")
     return [item.image for item in loaded], mask_url
 
 
-async def load_image(path: str, what: str, services: Services, *, user_path: bool = False) -> LoadedImage:
-    """Read an image off the event loop; paths from the user are held to OPENAI_IMAGES_ALLOWED_DIRS."""
-    allowed = services.settings.allowed_dirs if user_path else ()
-
-    def read() -> LoadedImage:  # one trip to a thread: reading, decoding and base64 of up to 50 MB
-        image = imagefiles.read_input_image(path, what, allowed)
-        return LoadedImage(image=ImageInput(image_url=image.data_url()), width=image.width, height=image.height, path=str(image.path))
-
-    return await asyncio.to_thread(read)
+async def load_image(path: str, what: str, services: Services) -> LoadedImage:
+    """Read an image the user named, off the event loop; held to OPENAI_IMAGES_ALLOWED_DIRS."""
+    settings = services.settings
+    return await asyncio.to_thread(
+        functools.partial(_loaded, imagefiles.read_input_image, path, what, allowed_dirs=settings.allowed_dirs, keep_metadata=settings.keep_metadata)
+    )
 
 
-async def _load_by_id(file_id: str, services: Services) -> LoadedImage:
+async def load_saved_image(record: storage.ImageRecord, what: str, services: Services) -> LoadedImage:
+    """Read back an image from a conversation file's record: only one this server saved in the output folder."""
+    settings = services.settings
+    read = functools.partial(imagefiles.read_saved_image, output_dir=settings.output_dir)
+    return await asyncio.to_thread(
+        functools.partial(_loaded, read, record.path, what, allowed_dirs=settings.allowed_dirs, keep_metadata=settings.keep_metadata)
+    )
+
+
+def _loaded(read, path: str, what: str, *, allowed_dirs, keep_metadata: bool) -> LoadedImage:
+    # One trip to a thread: reading, decoding, encoding again and base64 of up to 50 MB.
+    image = read(path, what, allowed_dirs=allowed_dirs, keep_metadata=keep_metadata)
+    return LoadedImage(
+        image=ImageInput(image_url=image.data_url()), width=image.width, height=image.height, path=str(image.path), byte_size=len(image.data)
+    )
+
+
+async def _load_by_id(file_id: str, conversation: storage.Conversation | None, services: Services) -> LoadedImage:
     value = file_id.strip()
     if OPENAI_FILE_ID.fullmatch(value):
         return LoadedImage(image=ImageInput(file_id=value))
     if storage.IMAGE_ID.fullmatch(value):
-        found = await asyncio.to_thread(services.store.find_image, value)
-        if found is None:
+        record = conversation.image(value) if conversation else None
+        if record is None:
+            found = await asyncio.to_thread(services.store.find_image, value)
+            record = found[1] if found else None
+        if record is None:
             raise InvalidInput(f"input_image_file_id {value}: no image with that id in the saved conversations.")
-        return await load_image(found[1].path, f"image {value}", services)
+        return await load_saved_image(record, f"image {value}", services)
     raise InvalidInput(
         f"input_image_file_id {value[:60]!r} is neither an OpenAI file id (file-...) nor an image_id "
         "from this server (img_ and 16 hex digits). For a local file use input_image_path."
     )
+
+
+def _check_budget(loaded: list[LoadedImage], mask_bytes: int) -> None:
+    total = sum(item.byte_size for item in loaded) + mask_bytes
+    if total > MAX_CALL_INPUT_BYTES:
+        raise InvalidInput(
+            f"The input images of this call add up to {total / 1024 / 1024:.1f} MB; one call sends at most "
+            f"{MAX_CALL_INPUT_BYTES // 1024 // 1024} MB of images. Nothing was sent: use fewer or smaller reference images."
+        )
 
 
 def describe_argument_errors(tool: str, errors: list[dict[str, Any]]) -> str:
@@ -212,6 +244,8 @@ def describe_argument_errors(tool: str, errors: list[dict[str, Any]]) -> str:
             parts.append(f"{name}={shown} is not a whole number")
         elif kind.startswith("bool_"):
             parts.append(f"{name}={shown} is not true or false")
+        elif kind == "string_too_long":
+            parts.append(f"{name} is {len(given_value):,} characters; the limit is {context.get('max_length')}")
         elif kind.startswith("string_"):
             parts.append(f"{name}={shown} is not text")
         elif kind.startswith("list_"):

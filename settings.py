@@ -9,12 +9,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from errors import ConfigurationError, remember_secret
 
 DEFAULT_ASSISTANT_MODEL = "gpt-6-astra"
 DEFAULT_TIMEOUT_SECONDS = 300.0
 DEFAULT_MAX_RETRIES = 2
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def _path(value: Path) -> Path:
@@ -68,6 +73,9 @@ class Settings:
     allowed_dirs: tuple[Path, ...] = field(default=(), metadata={"env": "OPENAI_IMAGES_ALLOWED_DIRS"})
     """Folders (separated by ':' or ';' on Windows) that input, mask and reference images may come from; unset allows any."""
 
+    keep_metadata: bool = field(default=False, metadata={"env": "OPENAI_IMAGES_KEEP_METADATA"})
+    """true: send input images as their original bytes, EXIF and GPS included; default false sends the decoded picture only."""
+
     @property
     def uses_azure(self) -> bool:
         return bool(self.azure_endpoint and self.azure_api_key)
@@ -89,6 +97,10 @@ class Settings:
         settings = cls(**values)
         remember_secret(settings.api_key)
         remember_secret(settings.azure_api_key)
+        for url in (settings.base_url, settings.azure_endpoint):
+            parts = urlsplit(url or "")
+            remember_secret(parts.password)
+            remember_secret(unquote(parts.password or "") or None)
         # Expand "~" for the defaults too, so every path shown to the user is absolute.
         return replace(settings, output_dir=_path(settings.output_dir), data_dir=_path(settings.data_dir))
 
@@ -111,6 +123,11 @@ def _convert(name: str, env_name: str, raw: str) -> object:
         if not raw.isdigit() or int(raw) > 10:
             raise ConfigurationError(f"{env_name}={raw!r} must be a whole number from 0 to 10.")
         return int(raw)
+    if name == "keep_metadata":
+        value = raw.lower()
+        if value not in _TRUE | _FALSE:
+            raise ConfigurationError(f"{env_name}={raw!r} must be true or false.")
+        return value in _TRUE
     if name in ("output_dir", "data_dir"):
         return Path(raw)
     if name == "allowed_dirs":

@@ -38,9 +38,11 @@ def test_reads_png_jpeg_and_webp(tmp_path, fmt, mime):
     path.write_bytes(image_bytes(fmt=fmt))
     image = imagefiles.read_input_image(str(path))
     assert (image.mime_type, image.width, image.height) == (mime, 64, 48)
-    assert image.data == path.read_bytes()
+    with Image.open(io.BytesIO(image.data)) as sent:  # the picture, encoded again in its own format
+        assert (sent.format, sent.size) == (fmt, (64, 48))
     assert image.data_url().startswith(f"data:{mime};base64,")
     assert base64.b64decode(image.data_url().split(",", 1)[1]) == image.data
+    assert imagefiles.read_input_image(str(path), keep_metadata=True).data == path.read_bytes()
 
 
 def test_expands_home(tmp_path, monkeypatch):
