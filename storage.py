@@ -8,17 +8,19 @@ every use, so a tool argument can never name a path outside the store.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import secrets
+import stat
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Annotated, Any, Callable, Iterator, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from errors import InvalidInput, NotFound, StorageError
 
@@ -29,6 +31,27 @@ CONVERSATION_ID = re.compile(r"^conv_[0-9a-f]{16}$")
 IMAGE_ID = re.compile(r"^img_[0-9a-f]{16}$")
 TITLE_LENGTH = 80
 LOCK_TIMEOUT_SECONDS = 30
+MAX_FILE_BYTES = 8 * 1024 * 1024  # a conversation file larger than this is refused, read or written
+# Text read back from a file is cut to these lengths, whatever the file says (prompts are at most 32,000).
+MAX_TEXT_CHARS = 40_000
+MAX_TITLE_CHARS = TITLE_LENGTH + 1
+MAX_PATH_CHARS = 1_024
+MAX_SHORT_CHARS = 1_000
+
+
+def _cut_to(limit: int) -> Callable[[str], str]:
+    def cut(value: str) -> str:
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+
+    return cut
+
+
+# Strings as read back from a conversation file: cut to a sane length, so that a tampered file can
+# neither slow the listing down nor blow up a result.
+Text = Annotated[str, AfterValidator(_cut_to(MAX_TEXT_CHARS))]
+Title = Annotated[str, AfterValidator(_cut_to(MAX_TITLE_CHARS))]
+PathText = Annotated[str, AfterValidator(_cut_to(MAX_PATH_CHARS))]
+Short = Annotated[str, AfterValidator(_cut_to(MAX_SHORT_CHARS))]
 
 
 def now_iso() -> str:
@@ -58,51 +81,51 @@ def check_conversation_id(value: str) -> str:
 
 class Message(BaseModel):
     role: Literal["user", "assistant"]
-    text: str
-    time: str = Field(default_factory=now_iso)
+    text: Text
+    time: Short = Field(default_factory=now_iso)
 
 
 class ImageRecord(BaseModel):
-    image_id: str
-    path: str
-    response_id: str | None = None
-    image_call_id: str | None = None
-    prompt: str
-    revised_prompt: str | None = None
-    size: str
-    model: str
-    format: str = "png"
-    created_at: str = Field(default_factory=now_iso)
+    image_id: Short
+    path: PathText
+    response_id: Short | None = None
+    image_call_id: Short | None = None
+    prompt: Text
+    revised_prompt: Text | None = None
+    size: Short
+    model: Short
+    format: Short = "png"
+    created_at: Short = Field(default_factory=now_iso)
     options: dict[str, Any] = Field(default_factory=dict)  # quality, background, output_format ... as sent
     usage: dict[str, Any] = Field(default_factory=dict)  # {"image": tool_usage.image_gen, "assistant": usage}
     cost_usd: float | None = None  # estimate from usage; None when no price is known
-    cost_note: str | None = None
+    cost_note: Short | None = None
 
 
 class PromptAnalysis(BaseModel):
     """What the server worked out about a conversation's first prompt: one record from the tool call to the result."""
 
-    image_type: str
+    image_type: Short
     score_before: int
     score_after: int | None = None  # the score of the prompt sent, once the first image is made
-    final_prompt: str | None = None  # the prompt a dialogue built
-    size_reason: str | None = None  # why the first image got its size
+    final_prompt: Text | None = None  # the prompt a dialogue built
+    size_reason: Short | None = None  # why the first image got its size
     type_words: list[str] = Field(default_factory=list)  # the words the type was detected from
 
 
 class Conversation(BaseModel):
     schema_version: int = SCHEMA_VERSION
-    id: str
-    title: str
-    created_at: str = Field(default_factory=now_iso)
-    updated_at: str = Field(default_factory=now_iso)
-    dialogue_mode: str = "guided"
+    id: Short
+    title: Title
+    created_at: Short = Field(default_factory=now_iso)
+    updated_at: Short = Field(default_factory=now_iso)
+    dialogue_mode: Short = "guided"
     skip_dialogue: bool = False
-    assistant_model: str | None = None
+    assistant_model: Short | None = None
     messages: list[Message] = Field(default_factory=list)
     images: list[ImageRecord] = Field(default_factory=list)
-    last_response_id: str | None = None
-    requested_size: str | None = None  # an explicit size from the first call, kept for the dialogue's end
+    last_response_id: Short | None = None
+    requested_size: Short | None = None  # an explicit size from the first call, kept for the dialogue's end
     options: dict[str, Any] = Field(default_factory=dict)  # image options reused by later refinements
     # The pre-generation dialogue's state as plain data: dialogue.restore() checks it, so that storage
     # stays below the domain and a damaged state cannot hide the rest of the conversation.
@@ -125,6 +148,10 @@ class Conversation(BaseModel):
     @property
     def last_image(self) -> ImageRecord | None:
         return self.images[-1] if self.images else None
+
+    def image(self, image_id: str) -> ImageRecord | None:
+        """This conversation's record of `image_id`, or None."""
+        return next((image for image in self.images if image.image_id == image_id), None)
 
     @property
     def question_pending(self) -> bool:
@@ -182,14 +209,14 @@ class ConversationStore:
         """Read one conversation; StorageError when it is missing or unreadable (the file is left as it is)."""
         path = self.path_for(conversation_id)
         try:
-            raw = path.read_bytes()
+            raw = read_regular_file(path, MAX_FILE_BYTES)
         except FileNotFoundError:
             raise NotFound(
                 f"No conversation {conversation_id} in {self.folder}. "
                 "Call openai_list_conversations to see the saved ones, or omit conversation_id to start a new one."
             ) from None
         except OSError as exc:
-            raise StorageError(f"Could not read conversation file {path}: {exc.strerror or exc}.") from None
+            raise StorageError(f"Could not read conversation file {path}: {exc.strerror or exc}. It was left untouched.") from None
         try:
             conversation = Conversation.model_validate_json(raw)
         except ValidationError:
@@ -205,6 +232,11 @@ class ConversationStore:
         """Write atomically: a temporary file in the same folder, fsync, then rename over the old one."""
         path = self.path_for(conversation.id)
         data = conversation.model_dump_json(indent=2).encode()
+        if len(data) > MAX_FILE_BYTES:
+            raise StorageError(
+                f"Conversation {conversation.id} would grow past {MAX_FILE_BYTES // 1024 // 1024} MB, the most one "
+                "conversation file holds; it was not changed. Start a new conversation to go on."
+            )
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             _atomic_write(path, data)
@@ -220,15 +252,30 @@ class ConversationStore:
         from filelock import FileLock, Timeout
 
         check_conversation_id(conversation_id)
-        self.locks.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.locks / f"{conversation_id}.lock"), timeout=LOCK_TIMEOUT_SECONDS)
+        path = self.locks / f"{conversation_id}.lock"
+        lock = FileLock(str(path), timeout=LOCK_TIMEOUT_SECONDS)
         try:
-            with lock:
-                yield
+            self.locks.mkdir(parents=True, exist_ok=True)
+            with suppress(FileNotFoundError):
+                if not stat.S_ISREG(os.lstat(path).st_mode):  # a FIFO or a link here would hang or redirect the lock
+                    raise StorageError(
+                        f"The lock file {path} is not a regular file, so conversation {conversation_id} was not changed. "
+                        "Remove it; the server makes a new one."
+                    )
+            lock.acquire()
         except Timeout:
             raise StorageError(
                 f"Conversation {conversation_id} stayed locked by another call for {LOCK_TIMEOUT_SECONDS} s; try again."
             ) from None
+        except OSError as exc:
+            raise StorageError(
+                f"Could not lock conversation {conversation_id} ({path}: {exc.strerror or exc}). "
+                "Check that OPENAI_IMAGES_DATA_DIR points to a writable folder."
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def update(self, conversation_id: str, change: Callable[[Conversation], None]) -> Conversation:
         """Load, apply `change`, stamp updated_at and save, all under the conversation's lock."""
@@ -252,18 +299,31 @@ class ConversationStore:
         return self.update(conversation_id, change)
 
     def find_image(self, image_id: str) -> tuple[Conversation, ImageRecord] | None:
-        """The conversation and record of an image this server saved, or None."""
+        """The conversation that lists `image_id` as its own, and its record; None when no conversation does.
+
+        Each image belongs to one conversation. A second file that lists the same id (a copied or
+        planted file) makes the id ambiguous, and it is refused rather than resolved to either.
+        """
         if not IMAGE_ID.fullmatch(image_id):
             return None
+        found: list[tuple[Conversation, ImageRecord]] = []
         for _, path in self._files():
             raw = self._read_bytes(path)
             if raw is None or image_id.encode() not in raw:
                 continue  # cheap byte test first: parsing every file is what makes big stores slow
             conversation = self._parse(path, raw)
-            for image in conversation.images if conversation else ():
-                if image.image_id == image_id:
-                    return conversation, image
-        return None
+            if conversation is None or f"{conversation.id}.json" != os.path.basename(path):
+                continue  # a file whose name and content disagree belongs to no one
+            record = conversation.image(image_id)
+            if record is not None:
+                found.append((conversation, record))
+        if len(found) > 1:
+            owners = ", ".join(conversation.id for conversation, _ in found[:5])
+            raise StorageError(
+                f"Image {image_id} is listed by {len(found)} conversation files ({owners}); a file may have been copied "
+                f"or planted in {self.folder}, so the id is not used. Refine the image through its conversation_id instead."
+            )
+        return found[0] if found else None
 
     def list(self, limit: int = 20, query: str | None = None) -> Listing:
         """Newest first (by updated_at); `query` matches prompts and titles, case-insensitively.
@@ -323,8 +383,8 @@ class ConversationStore:
         files = []
         for entry in entries:
             if entry.name.startswith("conv_") and entry.name.endswith(".json"):
-                try:
-                    files.append((entry.stat().st_mtime_ns, entry.path))
+                try:  # not following links; a non-regular file is kept here and refused when read
+                    files.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
                 except OSError:
                     continue
         return files
@@ -332,8 +392,7 @@ class ConversationStore:
     @staticmethod
     def _read_bytes(path: str) -> bytes | None:
         try:
-            with open(path, "rb") as handle:
-                return handle.read()
+            return read_regular_file(Path(path), MAX_FILE_BYTES)
         except OSError as exc:
             log.warning("Skipping unreadable conversation file %s: %s", path, exc.strerror or exc)
             return None
@@ -345,6 +404,36 @@ class ConversationStore:
         except (ValidationError, ValueError) as exc:
             log.warning("Skipping damaged conversation file %s: %s", path, type(exc).__name__)
             return None
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of `path` if it is a regular file (not a link, FIFO or device) of at most `limit` bytes.
+
+    Opened without blocking and without following a link, so a FIFO named like a conversation
+    answers at once instead of holding a worker thread for ever. OSError otherwise.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "it is a symbolic link, not a file this server wrote") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file")
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"it is {info.st_size / 1024 / 1024:.1f} MB, over the {limit // 1024 // 1024} MB a conversation file may have")
+        handle, fd = os.fdopen(fd, "rb"), -1  # the file object owns the descriptor from here
+        with handle:
+            data = handle.read(limit + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"it grew over the {limit // 1024 // 1024} MB a conversation file may have")
+    return data
 
 
 def record_turn(conversation: Conversation, *, prompt: str | None, image: ImageRecord, assistant_text: str | None) -> None:
