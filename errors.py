@@ -37,6 +37,12 @@ class StorageError(ImageServerError):
 
 # sk-..., sk-proj-..., and similar key shapes; also "Bearer <token>" and "api-key: <token>".
 _SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})|(?<=api-key: )\S+", re.IGNORECASE)
+# Credentials inside URLs: the user-info of scheme://user:password@host, and key-like query parameters.
+_URL_USERINFO = re.compile(r"(?<=://)[^\s/?#@\"'<>]+@")
+_URL_KEY_PARAM = re.compile(
+    r"([?&;](?:api[-_]?key|key|token|access[-_]?token|auth|authorization|sig|signature|secret|password|passwd|pwd)=)[^&#;\s\"'<>]+",
+    re.IGNORECASE,
+)
 _known_secrets: set[str] = set()
 
 
@@ -47,7 +53,9 @@ def remember_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Hide anything shaped like an API key or bearer token, and every remembered secret."""
+    """Hide anything shaped like an API key, a bearer token or a URL credential, and every remembered secret."""
     for secret in _known_secrets:
         text = text.replace(secret, "[redacted]")
+    text = _URL_USERINFO.sub("[redacted]@", text)
+    text = _URL_KEY_PARAM.sub(r"\1[redacted]", text)
     return _SECRET.sub("[redacted]", text)

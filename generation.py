@@ -14,7 +14,6 @@ import functools
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import costs
@@ -24,7 +23,7 @@ import imagefiles
 import inputs
 import sizes
 import storage
-from errors import ImageServerError, OpenAIError, StorageError
+from errors import ImageServerError, InvalidInput, OpenAIError, StorageError, redact
 from image_models import ImageOptions, effective_model
 from openai_api import GeneratedImage, ImageInput, PreviousResponseGone, build_request
 from services import Services
@@ -63,7 +62,7 @@ class Generated:
     record: storage.ImageRecord
     conversation: storage.Conversation
     cost: costs.ImageCost
-    preview: tuple[bytes, str]  # JPEG bytes and MIME type
+    preview: tuple[bytes, str] | None  # JPEG bytes and MIME type; None when it could not be made
     notes: list[str]
 
 
@@ -214,7 +213,7 @@ def preview(job: Job, services: Services) -> DryRun:
         job=job,
         request=elide_images({**request_for(job, services), "stream": True}),
         image_model=model,
-        endpoint=services.settings.base_url or "https://api.openai.com/v1",
+        endpoint=redact(services.settings.base_url or "https://api.openai.com/v1"),
         estimate=estimate,
     )
 
@@ -294,12 +293,45 @@ def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Servi
 
     One thread, one step after another, and to the end once begun, even if the call is cancelled:
     the image is paid for. (Writing the file beside the decode, or the preview beside the
-    conversation file, measured no faster: Pillow holds the GIL while it encodes a JPEG.) A damaged
-    image saves nothing; a conversation that cannot be updated leaves the image file in place and
-    says where it is.
+    conversation file, measured no faster: Pillow holds the GIL while it encodes a JPEG.) Every
+    failure from here on says where the image is, or that it could not be saved and why: a
+    damaged image saves nothing; a conversation that cannot be updated leaves the image file in
+    place; a preview that cannot be made only leaves the preview out.
     """
-    checked = imagefiles.check_image(result.b64)
-    saved = imagefiles.save_image(checked, services.settings.output_dir)
+    try:
+        checked = imagefiles.check_image(result.b64)
+        saved = imagefiles.save_image(checked, services.settings.output_dir)
+    except ImageServerError:
+        raise
+    except Exception as exc:  # MemoryError, an odd OSError: still the user's paid image, still a clear answer
+        log.exception("Could not check or save the image of %s", result.response_id)
+        raise StorageError(
+            f"OpenAI made the image (response {result.response_id}), but it could not be saved: {type(exc).__name__}: {exc}. "
+            "Check free disk space and OPENAI_IMAGES_OUTPUT_DIR."
+        ) from None
+    try:
+        record, cost = _record_of(job, result, saved, notes=notes, services=services)
+        conversation = _record_turn(job, record, result, services=services)
+    except Exception as exc:
+        if not isinstance(exc, ImageServerError):
+            log.exception("Could not record %s", saved.path)
+        reason = str(exc) if isinstance(exc, ImageServerError) else f"{type(exc).__name__}: {exc}"
+        raise StorageError(
+            f"The image was saved to {saved.path}, but the conversation could not be updated: {reason} "
+            "Pass that file as input_image_path to go on from it."
+        ) from None
+    try:
+        preview = imagefiles.make_preview(checked.decoded)
+    except Exception as exc:
+        log.exception("Could not make the preview of %s", saved.path)
+        preview = None
+        notes.append(f"No inline preview this time ({type(exc).__name__}); the saved file is complete.")
+    return Generated(job=job, saved=saved, record=record, conversation=conversation, cost=cost, preview=preview, notes=notes)
+
+
+def _record_of(
+    job: Job, result: GeneratedImage, saved: imagefiles.SavedImage, *, notes: list[str], services: Services
+) -> tuple[storage.ImageRecord, costs.ImageCost]:
     actual_size = f"{saved.width}x{saved.height}"
     if result.size and result.size not in ("auto", actual_size):
         notes.append(f"OpenAI reported size {result.size}, but the saved image is {actual_size}.")
@@ -325,14 +357,7 @@ def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Servi
         cost_usd=cost.total_usd,
         cost_note=cost.note,
     )
-    try:
-        conversation = _record_turn(job, record, result, services=services)
-    except ImageServerError as exc:
-        raise StorageError(f"The image was saved to {saved.path}, but the conversation could not be updated: {exc}") from None
-    return Generated(
-        job=job, saved=saved, record=record, conversation=conversation, cost=cost,
-        preview=imagefiles.make_preview(checked.decoded), notes=notes,
-    )
+    return record, cost
 
 
 def _record_turn(job: Job, record: storage.ImageRecord, result: GeneratedImage, *, services: Services) -> storage.Conversation:
@@ -353,13 +378,13 @@ def _record_turn(job: Job, record: storage.ImageRecord, result: GeneratedImage, 
 async def _without_previous_response(job: Job, services: Services) -> tuple[dict[str, Any], str]:
     """The retry request when OpenAI has forgotten the conversation: the last image goes in as an input."""
     last = job.conversation.last_image
-    if last is None or not Path(last.path).is_file():
-        where = f" and the last image file {last.path} is gone" if last else ""
-        raise OpenAIError(
-            "OpenAI no longer has this conversation's previous response (stored responses expire)"
-            f"{where}. Start a new conversation, or pass the image to edit with input_image_path."
-        )
-    last_image = (await inputs.load_image(last.path, "the conversation's last image", services)).image
+    gone = "OpenAI no longer has this conversation's previous response (stored responses expire)"
+    if last is None:
+        raise OpenAIError(f"{gone}. Start a new conversation, or pass the image to edit with input_image_path.")
+    try:
+        last_image = (await inputs.load_saved_image(last, "the conversation's last image", services)).image
+    except InvalidInput as exc:
+        raise OpenAIError(f"{gone}, and its last image cannot be sent instead: {exc} Nothing more was sent.") from None
     already_sent = job.images and job.images[0] == last_image  # a masked edit already sends it first
     request = build_request(
         prompt=job.prompt,

@@ -347,7 +347,7 @@ def translate_error(exc: Exception, settings: Settings, *, sent_previous: bool =
     if isinstance(exc, openai.APITimeoutError):
         return OpenAIError(timeout_message(settings))
     if isinstance(exc, openai.APIConnectionError):
-        where = settings.base_url or "https://api.openai.com/v1"
+        where = redact(settings.base_url or "https://api.openai.com/v1")
         return OpenAIError(f"Could not reach OpenAI at {where}. Check the network connection and OPENAI_BASE_URL.")
     if not isinstance(exc, openai.APIStatusError):
         return OpenAIError(f"OpenAI request failed: {detail}")

@@ -38,9 +38,9 @@ def _collector_paused():
 
 with _collector_paused():
     import asyncio
+    import functools
     import logging
     import sys
-    from pathlib import Path
     from typing import Annotated, Awaitable, Literal
 
     import mcp_types
@@ -55,6 +55,7 @@ with _collector_paused():
     import dialogue
     import dialogue_mcp
     import generation
+    import imagefiles
     import inputs
     import rendering
     import storage
@@ -269,7 +270,8 @@ async def openai_generate_image(
 async def openai_list_conversations(
     limit: Annotated[int, Field(ge=1, le=500, description="How many conversations to show, newest first (default 20).")] = 20,
     query: Annotated[
-        str | None, Field(description="Only conversations whose title or prompts contain this text (case-insensitive).")
+        str | None,
+        Field(max_length=inputs.MAX_QUERY_CHARS, description="Only conversations whose title or prompts contain this text (case-insensitive; up to 200 characters)."),
     ] = None,
 ) -> ToolResult:
     """List saved image conversations, newest first: ids, titles, dialogue mode, pending questions, prompt scores,
@@ -327,15 +329,12 @@ async def image_resource(image_id: str) -> ResourceResult:
                 f"No saved image {image_id[:40]!r}; image ids look like img_0123456789abcdef. "
                 "Use an image_id from a result or from the conversation:// resource."
             )
-        record = found[1]
-        try:
-            data = await asyncio.to_thread(Path(record.path).read_bytes)
-        except OSError as exc:
-            raise NotFound(
-                f"Image {image_id} was saved at {record.path}, which cannot be read now ({exc.strerror or exc}); "
-                "it may have been moved or deleted."
-            ) from None
-        return ResourceResult([ResourceContent(data, mime_type=rendering.MIME_TYPES.get(record.format, "application/octet-stream"))])
+        settings = services.settings
+        read = functools.partial(
+            imagefiles.read_saved_image, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=True
+        )
+        image = await asyncio.to_thread(read, found[1].path, f"image {image_id}")
+        return ResourceResult([ResourceContent(image.data, mime_type=image.mime_type)])
 
     return await _as_resource(f"image://{image_id}", read())
 
@@ -348,8 +347,9 @@ async def _as_tool_result(work: Awaitable[ToolOutput]) -> ToolOutput:
     try:
         return await work
     except ImageServerError as exc:
-        log.warning("Tool error: %s", redact(str(exc)))
-        raise ToolError(redact(str(exc))) from None
+        message = rendering.shorten(redact(str(exc)))
+        log.warning("Tool error: %s", message)
+        raise ToolError(message) from None
     except Exception as exc:
         log.exception("Unexpected error")
         raise ToolError(

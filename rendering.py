@@ -25,6 +25,13 @@ from services import SessionCost
 
 MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif"}
 
+# Client caps: Claude Desktop refuses results over 1 MB, Claude Code stops near 25,000 tokens (about
+# 100 KB of text). A long prompt appears in a result's text and again in its structured content, so
+# each long string is shown up to SHOWN_CHARS (the whole of it stays in the conversation:// resource),
+# and a listing stops adding conversations at LISTING_CHARS.
+SHOWN_CHARS = 4_000
+LISTING_CHARS = 30_000
+
 
 class QuestionInfo(BaseModel):
     key: str
@@ -82,7 +89,7 @@ def _analysis_fields(analysis: storage.PromptAnalysis | None) -> dict[str, Any]:
         "image_type": analysis.image_type,
         "score_before": analysis.score_before,
         "score_after": analysis.score_after,
-        "final_prompt": analysis.final_prompt,
+        "final_prompt": shorten(analysis.final_prompt),
         "size_reason": analysis.size_reason,
     }
 
@@ -101,7 +108,7 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
         bytes=saved.byte_size,
         model=record.model,
         assistant_model=job.assistant_model,
-        revised_prompt=record.revised_prompt,
+        revised_prompt=shorten(record.revised_prompt),
         response_id=record.response_id,
         usage=record.usage,
         cost_usd=record.cost_usd,
@@ -122,14 +129,16 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
     if job.analysis:
         lines += _analysis_lines(job.analysis)
     if record.revised_prompt:
-        lines.append(f"OpenAI's revised prompt: {record.revised_prompt}")
+        lines.append(f"OpenAI's revised prompt: {shorten(record.revised_prompt)}")
     lines += [f"Note: {note}" for note in generated.notes]
     lines.append(
         f'To refine this image, call openai_conversational_image with conversation_id="{conversation.id}" '
         "and describe the change in prompt. The inline picture is a small preview; the file is full quality."
     )
-    preview_data, preview_mime = generated.preview
-    inline = ImageContent(type="image", data=base64.b64encode(preview_data).decode("ascii"), mime_type=preview_mime)
+    inline = []
+    if generated.preview is not None:
+        preview_data, preview_mime = generated.preview
+        inline = [ImageContent(type="image", data=base64.b64encode(preview_data).decode("ascii"), mime_type=preview_mime)]
     link = ResourceLink(
         type="resource_link",
         uri=image_uri(record.image_id),  # resources/read answers it; the file:// URI is in the structured content
@@ -140,7 +149,7 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
         size=saved.byte_size,
     )
     return ToolResult(
-        content=[TextContent(type="text", text="\n".join(lines)), inline, link],
+        content=[TextContent(type="text", text="\n".join(lines)), *inline, link],
         structured_content=structured.model_dump(mode="json"),
     )
 
@@ -151,7 +160,7 @@ def dry_run_result(run: DryRun) -> ToolResult:
     lines = [
         "Dry run: nothing was sent to OpenAI and nothing was saved.",
         f"It would send POST /responses (streamed) to {run.endpoint}:",
-        json.dumps(run.request, indent=2, ensure_ascii=False),
+        json.dumps(_shorten_strings(run.request), indent=2, ensure_ascii=False),
         f"Image model: {run.image_model} · size {job.size}",
         f"Estimated cost: {_cost_range(run.estimate)} ({run.estimate.note})",
     ]
@@ -164,10 +173,10 @@ def dry_run_result(run: DryRun) -> ToolResult:
         size=job.size,
         model=run.image_model,
         assistant_model=job.assistant_model,
-        request=run.request,
+        request=_shorten_strings(run.request),
         estimated_cost_usd=[run.estimate.low_usd, run.estimate.high_usd],
         notes=job.notes,
-        **{**_analysis_fields(job.analysis), "final_prompt": job.prompt},
+        **{**_analysis_fields(job.analysis), "final_prompt": shorten(job.prompt)},
     )
     return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured.model_dump(mode="json"))
 
@@ -228,34 +237,70 @@ def stopped_result(conversation: storage.Conversation, status: Literal["cancelle
 
 
 def listing_result(listing: storage.Listing, query: str | None, session: SessionCost) -> ToolResult:
-    """The conversation listing as numbered lines, with the listing itself as structured content."""
-    about = f' matching "{query}"' if query and query.strip() else ""
+    """The conversation listing as numbered lines, with the same conversations as structured content.
+
+    It stops adding conversations once the text reaches LISTING_CHARS, and says how to see the rest.
+    """
+    about = f' matching "{shorten(query, 200)}"' if query and query.strip() else ""
+    entries: list[str] = []
+    used = 0
+    for number, c in enumerate(listing.conversations, 1):
+        entry = _listing_entry(number, c)
+        if used + len(entry) > LISTING_CHARS and entries:
+            break
+        entries.append(entry)
+        used += len(entry)
+    shown = listing.conversations[: len(entries)]
     lines = [
-        f"{listing.total_matching} conversation(s){about}; showing {len(listing.conversations)}, newest first. "
+        f"{listing.total_matching} conversation(s){about}; showing {len(shown)}, newest first. "
         f"Stored in {listing.folder}"
     ]
     if listing.unreadable:
         lines.append(f"{listing.unreadable} conversation file(s) could not be read and were skipped (see the server log).")
-    for number, c in enumerate(listing.conversations, 1):
-        facts = [f"{c.image_count} image(s)", f"mode {c.dialogue_mode}"]
-        if c.question_pending:
-            facts.append("a question is waiting for an answer")
-        if c.score_before is not None:
-            after = f" -> {c.score_after}/100" if c.score_after is not None and c.score_after != c.score_before else ""
-            facts.append(f"prompt quality {c.score_before}/100{after}")
-        if c.image_count:
-            unpriced = f" + {c.unpriced_images} image(s) without a known price" if c.unpriced_images else ""
-            facts.append(f"cost {costs.format_usd(c.cost_usd or 0.0) if c.cost_usd is not None or not unpriced else 'unknown'}{unpriced}")
+    lines += entries
+    if len(shown) < len(listing.conversations):
         lines.append(
-            f"{number}. {c.id} — {c.title}\n"
-            f"   {' · '.join(facts)}\n   created {c.created_at} · updated {c.updated_at}"
-            + (f"\n   last image: {c.last_image_path}" if c.last_image_path else "")
+            f"{len(listing.conversations) - len(shown)} more left out to keep this result within the client's size limit: "
+            "narrow it with query, or ask for a smaller limit."
         )
-    if listing.conversations:
+    if shown:
         lines.append("Refine one with openai_conversational_image and its conversation_id.")
     if session.images:
         lines.append(session.text())
-    return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=listing.model_dump(mode="json"))
+    structured = listing.model_copy(update={"conversations": shown})
+    return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured.model_dump(mode="json"))
+
+
+def _listing_entry(number: int, c: storage.ConversationSummary) -> str:
+    facts = [f"{c.image_count} image(s)", f"mode {c.dialogue_mode}"]
+    if c.question_pending:
+        facts.append("a question is waiting for an answer")
+    if c.score_before is not None:
+        after = f" -> {c.score_after}/100" if c.score_after is not None and c.score_after != c.score_before else ""
+        facts.append(f"prompt quality {c.score_before}/100{after}")
+    if c.image_count:
+        unpriced = f" + {c.unpriced_images} image(s) without a known price" if c.unpriced_images else ""
+        facts.append(f"cost {costs.format_usd(c.cost_usd or 0.0) if c.cost_usd is not None or not unpriced else 'unknown'}{unpriced}")
+    return (
+        f"{number}. {c.id} — {c.title}\n"
+        f"   {' · '.join(facts)}\n   created {c.created_at} · updated {c.updated_at}"
+        + (f"\n   last image: {c.last_image_path}" if c.last_image_path else "")
+    )
+
+
+def shorten(text: str | None, limit: int = SHOWN_CHARS) -> str | None:
+    """`text` as shown in a result: whole up to `limit` characters, else its start and how much was left out."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters; the whole text is in the conversation:// resource)"
+
+
+def _shorten_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _shorten_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten_strings(v) for v in value]
+    return shorten(value) if isinstance(value, str) else value
 
 
 def type_label(image_type: str) -> str:
@@ -268,7 +313,7 @@ def _analysis_lines(analysis: storage.PromptAnalysis) -> list[str]:
     lines = [f"Detected image type: {type_label(analysis.image_type)}{words}"]
     if analysis.final_prompt is not None and analysis.score_after is not None:
         lines.append(f"Prompt quality: {analysis.score_before}/100 -> {analysis.score_after}/100")
-        lines.append(f"Final prompt: {analysis.final_prompt}")
+        lines.append(f"Final prompt: {shorten(analysis.final_prompt)}")
     else:
         lines.append(f"Prompt quality: {analysis.score_before}/100")
     lines.append(f"Size chosen: {analysis.size_reason}")
