@@ -4,6 +4,10 @@ Tests start it on 127.0.0.1 (random port) and point the real ``openai`` SDK at `
 It renders real images with Pillow, streams the same SSE event sequence as the real API,
 stores responses for ``previous_response_id``, and can inject errors and odd outcomes on demand
 (``fail_next``, ``queue_outcome``, ``expire_responses``, ``latency``).
+It can also watch for secrets (``watch``, ``leaks``, ``assert_no_leaks``): every request it receives from then
+on, answered or refused, is searched for the watched values in its request line, headers and body, and inside
+every payload the body carries (JSON strings, base64 data URLs and other base64 strings, multipart parts, gzip or
+deflate bodies), so a test can show that a secret never left the machine.
 
 Run ``python tests/fake_openai.py [--port N] [--latency S]`` to serve it in the foreground.
 """
@@ -15,10 +19,12 @@ import base64
 import binascii
 import email.parser
 import email.policy
+import gzip
 import hashlib
 import io
 import json
 import math
+import quopri
 import re
 import secrets
 import socket
@@ -27,6 +33,7 @@ import sys
 import threading
 import time
 import traceback
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,7 +42,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from PIL import Image, ImageDraw
 
@@ -46,7 +53,7 @@ if __name__ == "__main__":
 import image_models  # noqa: E402
 from errors import InvalidInput  # noqa: E402
 
-__all__ = ["DEFAULT_IMAGE_MODEL", "OUTCOME_KINDS", "FakeOpenAI", "RecordedRequest", "render_image"]
+__all__ = ["DEFAULT_IMAGE_MODEL", "OUTCOME_KINDS", "FakeOpenAI", "Leak", "RecordedRequest", "render_image"]
 
 # The tool's size, quality, background, format and moderation rules are image_models' rules, so the
 # fake refuses exactly what the server's own checks refuse (and nothing they let through).
@@ -251,6 +258,283 @@ def _new_id(prefix: str) -> str:
     return prefix + secrets.token_hex(24)
 
 
+# --------------------------------------------------------------------------- secret watch
+
+# JSON strings this long that are valid base64 are decoded and searched (image data, file_data, results, ...).
+_MIN_BASE64_STRING = 64
+# Header words this long that are valid base64 are decoded too (Basic and Proxy credentials, JWT segments).
+_MIN_BASE64_HEADER_WORD = 8
+# Decoding layers followed inside one request (a data URL in a JSON file in a multipart part is three).
+_MAX_NESTING = 4
+_BASE64_RE = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+_EMBEDDED_DATA_URL_RE = re.compile(r"data:[^,\s\"']{0,200}?;base64,([A-Za-z0-9+/_-]+=*)", re.IGNORECASE)
+_HEADER_WORD_RE = re.compile(rb"[A-Za-z0-9+/_-]{%d,}={0,2}" % _MIN_BASE64_HEADER_WORD)
+_BOUNDARY_RE = re.compile(r'boundary=(?:"([^"]+)"|([^;\s]+))', re.IGNORECASE)
+_IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_JSON_START_RE = re.compile(rb"\s*[\[{]")
+_URL_SAFE = str.maketrans("-_", "+/")
+
+
+def _mask(secret: str | bytes) -> str:
+    """A secret as leak reports show it: at most its first 4 characters (never more than half), and its length."""
+    shown = secret[: min(4, len(secret) // 2)]
+    unit = "characters" if isinstance(secret, str) else "bytes"
+    return f"{shown!r}… ({len(secret)} {unit})"
+
+
+def _redact(text: str, watched: list[tuple[str | bytes, bytes]]) -> str:
+    """``text`` (a leak's method, path or place) with every watched value in it replaced by its masked form."""
+    # Percent-encoded paths are decoded only when that is what hides a secret.
+    for candidate in (text, unquote(text, errors="replace")):
+        for secret, needle in watched:
+            forms = {needle.decode("latin-1"), needle.decode("utf-8", "replace")}
+            if isinstance(secret, str):
+                forms |= {secret, json.dumps(secret)[1:-1]}
+            for form in forms:
+                candidate = candidate.replace(form, f"<{_mask(secret)}>")
+        views = [candidate.encode("utf-8", "surrogatepass"), candidate.encode("latin-1", "replace")]
+        if not any(needle in view for _, needle in watched for view in [*views, unquote_to_bytes(candidate)]):
+            return candidate
+    return "<hidden: it holds a watched value>"
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class Leak:
+    """A watched secret found in a request the fake received.
+
+    ``where`` names the place: ``"path"``, ``"query"``, ``"request line"``, ``"header <name>"``,
+    ``"header <name> (base64)"``, ``"body"``, ``"JSON string at <json path>"`` and ``"JSON key at <json path>"``
+    (only when JSON escaping hid it from the raw body), ``"data URL at <json path>"``,
+    ``"base64 at <json path>"``, ``"multipart part <name>"``, or ``"raw request"`` (the bytes as read, when no
+    place above holds it). Places inside a decoded payload are chained with ``" > "``, e.g.
+    ``"multipart part file > data URL at input[0].image_url"``. One request can leak one secret in several places.
+    A watched value inside ``method``, ``path`` or ``where`` (a secret sent as the path or a header name) is
+    replaced there by its masked form, ``<'sk-l'… (26 characters)>``, so no field but ``secret`` holds one.
+    """
+
+    secret: str | bytes  # as given to FakeOpenAI.watch
+    method: str
+    path: str  # URL path without the query string
+    where: str
+
+    def __str__(self) -> str:
+        return f"{_mask(self.secret)} in {self.where} of {self.method} {self.path}"
+
+    def __repr__(self) -> str:
+        # The default repr would print the secret into test failure output.
+        return f"Leak(secret={_mask(self.secret)}, method={self.method!r}, path={self.path!r}, where={self.where!r})"
+
+
+def _b64decode_loose(text: str) -> bytes | None:
+    """Decode standard or URL-safe base64, with or without padding or line breaks; None when it is not base64."""
+    compact = "".join(text.split())
+    if not _BASE64_RE.fullmatch(compact):
+        return None
+    compact = compact.rstrip("=").translate(_URL_SAFE)
+    if len(compact) % 4 == 1:
+        return None
+    try:
+        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+    except binascii.Error:
+        return None
+
+
+def _content_decoded(body: bytes, encoding: str) -> bytes:
+    """The body with a gzip or deflate Content-Encoding undone (unchanged when it is neither or does not inflate)."""
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return gzip.decompress(body)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some clients send it
+    except (OSError, EOFError, zlib.error):
+        pass
+    return body
+
+
+def _multipart_parts(body: bytes, content_type: str) -> Iterator[tuple[str, bytes, bytes]]:
+    """(name, raw bytes with its headers, decoded payload) of each part of a multipart body."""
+    match = _BOUNDARY_RE.search(content_type)
+    if match is None:
+        return
+    boundary = (match.group(1) or match.group(2)).encode("latin-1", "replace")
+    for index, segment in enumerate(body.split(b"--" + boundary)[1:]):
+        if segment.startswith(b"--"):
+            return  # the close delimiter; what follows is the epilogue
+        part = segment.removeprefix(b"\r\n").removeprefix(b"\n").removesuffix(b"\n").removesuffix(b"\r")
+        head, separator, payload = part.partition(b"\r\n\r\n")
+        if not separator:
+            head, separator, payload = part.partition(b"\n\n")
+        headers = email.parser.BytesHeaderParser(policy=email.policy.HTTP).parsebytes(head + b"\r\n\r\n")
+        name = headers.get_param("name", header="content-disposition")
+        transfer = str(headers.get("content-transfer-encoding", "")).strip().lower()
+        if transfer == "base64":
+            payload = _b64decode_loose(payload.decode("ascii", "replace")) or payload
+        elif transfer == "quoted-printable":
+            payload = quopri.decodestring(payload)
+        yield (name if isinstance(name, str) and name else f"#{index}"), part, payload
+
+
+def _json_path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    if _IDENTIFIER_RE.fullmatch(key):
+        return f"{parent}.{key}" if parent else key
+    return f"{parent}[{json.dumps(key)}]"
+
+
+class _Search:
+    """One request's search for the watched secrets: which secret turned up where."""
+
+    def __init__(self, watched: list[tuple[str | bytes, bytes]]) -> None:
+        self.secrets = watched  # (as given, as bytes)
+        self.hits: dict[tuple[int, str], None] = {}  # (secret index, where), in the order found, no repeats
+
+    def look(self, data: bytes, where: str, *, skip: set[int] | frozenset[int] = frozenset()) -> None:
+        for index, (_, needle) in enumerate(self.secrets):
+            if index not in skip and needle in data:
+                self.hits.setdefault((index, where), None)
+
+    def found(self, *wheres: str) -> set[int]:
+        """The secrets already found at any of ``wheres``, or anywhere when none are named."""
+        return {index for index, where in self.hits if not wheres or where in wheres}
+
+    def leaks(self) -> list[tuple[str | bytes, str]]:
+        return [(self.secrets[index][0], where) for index, where in self.hits]
+
+    def payload(self, data: bytes, where: str, depth: int) -> None:
+        """Search decoded bytes, then every string of the JSON document they hold, if they hold one."""
+        self.look(data, where)
+        if depth >= _MAX_NESTING or not _JSON_START_RE.match(data):
+            return
+        try:
+            document = json.loads(data)
+        except (ValueError, RecursionError):
+            return
+        self.json(document, prefix="" if where == "body" else f"{where} > ", depth=depth, skip=self.found(where))
+
+    def json(self, document: Any, *, prefix: str, depth: int, skip: set[int]) -> None:
+        # `skip`: secrets the raw bytes already showed; JSON strings only add the ones escaping hid (\u00e9, \/).
+        stack: list[tuple[str, Any]] = [("", document)]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                for key, child in value.items():
+                    child_path = _json_path(path, key)
+                    self.look(key.encode("utf-8", "surrogatepass"), f"{prefix}JSON key at {child_path}", skip=skip)
+                    stack.append((child_path, child))
+            elif isinstance(value, list):
+                stack.extend((_json_path(path, index), child) for index, child in enumerate(value))
+            elif isinstance(value, str):
+                self.string(value, f"{path or 'the top level'}", prefix=prefix, depth=depth, skip=skip)
+
+    def string(self, text: str, path: str, *, prefix: str, depth: int, skip: set[int]) -> None:
+        plain = f"{prefix}JSON string at {path}"
+        self.look(text.encode("utf-8", "surrogatepass"), plain, skip=skip)
+        if "%" in text:
+            self.look(unquote_to_bytes(text), plain, skip=skip)
+        data_url = _DATA_URL_RE.match(text) if text.startswith("data:") else None
+        if data_url is not None:
+            data = data_url.group(3)
+            # Base64 payloads may be line-wrapped or percent-encoded; others are percent-encoded bytes.
+            decoded = _b64decode_loose(unquote(data)) if data_url.group(2) else unquote_to_bytes(data)
+            if decoded is not None:
+                self.payload(decoded, f"{prefix}data URL at {path}", depth + 1)
+            return
+        for match in _EMBEDDED_DATA_URL_RE.finditer(text):  # data URLs inside longer text (markdown, HTML)
+            decoded = _b64decode_loose(match.group(1))
+            if decoded is not None:
+                self.payload(decoded, f"{prefix}data URL at {path}", depth + 1)
+        if len(text) >= _MIN_BASE64_STRING:
+            decoded = _b64decode_loose(text)
+            if decoded is not None:
+                self.payload(decoded, f"{prefix}base64 at {path}", depth + 1)
+
+
+def _find_leaks(
+    watched: list[tuple[str | bytes, bytes]], raw: bytes, body: bytes | None
+) -> tuple[str, str, list[tuple[str | bytes, str]]]:
+    """Search one request for the watched secrets; return its method, its path and every (secret, where) found.
+
+    ``raw`` is every byte read for the request: request line, headers and the body as framed on the wire.
+    ``body`` is the body with chunked framing removed, or None when it was never read (a refused request):
+    then whatever follows the headers in ``raw`` stands in for it.
+    """
+    search = _Search(watched)
+    ends = [(end, len(blank)) for blank in (b"\r\n\r\n", b"\n\n") if (end := raw.find(blank)) >= 0]
+    end, blank = min(ends) if ends else (len(raw), 0)
+    head, rest = raw[:end], raw[end + blank :]
+    lines = head.split(b"\n")
+    request_line = lines[0].rstrip(b"\r")
+    words = request_line.split()
+    url = urlsplit(words[1] if len(words) > 1 else b"")
+    search.look(url.path, "path")
+    search.look(unquote_to_bytes(url.path), "path")
+    search.look(url.query, "query")
+    search.look(unquote_to_bytes(url.query.replace(b"+", b" ")), "query")
+    search.look(request_line, "request line", skip=search.found("path", "query"))
+
+    fields: dict[str, str] = {}
+    for line in lines[1:]:
+        line = line.rstrip(b"\r")
+        name, colon, value = line.partition(b":")
+        if not colon or line[:1] in (b" ", b"\t"):
+            continue  # folded or broken lines are left to the "raw request" search
+        label = name.strip().lower().decode("latin-1")
+        search.look(line, f"header {label}")
+        for word in _HEADER_WORD_RE.findall(value):
+            decoded = _b64decode_loose(word.decode("ascii"))
+            if decoded is not None:
+                search.look(decoded, f"header {label} (base64)")
+        fields[label] = value.strip().decode("latin-1")
+
+    body = rest if body is None else body
+    if body:
+        content_type = fields.get("content-type", "")
+        decoded = _content_decoded(body, fields.get("content-encoding", "").strip().lower())
+        if decoded is not body:
+            search.look(body, "body")
+        if "x-www-form-urlencoded" in content_type.lower():
+            search.look(unquote_to_bytes(decoded.replace(b"+", b" ")), "body")
+        if content_type.lower().startswith("multipart/"):
+            search.look(decoded, "body")
+            for name, part, payload in _multipart_parts(decoded, content_type):
+                search.look(part, f"multipart part {name}")
+                search.payload(payload, f"multipart part {name}", 1)
+        else:
+            search.payload(decoded, "body", 0)
+    search.look(raw, "raw request", skip=search.found())
+    method = words[0].decode("latin-1") if words else ""
+    return method, url.path.decode("latin-1"), search.leaks()
+
+
+class _TeeReader:
+    """The connection's reader, keeping a copy of every byte the current request has read so far.
+
+    It always records: whether anything is watched is only known once the request has arrived, and
+    watch() may be called while a kept-alive connection waits for its next request.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self.seen = bytearray()
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._reader.read(size)
+        self.seen += data
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        data = self._reader.readline(size)
+        self.seen += data
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
 # --------------------------------------------------------------------------- server
 
 
@@ -307,9 +591,28 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
     answered = False  # whether a status line went out for the current request
+    watched = False  # whether the current request was searched for watched secrets
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.tee = _TeeReader(self.rfile)
+        self.rfile = self.tee  # type: ignore[assignment]
+
+    def handle_one_request(self) -> None:
+        self.tee.seen.clear()
+        self.watched = False
+        super().handle_one_request()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server calls this for requests it refuses before any do_* method runs: a malformed or
+        # oversized request line, oversized headers, an unknown method. Our own answers use _send_error.
+        if not self.watched:
+            body = self._read_refused_body() if code == HTTPStatus.NOT_IMPLEMENTED else None
+            self._watch(body)
+        super().send_error(code, message, explain)
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -336,9 +639,30 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    def _read_refused_body(self) -> bytes | None:
+        """The body of a request refused for its method (its headers parsed), so that it is searched too."""
+        if not self.fake._watching():
+            return None
+        try:
+            if int(self.headers.get("Content-Length") or 0) > 64 * 1024 * 1024:
+                return None
+            return self._read_body()
+        except (ValueError, OSError):
+            return None
+
+    def _watch(self, body: bytes | None) -> None:
+        """Search the current request for watched secrets, before anything is answered."""
+        self.watched = True
+        self.fake._watch_request(self.tee.seen, body)
+
     def _dispatch(self) -> None:
         try:
-            body = self._read_body()
+            try:
+                body = self._read_body()
+            except (ValueError, OSError):
+                self._watch(None)  # what did arrive still counts
+                raise
+            self._watch(body)
             url = urlsplit(self.path)
             headers: dict[str, str] = {}
             for key, value in self.headers.items():
@@ -503,6 +827,8 @@ class FakeOpenAI:
         self.requests: list[RecordedRequest] = []
         self.files: dict[str, bytes] = {}
         self.responses: dict[str, dict[str, Any]] = {}
+        self.leaks: list[Leak] = []  # watched secrets found in requests; see watch()
+        self._secrets: list[tuple[str | bytes, bytes]] = []  # (as given, as bytes)
         self._port = port
         self._lock = threading.Lock()
         self._failures: deque[ApiError] = deque()
@@ -602,6 +928,34 @@ class FakeOpenAI:
         with self._lock:
             self.responses.clear()
 
+    def watch(self, *secrets: str | bytes) -> None:
+        """Search every request received from now on for these values, adding to those already watched.
+
+        A str is looked for as UTF-8. Each request is searched whole and through every decoding a client
+        could hide a value behind (see ``Leak.where``), including requests the fake answers with an error
+        or refuses before routing. Hits land in ``leaks``; ``assert_no_leaks`` fails on any.
+        """
+        for secret in secrets:
+            if not isinstance(secret, (str, bytes)):
+                raise TypeError(f"watch() takes str or bytes secrets, not {type(secret).__name__}")
+            if not secret:
+                raise ValueError("watch() needs non-empty secrets: an empty one is in every request")
+        with self._lock:
+            known = {needle for _, needle in self._secrets}
+            for secret in secrets:
+                needle = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+                if needle not in known:
+                    known.add(needle)
+                    self._secrets.append((secret, needle))
+
+    def assert_no_leaks(self) -> None:
+        """Raise AssertionError listing every leak found so far; secrets show only their first characters."""
+        with self._lock:
+            leaks = list(self.leaks)
+        if leaks:
+            listed = "\n".join(f"  {leak}" for leak in leaks)
+            raise AssertionError(f"{len(leaks)} watched secret(s) reached the fake OpenAI server:\n{listed}")
+
     # ---- internals used by the handler
 
     def _sleep(self, seconds: float) -> None:
@@ -611,6 +965,28 @@ class FakeOpenAI:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def _watching(self) -> bool:
+        with self._lock:
+            return bool(self._secrets)
+
+    def _watch_request(self, raw: bytearray, body: bytes | None) -> None:
+        with self._lock:
+            watched = list(self._secrets)
+        if not watched:
+            return
+        method, path, found = _find_leaks(watched, bytes(raw), body)
+        if found:
+            with self._lock:
+                self.leaks += [
+                    Leak(
+                        secret=secret,
+                        method=_redact(method, watched),
+                        path=_redact(path, watched),
+                        where=_redact(where, watched),
+                    )
+                    for secret, where in found
+                ]
 
     def _pop_failure(self) -> ApiError | None:
         with self._lock:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import image_models
 import openai
 import pytest
@@ -485,3 +488,174 @@ def test_runs_as_a_script_outside_the_repo_with_image_models_rules(tmp_path: Pat
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- the secret-watch: a watched value is found on every route out of the machine
+
+
+SECRET = "sk-live-watched-0123456789"
+
+
+def leaks(fake: FakeOpenAI) -> list[tuple[str, str, str]]:
+    return [(leak.method, leak.path, leak.where) for leak in fake.leaks]
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "purple").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def exchange(fake: FakeOpenAI, request: bytes) -> bytes:
+    """Send raw bytes to the fake and return its whole answer (it closes the connection after a refusal)."""
+    with socket.create_connection(("127.0.0.1", fake.port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_watched_string_in_the_prompt_is_caught_in_the_body(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    create(client, f"sent before watching: {SECRET}")  # not searched; it also leaves a kept-alive connection
+    fake.watch(SECRET)
+    assert image_call(create(client, f"a fox holding a card that reads {SECRET}")).status == "completed"
+    assert leaks(fake) == [("POST", "/v1/responses", "body")]
+    assert fake.leaks[0].secret == SECRET
+
+
+def test_watched_bytes_after_the_png_data_of_an_input_image_are_caught_in_the_decoded_data_url(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    secret = b"\x00private-tail!\xff"
+    fake.watch(secret)
+    image = base64.b64encode(png_bytes() + secret).decode()
+    content = [
+        {"type": "input_text", "text": "edit this"},
+        {"type": "input_image", "image_url": "data:image/png;base64," + image, "detail": "auto"},
+    ]
+    assert image_call(create(client, [{"role": "user", "content": content}])).action == "edit"
+    assert leaks(fake) == [("POST", "/v1/responses", "data URL at input[0].content[1].image_url")]
+
+    # URL-safe base64 without padding is found too, even though the fake refuses that image.
+    url_safe = base64.urlsafe_b64encode(png_bytes() + secret).decode().rstrip("=")
+    assert {"-", "_"} & set(url_safe) and len(url_safe) % 4
+    content[1]["image_url"] = "data:image/png;base64," + url_safe
+    with pytest.raises(openai.BadRequestError):
+        create(client, [{"role": "user", "content": content}])
+    assert len(fake.leaks) == 2 and fake.leaks[1].where == "data URL at input[0].content[1].image_url"
+
+
+def test_a_long_base64_json_string_is_decoded_and_searched(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    fake.watch(SECRET)
+    file_data = base64.b64encode(b"%PDF-1.7 " + SECRET.encode() + b" " * 80).decode()
+    content = [{"type": "input_file", "filename": "notes.pdf", "file_data": file_data}]
+    client.responses.create(model="m", input=[{"role": "user", "content": content}])  # type: ignore[arg-type, misc]
+    assert leaks(fake) == [("POST", "/v1/responses", "base64 at input[0].content[0].file_data")]
+
+
+def test_a_watched_value_inside_a_files_upload_is_caught_in_its_multipart_part(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.watch(SECRET)
+    uploaded = client.files.create(file=("in.png", png_bytes() + SECRET.encode(), "image/png"), purpose="vision")
+    assert uploaded.id in fake.files
+    assert leaks(fake) == [("POST", "/v1/files", "body"), ("POST", "/v1/files", "multipart part file")]
+
+
+def test_watched_values_in_a_header_and_in_the_query_string_are_caught(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    in_header, in_query = "header-secret-4242", "query secret & more"
+    fake.watch(in_header, in_query)
+    client.responses.create(model="m", input="x", extra_headers={"X-Trace": in_header}, extra_query={"tag": in_query})
+    assert leaks(fake) == [("POST", "/v1/responses", "query"), ("POST", "/v1/responses", "header x-trace")]
+    assert [leak.secret for leak in fake.leaks] == [in_query, in_header]
+
+    # Routes the fake does not serve are searched before they are refused; Basic credentials are decoded.
+    answer = httpx.get(fake.base_url + "/models", params={"q": in_query}, auth=("me", in_header), timeout=5)
+    assert answer.status_code == 404
+    assert leaks(fake)[2:] == [("GET", "/v1/models", "query"), ("GET", "/v1/models", "header authorization (base64)")]
+
+
+def test_bodies_that_are_gzipped_chunked_or_json_escaped_are_searched_decoded(fake: FakeOpenAI) -> None:
+    secret = "clé-secrète-9876"
+    fake.watch(secret)
+    url, auth = fake.base_url + "/responses", {"Authorization": "Bearer sk-test"}
+    body = json.dumps({"model": "m", "input": f"draw {secret}"})  # ensure_ascii: the raw body says cl\u00e9
+    assert secret.encode() not in body.encode()
+
+    answer = httpx.post(url, content=body, headers={**auth, "Content-Type": "application/json"}, timeout=5)
+    assert answer.status_code == 200
+    zipped = gzip.compress(f'{{"input": "{secret}"}}'.encode())
+    httpx.post(url, content=zipped, headers={**auth, "Content-Encoding": "gzip"}, timeout=5)
+    raw = f'{{"input": "{secret}"}}'.encode()
+    halves = iter([raw[:12], raw[12:]])  # the secret straddles two chunks
+    httpx.post(url, content=halves, headers={**auth, "Content-Type": "application/json"}, timeout=5)
+
+    assert [where for _, _, where in leaks(fake)] == ["JSON string at input", "body", "body"]
+
+
+def test_requests_refused_before_routing_are_searched(fake: FakeOpenAI) -> None:
+    fake.watch(SECRET)
+    body = f"pot={SECRET}".encode()
+    unknown_method = b"BREW /v1/pot HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    assert exchange(fake, unknown_method).startswith(b"HTTP/1.1 501")
+    long_header = b"GET /v1/files HTTP/1.1\r\nX-Big: " + SECRET.encode() + b"a" * 70_000 + b"\r\n\r\n"
+    assert exchange(fake, long_header).startswith(b"HTTP/1.1 431")
+    bad_request_line = b"GET /" + SECRET.encode() + b" HTTP/1.1 extra\r\n\r\n"
+    assert b"Error code: 400" in exchange(fake, bad_request_line)  # answered HTTP/0.9-style: no status line
+
+    assert leaks(fake) == [
+        ("BREW", "/v1/pot", "body"),
+        ("GET", "/v1/files", "header x-big"),
+        ("GET", f"/<'sk-l'… ({len(SECRET)} characters)>", "path"),  # a secret never shows, even as the path
+    ]
+    assert fake.requests == []  # refused requests are searched, not recorded
+
+
+def test_requests_without_a_watched_value_record_nothing(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    fake.watch(SECRET, b"\x89never-sent")
+    uploaded = client.files.create(file=("in.png", png_bytes(), "image/png"), purpose="vision")
+    content = [
+        {"type": "input_text", "text": "a fox"},
+        {"type": "input_image", "image_url": png_data_url(), "detail": "auto"},
+        {"type": "input_image", "file_id": uploaded.id, "detail": "auto"},
+    ]
+    response = create(client, [{"role": "user", "content": content}], partial_images=1)
+    client.responses.retrieve(response.id)
+    with pytest.raises(openai.NotFoundError):
+        client.models.list()
+
+    assert len(fake.requests) == 4 and fake.leaks == []
+    fake.assert_no_leaks()
+
+
+def test_assert_no_leaks_names_every_leak_without_revealing_the_secret(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.assert_no_leaks()  # nothing watched, nothing found
+    fake.watch(SECRET)
+    fake.watch(SECRET, b"second-secret-bytes")  # watching again adds; repeats are ignored
+    create(client, SECRET)
+    httpx.get(fake.base_url + "/files/x", headers={"X-Key": "second-secret-bytes"}, timeout=5)
+    encoded = "".join(f"%{byte:02X}" for byte in SECRET.encode())
+    httpx.get(fake.base_url + "/files/" + encoded + "/content", timeout=5)
+
+    with pytest.raises(AssertionError) as excinfo:
+        fake.assert_no_leaks()
+    message = str(excinfo.value)
+    masked = f"'sk-l'… ({len(SECRET)} characters)"
+    assert message.splitlines() == [
+        "3 watched secret(s) reached the fake OpenAI server:",
+        f"  {masked} in body of POST /v1/responses",
+        "  b'seco'… (19 bytes) in header x-key of GET /v1/files/x",
+        f"  {masked} in path of GET /v1/files/<{masked}>/content",  # decoded from %73%6B..., then masked
+    ]
+    for shown in (message, repr(fake.leaks), str(fake.leaks)):
+        assert SECRET not in shown and "second-secret" not in shown and SECRET[:5] not in shown
+
+
+def test_watch_refuses_empty_and_non_text_values(fake: FakeOpenAI) -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        fake.watch("")
+    with pytest.raises(TypeError, match="str or bytes"):
+        fake.watch(42)  # type: ignore[arg-type]
