@@ -132,6 +132,32 @@ def read_saved_image(
     return _read_image(real, what, keep_metadata=keep_metadata)
 
 
+def read_mask(
+    raw_path: str, *, width: int, height: int, edited: str, allowed_dirs: Sequence[Path] = (), keep_metadata: bool = False
+) -> InputImage:
+    """Read an inpainting mask: a PNG with an alpha channel, the size of the image being edited.
+
+    Transparent pixels mark the area to change; InvalidInput says what is wrong.
+    """
+    mask = read_input_image(raw_path, "mask_path", allowed_dirs, keep_metadata=keep_metadata)
+    if mask.mime_type != "image/png":
+        raise InvalidInput(f"mask_path: {mask.path} must be a PNG with an alpha channel (transparent = the area to change).")
+    Image = _pil()
+    with Image.open(io.BytesIO(mask.data)) as image:
+        has_alpha = "A" in image.getbands() or "transparency" in image.info
+    if not has_alpha:
+        raise InvalidInput(
+            f"mask_path: {mask.path} has no alpha channel. Make the area to change transparent (alpha 0) "
+            "and save it as a PNG with transparency."
+        )
+    if (mask.width, mask.height) != (width, height):
+        raise InvalidInput(
+            f"mask_path: the mask is {mask.width}x{mask.height} but {edited} is {width}x{height}; "
+            "they must be the same size."
+        )
+    return mask
+
+
 def _check_allowed(real: Path, *, shown: Path, what: str, allowed_dirs: Sequence[Path]) -> None:
     if allowed_dirs and not any(real.is_relative_to(folder) for folder in allowed_dirs):
         raise InvalidInput(

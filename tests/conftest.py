@@ -91,3 +91,13 @@ def write_image(path: Path, size: tuple[int, int] = (64, 48), *, fmt: str = "PNG
     """`image_bytes(size, ...)` written to `path`; returns `path`."""
     path.write_bytes(image_bytes(size, fmt=fmt, mode=mode, color=color))
     return path
+
+
+def same_pixels(sent: bytes, original: bytes) -> bool:
+    """True when `sent` is `original`'s picture in the same format (input images are encoded again, without metadata)."""
+    with Image.open(io.BytesIO(sent)) as a, Image.open(io.BytesIO(original)) as b:
+        if (a.format, a.size) != (b.format, b.size):
+            return False
+        if a.format == "JPEG":  # encoded again with the same tables: within a step or two of every pixel
+            return max(abs(x - y) for x, y in zip(a.convert("RGB").tobytes(), b.convert("RGB").tobytes())) <= 8
+        return a.convert("RGBA").tobytes() == b.convert("RGBA").tobytes()

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import call_tool, result_text, stdio_client, write_image
+from conftest import call_tool, result_text, same_pixels, stdio_client, write_image
 from PIL import Image
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,7 @@ async def test_masked_edit_sends_the_image_first_and_the_mask(server_env, fake_o
         assert not again.is_error, result_text(again)
     request = fake_openai.response_requests()[-1]
     assert request["previous_response_id"] == result.structured_content["response_id"]
-    assert _data(request["input"][0]["content"][1]["image_url"]) == Path(result.structured_content["path"]).read_bytes()
+    assert same_pixels(_data(request["input"][0]["content"][1]["image_url"]), Path(result.structured_content["path"]).read_bytes())
     assert "input_image_mask" in request["tools"][0]
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_KEY, SERVER, call_tool, image_bytes, result_text, stdio_client, write_image
+from conftest import FAKE_KEY, SERVER, call_tool, image_bytes, result_text, same_pixels, stdio_client, write_image
 from PIL import Image
 
 pytestmark = pytest.mark.integration
@@ -97,7 +97,7 @@ async def test_expired_previous_response_falls_back_to_the_last_image(server_env
     parts = retry["input"][0]["content"]
     assert parts[0] == {"type": "input_text", "text": "Add a storm"}
     sent = base64.b64decode(parts[1]["image_url"].split(",", 1)[1])
-    assert sent == Path(first.structured_content["path"]).read_bytes()
+    assert same_pixels(sent, Path(first.structured_content["path"]).read_bytes())  # the picture, without its metadata
     assert "no longer had this conversation's earlier turns" in result_text(second)
     assert second.structured_content["notes"]
 
@@ -110,13 +110,13 @@ async def test_input_image_path_and_earlier_image_id_are_sent_as_input_images(se
         assert not result.is_error, result_text(result)
         part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
         assert part["image_url"].startswith("data:image/jpeg;base64,")
-        assert base64.b64decode(part["image_url"].split(",", 1)[1]) == photo.read_bytes()
+        assert same_pixels(base64.b64decode(part["image_url"].split(",", 1)[1]), photo.read_bytes())
 
         image_id = result.structured_content["image_id"]
         again = await call_tool(client, "openai_conversational_image", {"prompt": "Same scene at dusk", "input_image_file_id": image_id})
         assert not again.is_error, result_text(again)
         part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
-        assert base64.b64decode(part["image_url"].split(",", 1)[1]) == Path(result.structured_content["path"]).read_bytes()
+        assert same_pixels(base64.b64decode(part["image_url"].split(",", 1)[1]), Path(result.structured_content["path"]).read_bytes())
 
         upload = _upload(fake_openai, image_bytes((64, 64)))
         by_file = await call_tool(client, "openai_conversational_image", {"prompt": "Use this", "input_image_file_id": upload})
