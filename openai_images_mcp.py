@@ -58,6 +58,7 @@ with _collector_paused():
     import imagefiles
     import inputs
     import rendering
+    import stdio_wire
     import storage
     from dialogue_mcp import ToolOutput
     from errors import ImageServerError, InvalidInput, NotFound, redact
@@ -412,7 +413,7 @@ def main() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
-    mcp.run(show_banner=False)
+    asyncio.run(stdio_wire.serve_stdio(mcp))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,10 @@
 """What a client sees when it writes a line that is not a JSON-RPC message to the server's stdin.
 
 JSON-RPC 2.0 (https://www.jsonrpc.org/specification#error_object) answers such a line with -32700 Parse error
-and "id": null, or -32600 Invalid Request when the line is JSON but not a message. The MCP SDK does neither:
-its stdio transport reads stdin as UTF-8 with errors="replace" and pushes the exception from a line it cannot
-validate onto the read stream (the SDK's mcp/server/stdio.py, `stdin_reader`), and the dispatcher, which the
-server builds without an `on_stream_exception` observer, drops it with a debug log
-(mcp/shared/jsonrpc_dispatcher.py, `_dispatch`). So there is no answer and nothing on stderr, and
-the session goes on. These tests pin that; the xfail ones say what the transport change proposed in issue 11
-would add, and flip when it lands.
+and "id": null, or -32600 Invalid Request when the line is JSON but not a message. The MCP SDK's stdio
+transport drops such lines (mcp/server/stdio.py, `stdin_reader`; mcp/shared/jsonrpc_dispatcher.py,
+`_dispatch`); `stdio_wire.py` answers them, and reads a line that holds a lone UTF-16 surrogate escape
+again without it, so every line gets an answer and the session goes on.
 """
 
 from __future__ import annotations
@@ -30,8 +27,6 @@ BAD_LINES = {
 }
 UNPARSEABLE = ["not-json", "invalid-utf8"]
 NOT_A_MESSAGE = [("json-but-not-json-rpc", None), ("request-with-a-number-for-method", 7)]  # (line, id the answer carries)
-TODAY_STDERR_NEVER_SAYS = ("Traceback", "validation error", "Invalid JSON", "transport yielded exception")
-NEEDS_THE_TRANSPORT_CHANGE = pytest.mark.xfail(reason="needs the transport change proposed in issue 11", strict=True)
 
 
 class RawSession:
@@ -115,16 +110,6 @@ async def test_after_a_bad_line_the_server_still_answers_and_stdout_stays_json_r
     assert "Traceback" not in stderr
 
 
-@pytest.mark.parametrize("name", BAD_LINES)
-async def test_today_a_bad_line_gets_no_answer_and_leaves_nothing_on_stderr(session, name):
-    """The SDK drops the line (see the module docstring). Delete this test when the issue 11 change lands."""
-    assert await _ping_after(session, BAD_LINES[name]) == []
-    assert await session.quiet_for(1.0) == []
-    _, stderr = await session.close()
-    for words in TODAY_STDERR_NEVER_SAYS:
-        assert words not in stderr, stderr[-2000:]
-
-
 async def test_a_blank_line_is_ignored(session):
     assert await _ping_after(session, b"   ") == []
 
@@ -137,7 +122,6 @@ async def test_invalid_utf8_inside_a_json_string_becomes_u_fffd_and_the_request_
     assert "no_tool_\ufffd" in answer["result"]["content"][0]["text"]
 
 
-@NEEDS_THE_TRANSPORT_CHANGE
 @pytest.mark.parametrize("name", UNPARSEABLE)
 async def test_an_unparseable_line_is_answered_with_parse_error_and_a_null_id(session, name):
     [answer] = await _ping_after(session, BAD_LINES[name])
@@ -145,9 +129,23 @@ async def test_an_unparseable_line_is_answered_with_parse_error_and_a_null_id(se
     assert answer["error"]["code"] == mcp_types.PARSE_ERROR == -32700
 
 
-@NEEDS_THE_TRANSPORT_CHANGE
 @pytest.mark.parametrize(("name", "request_id"), NOT_A_MESSAGE)
 async def test_json_that_is_not_a_message_is_answered_with_invalid_request_and_its_id(session, name, request_id):
     [answer] = await _ping_after(session, BAD_LINES[name])
     assert answer["id"] == request_id
     assert answer["error"]["code"] == mcp_types.INVALID_REQUEST == -32600
+
+
+@pytest.mark.parametrize("tool, arguments", [
+    ("openai_generate_image", r'{"prompt": "a fox \ud800 in snow", "dry_run": true}'),  # JSON escapes of lone surrogates
+    ("openai_list_conversations", r'{"query": "fox\udc00"}'),
+])
+async def test_a_lone_surrogate_is_removed_and_the_call_answered(session, tool, arguments):
+    line = '{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"%s","arguments":%s}}' % (tool, arguments)
+    await session.send(line.encode())
+    answer = await session.next_message(timeout=20)
+    assert answer["id"] == 12 and not answer["result"]["isError"], answer
+    if tool == "openai_generate_image":
+        assert answer["result"]["structuredContent"]["request"]["input"] == "a fox  in snow"
+    _, stderr = await session.close()
+    assert "Removed 1 lone UTF-16 surrogate(s)" in stderr
