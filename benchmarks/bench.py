@@ -62,6 +62,8 @@ LISTING_RUNS = 5
 CONVERSATIONS = 10_000
 QUICK_CONVERSATIONS = 200
 SEARCH_WORD = "lighthouse"
+WORST_EDGE = 8000  # 64 megapixels, imagefiles.MAX_INPUT_PIXELS: the largest picture one input may have
+QUICK_WORST_EDGE = 2000
 CONCURRENT_CALLS = 8
 CONCURRENT_LATENCY = 1.0
 REQUEST_TIMEOUT = 120.0
@@ -517,7 +519,7 @@ async def measure_images(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
 # --------------------------------------------------------------------------- 3. memory
 
 
-async def measure_memory(ws: Workspace, fake: Any) -> list[Figure]:
+async def measure_memory(ws: Workspace, fake: Any, worst_edge: int) -> list[Figure]:
     env, log_path = ws.env("memory", fake.base_url), ws.log("memory")
     async with spawned(ours_argv(), env, log_path, "server") as server:
         await server.handshake()
@@ -532,8 +534,48 @@ async def measure_memory(ws: Workspace, fake: Any) -> list[Figure]:
         Figure(
             "peak_rss_mb", f"peak RSS, fresh server, one {BIG} image", "MB", ours_peak, floor_peak,
             "fresh process doing the bare work once", 300.0, "value",
-        )
+        ),
+        await measure_worst_inputs(ws, fake, worst_edge),
     ]
+
+
+def worst_input_photo(path: Path, edge: int) -> None:
+    """A photo-like JPEG of edge x edge pixels (smooth random shapes and grain, not a flat colour)."""
+    from PIL import Image, ImageFilter
+
+    rng = random.Random(7)
+    small = Image.frombytes("RGB", (48, 48), bytes(rng.randrange(256) for _ in range(48 * 48 * 3)))
+    photo = small.resize((edge, edge), Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(2))
+    grain = Image.effect_noise((edge, edge), 18).convert("RGB")
+    Image.blend(photo, grain, 0.12).save(path, "JPEG", quality=90)
+
+
+async def measure_worst_inputs(ws: Workspace, fake: Any, edge: int) -> Figure:
+    """Peak RSS of the largest call the limits allow: as many edge x edge photos as the byte budget takes, at most 16."""
+    import inputs
+
+    photo = ws.folder("memory") / "worst.jpg"
+    worst_input_photo(photo, edge)
+    count = max(1, min(16, int(inputs.MAX_CALL_INPUT_BYTES * 0.9) // photo.stat().st_size))
+    env, log_path = ws.env("memory", fake.base_url), ws.log("memory")
+    arguments = {"prompt": PROMPT, "input_image_path": str(photo), "reference_image_paths": [str(photo)] * (count - 1), "dry_run": True}
+    async with spawned(ours_argv(), env, log_path, "server") as server:
+        await server.handshake()
+        await server.call_tool("openai_conversational_image", arguments)
+        ours_peak = status_mb(server.pid, "VmHWM")
+    floor_code = (
+        "import sys; from PIL import Image; Image.MAX_IMAGE_PIXELS = None; Image.open(sys.argv[1]).load(); "
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+    )
+    floor = await asyncio.create_subprocess_exec(sys.executable, "-c", floor_code, str(photo), stdout=asyncio.subprocess.PIPE)
+    out, _ = await floor.communicate()
+    floor_peak = int(out) / KB if out.strip().isdigit() else None
+    megapixels = edge * edge / 1e6
+    log(f"peak RSS, {count} x {megapixels:.0f} MP inputs: ours {show(ours_peak, 'MB')}, floor {show(floor_peak, 'MB')}")
+    return Figure(
+        "peak_rss_worst_inputs_mb", f"peak RSS, worst inputs: {count} x {megapixels:.0f} MP photos", "MB", ours_peak, floor_peak,
+        "fresh process decoding one of them", 1024.0, "value",
+    )
 
 
 # --------------------------------------------------------------------------- 4. listing at scale
@@ -813,7 +855,9 @@ def _version(package: str) -> str | None:
 PHASES = ("startup", "images", "memory", "listing", "concurrency")
 
 
-async def run_all(runs: int, image_runs: int, conversations: int, only: tuple[str, ...] = PHASES) -> list[Figure]:
+async def run_all(
+    runs: int, image_runs: int, conversations: int, only: tuple[str, ...] = PHASES, worst_edge: int = WORST_EDGE
+) -> list[Figure]:
     """The chosen phases (default: all) in turn, in one temporary folder that is removed afterwards."""
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     from fake_openai import FakeOpenAI
@@ -823,7 +867,7 @@ async def run_all(runs: int, image_runs: int, conversations: int, only: tuple[st
         phases: list[tuple[str, str, Callable[[], Awaitable[list[Figure]]]]] = [
             ("startup", f"start-up, {runs} runs each", lambda: measure_startup(ws, fake.base_url, runs)),
             ("images", f"per image, {image_runs} runs per size", lambda: measure_images(ws, fake, image_runs)),
-            ("memory", "memory", lambda: measure_memory(ws, fake)),
+            ("memory", "memory", lambda: measure_memory(ws, fake, worst_edge)),
             ("listing", f"listing, {conversations} conversations", lambda: measure_listing(ws, fake.base_url, conversations)),
             ("concurrency", "concurrency", lambda: measure_concurrency(ws)),
         ]
@@ -866,7 +910,8 @@ def main(argv: list[str] | None = None) -> int:
     conversations = QUICK_CONVERSATIONS if args.quick else CONVERSATIONS
     started = time.perf_counter()
     try:
-        figures = asyncio.run(run_all(args.runs, args.image_runs, conversations, tuple(args.only or PHASES)))
+        worst_edge = QUICK_WORST_EDGE if args.quick else WORST_EDGE
+        figures = asyncio.run(run_all(args.runs, args.image_runs, conversations, tuple(args.only or PHASES), worst_edge))
     except BenchError as exc:
         print(f"bench: could not measure: {exc}", file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ FIGURES = {
     "image_1536x1024_ms",
     "image_3840x2160_ms",
     "peak_rss_mb",
+    "peak_rss_worst_inputs_mb",
     "result_bytes_1024x1024",
     "result_bytes_1536x1024",
     "result_bytes_3840x2160",
@@ -32,7 +33,7 @@ FIGURES = {
     "list_search_roundtrip_ms",
     "concurrency_8_s",
 }
-MEMORY_FIGURES = {"idle_rss_mb", "peak_rss_mb"}  # read from /proc, so Linux only
+MEMORY_FIGURES = {"idle_rss_mb", "peak_rss_mb", "peak_rss_worst_inputs_mb"}  # read from /proc, so Linux only
 
 
 def _is_number(value: object) -> bool:
