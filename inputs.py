@@ -8,7 +8,9 @@ each image makes one trip to a worker thread.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +30,8 @@ OPENAI_FILE_ID = re.compile(r"^file-[A-Za-z0-9_-]{1,128}$")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_OPTION_FIELDS = frozenset(field.name for field in dataclasses.fields(ImageOptions))
+log = logging.getLogger("openai_images_mcp.inputs")
 
 
 def check_prompt(prompt: str) -> str:
@@ -100,9 +104,28 @@ def check_call_options(
 
 def merged_options(conversation: storage.Conversation, call: CallOptions | None, services: Services) -> ImageOptions:
     """The conversation's last options (format, background ...) with this call's choices on top, checked."""
+    model = effective_model(services.settings.image_model)
     chosen = call.options.tool_fields() if call else {}
-    merged = ImageOptions(**{**conversation.options, **chosen})
-    return validate_options(merged, effective_model(services.settings.image_model))
+    merged = ImageOptions(**{**_stored_options(conversation, model), **chosen})
+    return validate_options(merged, model)
+
+
+def _stored_options(conversation: storage.Conversation, model: str) -> dict[str, Any]:
+    """The options saved on the conversation that are still valid, one by one; the rest are left out and logged.
+
+    They come from a file, which anyone may have edited, and the model may have changed since.
+    """
+    kept: dict[str, Any] = {}
+    for name, value in conversation.options.items():
+        if name not in _OPTION_FIELDS or name == "partial_images":
+            continue
+        try:
+            validate_options(ImageOptions(**{**kept, name: value}), model)
+        except (InvalidInput, TypeError, ValueError):
+            log.warning("Conversation %s: saved option %s=%r left out: not valid for %s", conversation.id, name[:40], str(value)[:60], model)
+            continue
+        kept[name] = value
+    return kept
 
 
 @dataclass(frozen=True, kw_only=True)

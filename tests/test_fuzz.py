@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
+import os
 
 import pytest
+from conftest import FAKE_KEY
+from mcp import MCPError
+from PIL import Image
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,3 +92,107 @@ def test_fuzz_list_conversations(in_process_env, args):
 @pytest.mark.parametrize("prompt", ["x" * 100_000, "🦊" * 5000 + "\U0010fffd\U0001f600\u200b", "\x00\x01 a fox \x7f", " \n\t "])
 def test_extreme_prompts_are_answered_clearly(in_process_env, prompt):
     _check("openai_generate_image", {"prompt": prompt, "dry_run": True})
+
+
+# --- stored data: every field of a conversation file, tampered with ----------------------------
+
+_json_values = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False),
+        st.text(max_size=40), st.sampled_from(["/proc/self/environ", "/dev/zero", "../../etc/passwd", "img_0123456789abcdef", "x" * 200_000]),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)),
+    max_leaves=6,
+)
+TAMPER_EXAMPLES = int(os.environ.get("TAMPER_EXAMPLES", "150"))  # about 10 s; raise it to search harder
+_SURROGATE_ESCAPE = '"\\ud800 tampered"'  # valid JSON text, but not Unicode: pydantic refuses it
+
+
+def _paths(value, prefix=()):
+    """Every (path to a field) in a parsed JSON document, containers included."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*prefix, index))
+
+
+def _set(document, path, value):
+    target = document
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+
+
+@pytest.fixture
+def made_conversation(in_process_env, fake_openai):
+    """A real conversation with a dialogue and two images, made through the tools; its file and image id."""
+    from pathlib import Path
+
+    import openai_images_mcp
+    from fastmcp import Client
+
+    async def run():
+        async with Client(openai_images_mcp.mcp) as client:
+            first = await client.call_tool_mcp("openai_conversational_image", {"prompt": "A logo for a bakery", "dialogue_mode": "quick"})
+            conversation_id = first.structured_content["conversation_id"]
+            made = await client.call_tool_mcp("openai_conversational_image", {"prompt": "generate now", "conversation_id": conversation_id})
+            await client.call_tool_mcp("openai_conversational_image", {"prompt": "Make it blue", "conversation_id": conversation_id})
+            return conversation_id, made.structured_content["image_id"]
+
+    openai_images_mcp.services = openai_images_mcp.Services()
+    conversation_id, image_id = asyncio.run(run())
+    path = Path(in_process_env["OPENAI_IMAGES_DATA_DIR"]) / "conversations" / f"{conversation_id}.json"
+    return path, path.read_text(), conversation_id, image_id
+
+
+@settings(max_examples=TAMPER_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzz_tampered_conversation_files_get_clear_answers(made_conversation, data):
+    import json
+
+    from fastmcp import Client
+
+    import openai_images_mcp
+
+    path, original, conversation_id, image_id = made_conversation
+    document = json.loads(original)
+    field = data.draw(st.sampled_from([p for p in _paths(document) if p]), label="field")
+    if data.draw(st.booleans(), label="surrogate"):
+        _set(document, field, "SURROGATE")
+        text = json.dumps(document).replace('"SURROGATE"', _SURROGATE_ESCAPE)
+    else:
+        _set(document, field, data.draw(_json_values, label="value"))
+        text = json.dumps(document)
+    path.write_text(text)
+    openai_images_mcp.services = openai_images_mcp.Services()
+
+    async def calls():
+        async with Client(openai_images_mcp.mcp) as client:
+            answers = [
+                await client.call_tool_mcp("openai_list_conversations", {"query": "bakery"}),
+                await client.call_tool_mcp("openai_list_conversations", {}),
+                await client.call_tool_mcp("openai_conversational_image", {"prompt": "Now green", "conversation_id": conversation_id, "dry_run": True}),
+                await client.call_tool_mcp("openai_conversational_image", {"prompt": "Again", "input_image_file_id": image_id, "dry_run": True}),
+            ]
+            for uri in (f"image://{image_id}", f"conversation://{conversation_id}"):
+                try:
+                    [content] = await client.read_resource(uri)
+                except MCPError as exc:  # a refusal is fine; it must be one of ours, not a crash
+                    assert exc.error.code in (-32602, -32603) and exc.error.data == {"uri": uri}, exc
+                    assert "Error reading resource" not in exc.error.message and "Traceback" not in exc.error.message, exc
+                    continue
+                if uri.startswith("image://"):  # whatever the file says, only a real image comes back
+                    Image.open(io.BytesIO(base64.b64decode(content.blob))).load()
+            return answers
+
+    try:
+        for result in asyncio.run(asyncio.wait_for(calls(), 30)):
+            texts = [block.text for block in result.content if block.type == "text"]
+            assert texts and "Unexpected error" not in texts[0] and "Traceback" not in texts[0], (field, texts)
+            assert FAKE_KEY not in result.model_dump_json()
+            assert len(result.model_dump_json().encode()) < 100_000
+    finally:
+        path.write_text(original)

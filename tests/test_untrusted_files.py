@@ -157,3 +157,16 @@ def test_fields_are_cut_to_their_caps_when_read():
     record = storage.ImageRecord.model_validate({"image_id": "i" * 5000, "path": "/" + "p" * 5000, "prompt": "x" * 100_000, "size": "s", "model": "m"})
     assert len(record.path) == storage.MAX_PATH_CHARS and len(record.prompt) == storage.MAX_TEXT_CHARS
     assert len(record.image_id) == storage.MAX_SHORT_CHARS and record.path.endswith("…")
+
+
+def test_saved_options_that_are_not_valid_are_left_out(in_process_env, fake_openai, home):
+    made = _call("openai_generate_image", {"prompt": "A fox", "output_format": "webp"})
+    path = _folder(home) / f"{made.structured_content['conversation_id']}.json"
+    data = json.loads(path.read_text())
+    data["options"] = {"": 1, "quality": ["x"], "output_compression": "lots", "background": "opaque", "output_format": "webp"}
+    path.write_text(json.dumps(data))
+    result = _call("openai_conversational_image", {"prompt": "Blue", "conversation_id": made.structured_content["conversation_id"], "dry_run": True})
+    assert not result.is_error, result.content[0].text
+    tool = result.structured_content["request"]["tools"][0]
+    assert (tool.get("background"), tool.get("output_format")) == ("opaque", "webp")  # the valid ones are kept
+    assert "quality" not in tool and "output_compression" not in tool
