@@ -88,3 +88,22 @@ async def test_proxy_credentials_never_show_in_results_logs_or_errors(server_env
     assert "[redacted]" in result_text(dry) and "HTTP Request: POST http://[redacted]@127.0.0.1" in log.read_text()
     assert failed.is_error and "http://[redacted]@127.0.0.1:9/v1" in result_text(failed), result_text(failed)
     assert password not in shown
+
+
+async def test_a_mask_leaves_without_its_trailing_bytes(server_env, fake_openai, tmp_path):
+    photo = tmp_path / "room.png"
+    Image.frombytes("RGB", (128, 96), os.urandom(128 * 96 * 3)).save(photo)
+    mask = tmp_path / "mask.png"
+    canvas = Image.new("RGBA", (128, 96), (0, 0, 0, 255))
+    canvas.paste((0, 0, 0, 0), (32, 32, 96, 64))
+    canvas.save(mask)
+    with open(mask, "ab") as handle:
+        handle.write(TRAILER)
+    fake_openai.watch(TRAILER)
+    async with stdio_client(server_env) as client:
+        result = await call_tool(client, "openai_conversational_image", {"prompt": "A sofa here", "input_image_path": str(photo), "mask_path": str(mask)})
+    assert not result.is_error, result_text(result)
+    fake_openai.assert_no_leaks()
+    sent_mask = fake_openai.response_requests()[-1]["tools"][0]["input_image_mask"]["image_url"]
+    with Image.open(io.BytesIO(base64.b64decode(sent_mask.split(",", 1)[1]))) as image:
+        assert image.mode == "RGBA" and image.getpixel((40, 40))[3] == 0 and image.getpixel((5, 5))[3] == 255
