@@ -191,8 +191,10 @@ def _read_image(path: Path, what: str, *, keep_metadata: bool) -> InputImage:
                 "Resize or re-export it smaller."
             )
         handle, fd = os.fdopen(fd, "rb"), -1  # the file object owns the descriptor from here
-        with handle:
-            data = handle.read(MAX_INPUT_BYTES + 1)
+        with handle:  # read what fstat says is there (a larger read size costs a buffer that size), then any growth
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += handle.read(MAX_INPUT_BYTES + 1 - len(data))
     except OSError as exc:
         raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
     finally:

@@ -392,7 +392,7 @@ class ConversationStore:
     @staticmethod
     def _read_bytes(path: str) -> bytes | None:
         try:
-            return read_regular_file(Path(path), MAX_FILE_BYTES)
+            return read_regular_file(path, MAX_FILE_BYTES)
         except OSError as exc:
             log.warning("Skipping unreadable conversation file %s: %s", path, exc.strerror or exc)
             return None
@@ -406,7 +406,7 @@ class ConversationStore:
             return None
 
 
-def read_regular_file(path: Path, limit: int) -> bytes:
+def read_regular_file(path: Path | str, limit: int) -> bytes:
     """The bytes of `path` if it is a regular file (not a link, FIFO or device) of at most `limit` bytes.
 
     Opened without blocking and without following a link, so a FIFO named like a conversation
@@ -425,15 +425,18 @@ def read_regular_file(path: Path, limit: int) -> bytes:
             raise OSError(errno.EINVAL, "it is not a regular file")
         if info.st_size > limit:
             raise OSError(errno.EFBIG, f"it is {info.st_size / 1024 / 1024:.1f} MB, over the {limit // 1024 // 1024} MB a conversation file may have")
-        handle, fd = os.fdopen(fd, "rb"), -1  # the file object owns the descriptor from here
-        with handle:
-            data = handle.read(limit + 1)
+        chunks, size = [], 0
+        while size <= limit:  # plain reads of what is there: 10,000 listing reads cost no buffer objects
+            chunk = os.read(fd, max(info.st_size - size, 0) + 1)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     finally:
-        if fd >= 0:
-            os.close(fd)
-    if len(data) > limit:
+        os.close(fd)
+    if size > limit:
         raise OSError(errno.EFBIG, f"it grew over the {limit // 1024 // 1024} MB a conversation file may have")
-    return data
+    return b"".join(chunks)
 
 
 def record_turn(conversation: Conversation, *, prompt: str | None, image: ImageRecord, assistant_text: str | None) -> None:
