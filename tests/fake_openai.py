@@ -4,6 +4,12 @@ Tests start it on 127.0.0.1 (random port) and point the real ``openai`` SDK at `
 It renders real images with Pillow, streams the same SSE event sequence as the real API,
 stores responses for ``previous_response_id``, and can inject errors and odd outcomes on demand
 (``fail_next``, ``queue_outcome``, ``expire_responses``, ``latency``).
+Background responses (``"background": true``) run on their own clock in a daemon thread per response,
+independent of any HTTP connection: queued, then in progress, then done after ``render_seconds``. They can be
+streamed as they happen, retrieved (``GET /v1/responses/{id}``, also as a stream with ``starting_after``) and
+cancelled (``POST /v1/responses/{id}/cancel``); ``drop_stream_after``, ``refuse_background`` and
+``answer_streams_with_json`` break the connection, the deployment or the framing on purpose, and
+``background_responses``, ``generations`` and ``wait_background`` tell a test what ran.
 It can also watch for secrets (``watch``, ``leaks``, ``assert_no_leaks``): every request it receives from then
 on, answered or refused, is searched for the watched values in its request line, headers and body, and inside
 every payload the body carries (JSON strings, base64 data URLs and other base64 strings, multipart parts, gzip or
@@ -17,11 +23,13 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import dataclasses
 import email.parser
 import email.policy
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import math
 import quopri
@@ -42,7 +50,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
+from urllib.parse import parse_qs, unquote, unquote_to_bytes, urlsplit
 
 from PIL import Image, ImageDraw
 
@@ -53,17 +61,41 @@ if __name__ == "__main__":
 import image_models  # noqa: E402
 from errors import InvalidInput  # noqa: E402
 
-__all__ = ["DEFAULT_IMAGE_MODEL", "OUTCOME_KINDS", "FakeOpenAI", "Leak", "RecordedRequest", "render_image"]
+__all__ = [
+    "COMPLETION_WINDOWS",
+    "DEFAULT_IMAGE_MODEL",
+    "OUTCOME_KINDS",
+    "FakeOpenAI",
+    "Leak",
+    "RecordedRequest",
+    "render_image",
+]
 
 # The tool's size, quality, background, format and moderation rules are image_models' rules, so the
 # fake refuses exactly what the server's own checks refuse (and nothing they let through).
 DEFAULT_IMAGE_MODEL = image_models.API_DEFAULT_IMAGE_MODEL
-OUTCOME_KINDS = frozenset({"no_image", "moderated", "bad_base64", "damaged_image", "failed_response", "stream_cut", "hang"})
+OUTCOME_KINDS = frozenset(
+    {
+        "no_image",
+        "moderated",
+        "bad_base64",
+        "damaged_image",
+        "failed_response",
+        "incomplete",
+        "stream_cut",
+        "hang",
+        "forgotten",
+    }
+)
+# background_options.completion_window, as the SDK lists it (types/responses/response_create_params.py).
+COMPLETION_WINDOWS = ("soonest", "2h", "8h")
+_FINISHED = frozenset({"completed", "failed", "cancelled", "incomplete"})
 
 _PARTIAL_MAX_EDGE = 256
 _DATA_URL_RE = re.compile(r"^data:([^,]*?)(;base64)?,(.*)$", re.DOTALL)
 _BEARER_RE = re.compile(r"^Bearer\s+\S+")
 _RESPONSE_PATH_RE = re.compile(r"^/v1/responses/([^/]+)$")
+_CANCEL_PATH_RE = re.compile(r"^/v1/responses/([^/]+)/cancel$")
 _FILE_PATH_RE = re.compile(r"^/v1/files/([^/]+)(/content)?$")
 
 _DEFAULT_MESSAGES = {
@@ -176,6 +208,37 @@ class _Plan:
     stream: bool
     store: bool
     previous: dict[str, Any] | None
+    background: bool = False
+    completion_window: str = "soonest"
+
+
+class _Job:
+    """One background response: every SSE frame it has emitted so far and its current state.
+
+    Fields are read and written only under ``FakeOpenAI._changed``; ``frames[n]`` is the event with
+    ``sequence_number`` n, already encoded, so every stream of the job sends the same bytes.
+    """
+
+    def __init__(self, response: dict[str, Any], plan: _Plan, outcome: _Outcome | None) -> None:
+        self.id: str = response["id"]
+        self.created_at: int = response["created_at"]
+        self.plan = plan
+        self.outcome = outcome
+        self.response = response  # the current snapshot, replaced (never mutated) on every change
+        self.frames: list[bytes] = []
+        self.types: list[str] = []
+        self.forgotten = False
+        self.forget_at: float | None = None  # time.monotonic() at which a "forgotten" outcome strikes
+        self.thread: threading.Thread | None = None
+
+    @property
+    def status(self) -> str:
+        return str(self.response["status"])
+
+    @property
+    def over(self) -> bool:
+        """Nothing more will happen to it: finished, or forgotten."""
+        return self.forgotten or self.status in _FINISHED
 
 
 # --------------------------------------------------------------------------- images
@@ -699,13 +762,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, request: RecordedRequest) -> None:
         method, path = request.method, request.path.rstrip("/") or "/"
         response_match = _RESPONSE_PATH_RE.match(path)
+        cancel_match = _CANCEL_PATH_RE.match(path)
         file_match = _FILE_PATH_RE.match(path)
         if path == "/v1/responses" and method == "POST":
             route: Callable[[], None] = partial(self._post_responses, request)
         elif path == "/v1/files" and method == "POST":
             route = partial(self._post_file, request)
         elif response_match and method in ("GET", "DELETE"):
-            route = partial(self._response_by_id, unquote(response_match.group(1)), delete=method == "DELETE")
+            response_id = unquote(response_match.group(1))
+            route = partial(self._response_by_id, response_id, delete=method == "DELETE", query=request.query)
+        elif cancel_match and method == "POST":
+            route = partial(self._cancel, unquote(cancel_match.group(1)))
         elif file_match and method == "GET":
             route = partial(self._file_by_id, unquote(file_match.group(1)), content=bool(file_match.group(2)))
         else:
@@ -722,14 +789,40 @@ class _Handler(BaseHTTPRequestHandler):
     def _post_file(self, request: RecordedRequest) -> None:
         self._send_json(200, self.fake._upload_file(request))
 
-    def _response_by_id(self, response_id: str, *, delete: bool) -> None:
+    def _response_by_id(self, response_id: str, *, delete: bool, query: str = "") -> None:
+        # The SDK sends retrieve(stream=True, starting_after=N) as `?stream=true&starting_after=N`
+        # (resources/responses/responses.py, Responses.retrieve).
+        params = parse_qs(query)
+        if not delete and params.get("stream", [""])[-1].lower() == "true":
+            after = params.get("starting_after", ["-1"])[-1]
+            try:
+                starting_after = int(after)
+            except ValueError:
+                raise _invalid(
+                    f"Invalid type for 'starting_after': expected an integer, got '{after}'.",
+                    "starting_after",
+                    "invalid_type",
+                ) from None
+            job = self.fake._job(response_id)
+            if job is None:
+                if self.fake._get_response(response_id) is None:
+                    raise _not_found(response_id)
+                raise _invalid(
+                    "Only responses created with background set to true can be streamed after they were created.",
+                    "stream",
+                )
+            self._follow(job, after=starting_after, drop=self.fake._pop_drop())
+            return
         stored = self.fake._get_response(response_id, delete=delete)
         if stored is None:
-            raise ApiError(404, f"Response with id '{response_id}' not found.", param="response_id")
+            raise _not_found(response_id)
         if delete:
             self._send_json(200, {"id": response_id, "object": "response.deleted", "deleted": True})
         else:
             self._send_json(200, stored)
+
+    def _cancel(self, response_id: str) -> None:
+        self._send_json(200, self.fake._cancel(response_id))
 
     def _file_by_id(self, file_id: str, *, content: bool) -> None:
         if not content:
@@ -771,22 +864,47 @@ class _Handler(BaseHTTPRequestHandler):
             raise failure
         if request.json is None:
             raise ApiError(400, "We could not parse the JSON body of your request.", code="invalid_json")
+        fake._refuse_background(request.json)
         outcome = fake._pop_outcome()
         kind = outcome.kind if outcome else None
         if outcome is not None and kind == "hang":
             fake._sleep(float(outcome.kw["seconds"]))
         stream = request.json.get("stream") is True
-        if kind == "stream_cut" and not stream:
+        if kind == "stream_cut" and not stream and request.json.get("background") is not True:
             raise _CloseConnection
         plan = fake._plan(request.json)
+        if plan.background:
+            self._post_background(plan, outcome)
+            return
         response = fake._build_response(plan, outcome)
-        if not stream:
+        if outcome is not None and kind == "forgotten":
+            after = float(outcome.kw.get("after", 0.0))
+            if after > 0:
+                fake._forget_later(response["id"], after)
+            else:
+                plan = dataclasses.replace(plan, store=False)  # answered, never kept
+        if not stream or fake._json_streams:
             fake._store(plan, response)
             self._send_json(200, response)
             return
-        self._stream(plan, response, cut=kind == "stream_cut")
+        self._stream(plan, response, cut=kind == "stream_cut", drop=fake._pop_drop())
 
-    def _stream(self, plan: _Plan, response: dict[str, Any], *, cut: bool) -> None:
+    def _post_background(self, plan: _Plan, outcome: _Outcome | None) -> None:
+        """Start a background response, then answer it queued, or follow it as a stream."""
+        fake = self.fake
+        job, queued = fake._start_job(plan, outcome)
+        cut = outcome is not None and outcome.kind == "stream_cut"
+        if not plan.stream:
+            if cut:
+                raise _CloseConnection  # the response was created; only its answer is lost
+            self._send_json(200, queued)
+        elif fake._json_streams:
+            # What a buffering proxy hands over: nothing until the response has ended, then one JSON object.
+            self._send_json(200, fake._wait_job(job))
+        else:
+            self._follow(job, after=-1, drop=fake._pop_drop(), cut_after=_cut_point(plan) if cut else None)
+
+    def _start_sse(self) -> None:
         self.answered = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -796,22 +914,48 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("x-request-id", _new_id("req_"))
         self.end_headers()
-        if plan.spec is None:
-            cut_after = "response.in_progress"
-        elif plan.spec.partial_images > 0:
-            cut_after = "response.image_generation_call.partial_image"
-        else:
-            cut_after = "response.image_generation_call.generating"
+
+    def _send_chunk(self, payload: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
+
+    def _stream(self, plan: _Plan, response: dict[str, Any], *, cut: bool, drop: int | None) -> None:
+        self._start_sse()
+        cut_after = _cut_point(plan)
         for sequence, event in enumerate(self.fake._events(plan, response)):
             if sequence:
                 self.fake._sleep(self.fake.event_delay)
             event["sequence_number"] = sequence
-            payload = f"event: {event['type']}\ndata: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
-            if cut and event["type"] == cut_after:
+            self._send_chunk(_sse_frame(event))
+            if (cut and event["type"] == cut_after) or (drop is not None and sequence + 1 >= drop):
                 raise _CloseConnection
-        self.wfile.write(b"0\r\n\r\n")
+        self._send_chunk(b"")
         self.fake._store(plan, response)
+
+    def _follow(self, job: _Job, *, after: int, drop: int | None, cut_after: str | None = None) -> None:
+        """Stream a background response's events after sequence number ``after``, then live ones until it ends.
+
+        The response does not depend on this connection: closing it (either side) leaves the response running.
+        """
+        fake = self.fake
+        self._start_sse()
+        index, sent = max(0, after + 1), 0
+        while True:
+            with fake._changed:
+                fake._changed.wait_for(
+                    lambda start=index: len(job.frames) > start or job.over or fake._stopping.is_set(), timeout=1.0
+                )
+                frames, types = job.frames[index:], job.types[index:]
+                finished, forgotten = job.status in _FINISHED, job.forgotten
+            for frame, event_type in zip(frames, types):
+                self._send_chunk(frame)
+                index, sent = index + 1, sent + 1
+                if event_type == cut_after or (drop is not None and sent >= drop):
+                    raise _CloseConnection
+            if forgotten or fake._stopping.is_set():
+                raise _CloseConnection
+            if finished:
+                self._send_chunk(b"")
+                return
 
 
 # --------------------------------------------------------------------------- the fake
@@ -820,19 +964,32 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeOpenAI:
     """A local fake of the OpenAI API (Responses + image_generation tool, Files)."""
 
-    def __init__(self, *, latency: float = 0.0, port: int = 0) -> None:
+    def __init__(self, *, latency: float = 0.0, port: int = 0, render_seconds: float = 0.2) -> None:
         self.latency = latency  # seconds before answering POST /v1/responses; settable any time
-        self.event_delay = 0.0  # seconds between SSE events
+        self.event_delay = 0.0  # seconds between SSE events of a (foreground) streamed create
         self.expired_status = 400  # status for an unknown previous_response_id (400 or 404)
+        # Background responses: seconds queued before work starts, extra seconds queued per completion_window,
+        # and seconds from the start of the work to the final image (spread over the partial images).
+        self.queued_seconds = 0.05
+        self.window_seconds: dict[str, float] = {"soonest": 0.0, "2h": 1.0, "8h": 2.0}
+        self.render_seconds = render_seconds
         self.requests: list[RecordedRequest] = []
         self.files: dict[str, bytes] = {}
         self.responses: dict[str, dict[str, Any]] = {}
         self.leaks: list[Leak] = []  # watched secrets found in requests; see watch()
+        self.generations = 0  # image generations started (foreground and background), see queue_outcome
         self._secrets: list[tuple[str | bytes, bytes]] = []  # (as given, as bytes)
         self._port = port
         self._lock = threading.Lock()
+        # Background responses and the streams following them wait on this for new events.
+        self._changed = threading.Condition(self._lock)
         self._failures: deque[ApiError] = deque()
         self._outcomes: deque[_Outcome] = deque()
+        self._drops: deque[int] = deque()
+        self._jobs: dict[str, _Job] = {}
+        self._timers: list[threading.Timer] = []
+        self._refusing_background = False
+        self._json_streams = False
         self._file_objects: dict[str, dict[str, Any]] = {}
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -856,11 +1013,19 @@ class FakeOpenAI:
         if server is None:
             return
         self._stopping.set()
+        with self._changed:
+            self._changed.notify_all()  # background responses and the streams following them end now
+            jobs = [job.thread for job in self._jobs.values() if job.thread is not None]
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
         server.shutdown()
         server.server_close()
         server.close_open_sockets()
         if thread is not None:
             thread.join(timeout=5)
+        for job_thread in jobs:
+            job_thread.join(timeout=5)
         self._server = self._thread = None
 
     def __enter__(self) -> FakeOpenAI:
@@ -911,22 +1076,82 @@ class FakeOpenAI:
         Outcomes queue up FIFO, one per request; a queued outcome is used up even if the request
         then fails validation. Kinds: ``no_image`` (only an assistant message), ``moderated``
         (``categories=[...]``), ``bad_base64``, ``damaged_image`` (valid base64 of a PNG cut in half),
-        ``failed_response`` (``code=``, ``message=``),
+        ``failed_response`` (``code=``, ``message=``; status "failed", no image),
+        ``incomplete`` (``reason=``, default "max_output_tokens"; status "incomplete", no image),
         ``stream_cut`` (streaming: close after the first partial image, or after ``generating``
-        when no partials were asked for; otherwise close without an answer), ``hang`` (``seconds=``,
-        then answer normally).
+        when no partials were asked for; otherwise close without an answer, and a background
+        response is created all the same), ``hang`` (``seconds=``, then answer normally),
+        ``forgotten`` (``after=`` seconds, default 0: the response is answered, then GET, cancel and
+        retrieve streams answer 404 from ``after`` seconds after it was created; a background response
+        still running then stops, and streams following it are cut).
+
+        A background response runs its outcome on its own clock: ``failed_response`` and ``incomplete``
+        end it after ``render_seconds``. ``generations`` counts only the responses that got to render an image.
         """
         if kind not in OUTCOME_KINDS:
             raise ValueError(f"unknown outcome kind {kind!r}; expected one of {sorted(OUTCOME_KINDS)}")
         if kind == "hang":
             float(kw["seconds"])
+        if kind == "forgotten":
+            float(kw.get("after", 0.0))
         with self._lock:
             self._outcomes.append(_Outcome(kind, kw))
 
     def expire_responses(self) -> None:
-        """Forget every stored response, as if previous_response_id values had expired."""
-        with self._lock:
+        """Forget every stored response, as if previous_response_id values had expired.
+
+        Background responses are forgotten too, running ones included: they stop, and streams following them are cut.
+        """
+        with self._changed:
             self.responses.clear()
+            for job in self._jobs.values():
+                job.forgotten = True
+            self._changed.notify_all()
+
+    def drop_stream_after(self, events: int, *, count: int = 1) -> None:
+        """Make the next ``count`` SSE streams (streamed creates or retrieves) hang up after ``events`` events.
+
+        A background response keeps running; a foreground one is lost with its stream (it is not stored).
+        """
+        if events < 1:
+            raise ValueError("drop_stream_after needs at least one event before the drop")
+        with self._lock:
+            self._drops.extend([events] * count)
+
+    def refuse_background(self, refuse: bool = True) -> None:
+        """While on, any POST /v1/responses whose body has ``background`` or ``background_options`` answers 400.
+
+        The error is OpenAI's for a parameter it does not know (code ``unknown_parameter``, ``param``
+        naming it), as an older deployment or a proxy would answer. It comes after ``fail_next`` and
+        before ``queue_outcome``, so a queued outcome is left for the next request.
+        """
+        with self._lock:
+            self._refusing_background = refuse
+
+    def answer_streams_with_json(self, on: bool = True) -> None:
+        """While on, a streamed create (``stream: true``) is answered as plain JSON: the final response object.
+
+        Content-Type is application/json. A background one is answered once it has ended, as a buffering proxy would.
+        Retrieve streams are not affected.
+        """
+        with self._lock:
+            self._json_streams = on
+
+    def background_responses(self) -> dict[str, str]:
+        """Every background response created so far, in order: id -> status ("forgotten" once forgotten or deleted)."""
+        with self._lock:
+            return {job.id: "forgotten" if job.forgotten else job.status for job in self._jobs.values()}
+
+    def wait_background(self, timeout: float = 5.0) -> dict[str, str]:
+        """Wait until no background response is queued or in progress; return ``background_responses()``.
+
+        Raises TimeoutError naming the ones still running after ``timeout`` seconds.
+        """
+        with self._changed:
+            if not self._changed.wait_for(lambda: all(job.over for job in self._jobs.values()), timeout):
+                running = [job.id for job in self._jobs.values() if not job.over]
+                raise TimeoutError(f"background responses still running after {timeout} s: {running}")
+        return self.background_responses()
 
     def watch(self, *secrets: str | bytes) -> None:
         """Search every request received from now on for these values, adding to those already watched.
@@ -996,9 +1221,182 @@ class FakeOpenAI:
         with self._lock:
             return self._outcomes.popleft() if self._outcomes else None
 
-    def _get_response(self, response_id: str, *, delete: bool = False) -> dict[str, Any] | None:
+    def _pop_drop(self) -> int | None:
         with self._lock:
-            return self.responses.pop(response_id, None) if delete else self.responses.get(response_id)
+            return self._drops.popleft() if self._drops else None
+
+    def _forget_later(self, response_id: str, after: float) -> None:
+        def forget() -> None:
+            with self._lock:
+                self.responses.pop(response_id, None)
+
+        timer = threading.Timer(after, forget)
+        timer.daemon = True
+        with self._lock:
+            self._timers.append(timer)
+        timer.start()
+
+    # ---- background responses
+
+    def _job(self, response_id: str) -> _Job | None:
+        with self._lock:
+            job = self._jobs.get(response_id)
+            return None if job is None or job.forgotten else job
+
+    def _start_job(self, plan: _Plan, outcome: _Outcome | None) -> tuple[_Job, dict[str, Any]]:
+        """Create a background response (events ``response.created`` and ``response.queued``) and start its clock."""
+        queued = dict(self._response_head(plan), status="queued", completed_at=None)
+        # Partial images are made whether or not this request streams: a retrieve stream may ask for them.
+        job = _Job(queued, dataclasses.replace(plan, stream=True), outcome)
+        if outcome is not None and outcome.kind == "forgotten":
+            job.forget_at = time.monotonic() + float(outcome.kw.get("after", 0.0))
+        name = f"fake-openai-{job.id[:13]}"
+        job.thread = threading.Thread(target=self._run_job, args=(job,), name=name, daemon=True)
+        with self._changed:
+            self._jobs[job.id] = job
+            self._emit(
+                job,
+                queued,
+                [{"type": "response.created", "response": queued}, {"type": "response.queued", "response": queued}],
+            )
+        job.thread.start()
+        return job, queued
+
+    def _run_job(self, job: _Job) -> None:
+        """The background response's own clock: queued, in progress, then its events paced over ``render_seconds``."""
+        try:
+            if not self._job_sleep(job, self.queued_seconds + self.window_seconds.get(job.plan.completion_window, 0.0)):
+                return
+            working = dict(job.response, status="in_progress")
+            if not self._job_step(job, working, [{"type": "response.in_progress", "response": working}]):
+                return
+            final = self._build_response(job.plan, job.outcome)
+            final.update(id=job.id, created_at=job.created_at)
+            body = list(self._body_events(job.plan, final))
+            # Time passes before each partial image and before the image is done, or before the end when
+            # there is no image; everything after the last pause goes out at once, so a cancel never
+            # lands between the final image and the end of the response.
+            pauses = [
+                index
+                for index, event in enumerate(body)
+                if event["type"]
+                in ("response.image_generation_call.partial_image", "response.image_generation_call.completed")
+            ] or [0]
+            bounds = sorted({0, *pauses}) + [len(body)]
+            done: list[dict[str, Any]] = []
+            for start, end in itertools.pairwise(bounds):
+                if start in pauses and not self._job_sleep(job, self.render_seconds / len(pauses)):
+                    return
+                batch = body[start:end]
+                done += [event["item"] for event in batch if event["type"] == "response.output_item.done"]
+                if end == len(body) and final["status"] == "completed":
+                    final["completed_at"] = int(time.time())
+                snapshot = final if end == len(body) else dict(working, output=list(done))
+                if not self._job_step(job, snapshot, batch):
+                    return
+        except Exception as exc:
+            traceback.print_exc()
+            failed = dict(
+                job.response,
+                status="failed",
+                error={"code": "server_error", "message": f"fake_openai bug: {exc!r}"},
+            )
+            self._job_step(job, failed, [{"type": "response.failed", "response": failed}])
+        finally:
+            self._job_linger(job)
+
+    def _job_sleep(self, job: _Job, seconds: float) -> bool:
+        """Let ``seconds`` pass on the job's clock; False if it ended meanwhile (cancelled, forgotten, fake stopped)."""
+        deadline = time.monotonic() + seconds
+        with self._changed:
+            while True:
+                if job.over or self._stopping.is_set():
+                    return False
+                now = time.monotonic()
+                if job.forget_at is not None and now >= job.forget_at:
+                    self._forget(job)
+                    return False
+                if now >= deadline:
+                    return True
+                self._changed.wait((deadline if job.forget_at is None else min(deadline, job.forget_at)) - now)
+
+    def _job_linger(self, job: _Job) -> None:
+        """After the job ended, wait for its ``forgotten`` moment, if it has one still to come."""
+        with self._changed:
+            while job.forget_at is not None and not job.forgotten and not self._stopping.is_set():
+                remaining = job.forget_at - time.monotonic()
+                if remaining <= 0:
+                    self._forget(job)
+                    return
+                self._changed.wait(remaining)
+
+    def _job_step(self, job: _Job, response: dict[str, Any], events: list[dict[str, Any]]) -> bool:
+        """Publish ``events`` and the new snapshot at once; False (nothing published) if the job ended meanwhile."""
+        with self._changed:
+            if job.over or self._stopping.is_set():
+                return False
+            self._emit(job, response, events)
+            return True
+
+    def _emit(self, job: _Job, response: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        # Caller holds self._changed.
+        for event in events:
+            event["sequence_number"] = len(job.frames)
+            job.frames.append(_sse_frame(event))
+            job.types.append(event["type"])
+        job.response = response
+        self.responses[job.id] = response
+        self._changed.notify_all()
+
+    def _forget(self, job: _Job) -> None:
+        # Caller holds self._changed.
+        job.forgotten = True
+        self.responses.pop(job.id, None)
+        self._changed.notify_all()
+
+    def _wait_job(self, job: _Job) -> dict[str, Any]:
+        """The job's snapshot once it has ended (or the fake stops)."""
+        with self._changed:
+            self._changed.wait_for(lambda: job.over or self._stopping.is_set())
+            return job.response
+
+    def _cancel(self, response_id: str) -> dict[str, Any]:
+        """POST /v1/responses/{id}/cancel.
+
+        A queued or in-progress background response becomes "cancelled" (its streams end with a
+        ``response.cancelled`` event); cancelling a cancelled one answers it again (idempotent);
+        cancelling a completed, failed or incomplete one answers 400 "Cannot cancel a completed response."
+        (OpenAI's answer, as quoted in https://github.com/BerriAI/litellm/pull/39617); a stored foreground
+        response answers 400, an unknown or forgotten one 404.
+        """
+        with self._changed:
+            job = self._jobs.get(response_id)
+            if job is None or job.forgotten:
+                if response_id in self.responses:
+                    raise ApiError(
+                        400, "Only responses created with the 'background' parameter set to true can be cancelled."
+                    )
+                raise _not_found(response_id)
+            if job.status == "cancelled":
+                return job.response
+            if job.status in _FINISHED:
+                raise ApiError(400, f"Cannot cancel a {job.status} response.")
+            cancelled = dict(job.response, status="cancelled", usage=None, tool_usage=None)
+            # Not in the SDK's ResponseStreamEvent union (the SDK yields it as another event class, keeping
+            # `type` and leaving `response` a dict); gateways treat it as the end of a cancelled response
+            # (https://github.com/Wei-Shaw/sub2api/issues/1322).
+            self._emit(job, cancelled, [{"type": "response.cancelled", "response": cancelled}])
+            return cancelled
+
+    def _get_response(self, response_id: str, *, delete: bool = False) -> dict[str, Any] | None:
+        with self._changed:
+            stored = self.responses.get(response_id)
+            if delete and stored is not None:
+                del self.responses[response_id]
+                job = self._jobs.get(response_id)
+                if job is not None:
+                    self._forget(job)  # a deleted background response stops, and is not stored again
+            return stored
 
     def _store(self, plan: _Plan, response: dict[str, Any]) -> None:
         if plan.store:
@@ -1223,7 +1621,63 @@ class FakeOpenAI:
         )
         return echoed_tools, spec
 
+    def _refuse_background(self, body: dict[str, Any]) -> None:
+        """While ``refuse_background`` is on: OpenAI's 400 for an unknown parameter, for either background field."""
+        with self._lock:
+            refusing = self._refusing_background
+        if refusing:
+            for name in ("background", "background_options"):
+                if name in body:
+                    raise _invalid(f"Unknown parameter: '{name}'.", name, "unknown_parameter")
+
+    def _background_settings(self, body: dict[str, Any]) -> tuple[bool, str]:
+        """``background`` and ``background_options.completion_window``, checked against each other and the body."""
+        background = body.get("background")
+        if background not in (None, True, False):
+            raise _invalid("Invalid type for 'background': expected a boolean.", "background", "invalid_type")
+        options = body.get("background_options")
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            raise _invalid(
+                "Invalid type for 'background_options': expected an object.", "background_options", "invalid_type"
+            )
+        window = options.get("completion_window", "soonest")
+        param = "background_options.completion_window"
+        if window not in COMPLETION_WINDOWS:
+            allowed = ", ".join(COMPLETION_WINDOWS)
+            raise _invalid(f"Invalid completion_window '{window}'. Supported values: {allowed}.", param)
+        if not isinstance(options.get("continuation_id", ""), str):
+            raise _invalid(
+                "Invalid type for 'continuation_id': expected a string.",
+                "background_options.continuation_id",
+                "invalid_type",
+            )
+        if background is True and body.get("store") is False:
+            raise _invalid(
+                "Background mode requires 'store' to be true: set store to true or leave it out.", "background"
+            )
+        if window != "soonest":
+            # The SDK: "The `2h` and `8h` completion windows require `background: true`, Standard
+            # processing, and `stream: false` or omitted." (BackgroundOptions in response_create_params.py)
+            if background is not True:
+                raise _invalid(f"The '{window}' completion window requires 'background' to be true.", param)
+            if body.get("stream") is True:
+                raise _invalid(
+                    f"The '{window}' completion window cannot be streamed: leave out 'stream' and retrieve "
+                    "the response.",
+                    param,
+                )
+            if body.get("service_tier") in ("flex", "priority"):
+                raise _invalid(
+                    f"The '{window}' completion window requires Standard processing, not service_tier "
+                    f"'{body['service_tier']}'.",
+                    param,
+                )
+        return background is True, window
+
     def _plan(self, body: dict[str, Any]) -> _Plan:
+        background, window = self._background_settings(body)
         model = body.get("model")
         if not isinstance(model, str) or not model:
             raise _invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
@@ -1254,22 +1708,22 @@ class FakeOpenAI:
             stream=body.get("stream") is True,
             store=body.get("store", True) is not False,
             previous=previous,
+            background=background,
+            completion_window=window,
         )
 
     # ---- response building
 
-    def _build_response(self, plan: _Plan, outcome: _Outcome | None) -> dict[str, Any]:
-        """Build the final Response JSON."""
-        kind = outcome.kind if outcome else None
-        kw = outcome.kw if outcome else {}
-        spec = plan.spec
+    def _response_head(self, plan: _Plan) -> dict[str, Any]:
+        """A new response with nothing done yet, except that its status says "completed"."""
         now = int(time.time())
-        response: dict[str, Any] = {
+        return {
             "id": _new_id("resp_"),
             "object": "response",
             "created_at": now,
             "completed_at": now,
             "status": "completed",
+            "background": plan.background,
             "model": plan.model,
             "output": [],
             "error": None,
@@ -1284,6 +1738,13 @@ class FakeOpenAI:
             "usage": None,
             "tool_usage": None,
         }
+
+    def _build_response(self, plan: _Plan, outcome: _Outcome | None) -> dict[str, Any]:
+        """Build the final Response JSON (rendering its image, which counts as one of ``generations``)."""
+        kind = outcome.kind if outcome else None
+        kw = outcome.kw if outcome else {}
+        spec = plan.spec
+        response = self._response_head(plan)
         text_tokens = 10 + len(plan.prompt) // 4
         input_tokens = 20 + text_tokens + 85 * len(plan.input_images)
         if plan.previous is not None and plan.previous.get("usage"):
@@ -1298,6 +1759,11 @@ class FakeOpenAI:
                 "code": kw.get("code", "server_error"),
                 "message": kw.get("message", "The server had an error while processing your request."),
             }
+        elif kind == "incomplete":
+            response["status"] = "incomplete"
+            response["completed_at"] = None
+            response["incomplete_details"] = {"reason": kw.get("reason", "max_output_tokens")}
+            response["output"].append({"type": "reasoning", "id": _new_id("rs_"), "summary": []})
         elif kind == "no_image" or spec is None:
             if kind != "no_image":
                 response["output"].append({"type": "reasoning", "id": _new_id("rs_"), "summary": []})
@@ -1333,6 +1799,8 @@ class FakeOpenAI:
                 )
                 text = "I couldn't create that image because the request was blocked by the safety system."
             else:
+                with self._lock:
+                    self.generations += 1
                 image = render_image(
                     plan.prompt,
                     spec.width,
@@ -1378,6 +1846,10 @@ class FakeOpenAI:
         )
         yield {"type": "response.created", "response": snapshot}
         yield {"type": "response.in_progress", "response": snapshot}
+        yield from self._body_events(plan, response)
+
+    def _body_events(self, plan: _Plan, response: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The events after ``response.in_progress``, through the one that ends the response."""
         if response["status"] == "failed":
             yield {"type": "response.failed", "response": response}
             return
@@ -1389,7 +1861,8 @@ class FakeOpenAI:
             else:
                 yield {"type": "response.output_item.added", "output_index": index, "item": item}
                 yield {"type": "response.output_item.done", "output_index": index, "item": item}
-        yield {"type": "response.completed", "response": response}
+        ending = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+        yield {"type": ending, "response": response}
 
     def _image_events(self, plan: _Plan, index: int, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
         spec = plan.spec
@@ -1425,6 +1898,23 @@ class FakeOpenAI:
         yield {"type": "response.output_item.done", "output_index": index, "item": item}
 
 
+def _not_found(response_id: str) -> ApiError:
+    return ApiError(404, f"Response with id '{response_id}' not found.", param="response_id")
+
+
+def _cut_point(plan: _Plan) -> str:
+    """The event after which a ``stream_cut`` outcome closes the stream."""
+    if plan.spec is None:
+        return "response.in_progress"
+    if plan.spec.partial_images > 0:
+        return "response.image_generation_call.partial_image"
+    return "response.image_generation_call.generating"
+
+
+def _sse_frame(event: dict[str, Any]) -> bytes:
+    return f"event: {event['type']}\ndata: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
+
+
 def _message(text: str) -> dict[str, Any]:
     return {
         "id": _new_id("msg_"),
@@ -1454,8 +1944,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the fake OpenAI server in the foreground.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: random)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before answering POST /v1/responses")
+    parser.add_argument(
+        "--render-seconds", type=float, default=0.2, help="seconds a background response takes to render its image"
+    )
     args = parser.parse_args()
-    fake = FakeOpenAI(latency=args.latency, port=args.port).start()
+    fake = FakeOpenAI(latency=args.latency, port=args.port, render_seconds=args.render_seconds).start()
     print(fake.base_url, flush=True)
     try:
         threading.Event().wait()

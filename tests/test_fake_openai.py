@@ -659,3 +659,363 @@ def test_watch_refuses_empty_and_non_text_values(fake: FakeOpenAI) -> None:
         fake.watch("")
     with pytest.raises(TypeError, match="str or bytes"):
         fake.watch(42)  # type: ignore[arg-type]
+
+
+# --- background responses
+
+
+def background(client: openai.OpenAI, *, stream: bool = False, partial_images: int = 0, **extra: Any) -> Any:
+    return client.responses.create(
+        model="gpt-6-astra",
+        input="a red fox",
+        tools=[tool(partial_images=partial_images)],
+        tool_choice=FORCE,
+        background=True,
+        stream=stream,  # type: ignore[arg-type]  # the overloads want a literal
+        **extra,
+    )
+
+
+def test_background_stream_goes_queued_in_progress_completed_with_every_sequence_number(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.render_seconds = 0.3
+    started = time.perf_counter()
+    events: list[Any] = list(background(client, stream=True, partial_images=2))
+    elapsed = time.perf_counter() - started
+
+    types = [event.type for event in events]
+    assert types[:3] == ["response.created", "response.queued", "response.in_progress"]
+    assert types[-1] == "response.completed"
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    created = events[0].response
+    assert created.id.startswith("resp_") and created.status == "queued" and created.background is True
+    assert {event.response.id for event in events if hasattr(event, "response")} == {created.id}
+    assert types.count("response.image_generation_call.partial_image") == 2
+    final = events[-1].response
+    assert final.status == "completed" and final.background is True
+    assert decode(image_call(final).result).size == (1024, 1024)
+    assert elapsed >= 0.3  # the image took the render time
+    assert fake.background_responses() == {created.id: "completed"}
+    assert fake.generations == 1
+
+
+def test_background_create_without_stream_answers_queued_and_completes_on_its_own_clock(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.render_seconds = 0.4
+    response = background(client)
+    assert response.status == "queued" and response.background is True and response.output == []
+    assert client.responses.retrieve(response.id).status in ("queued", "in_progress")
+
+    assert fake.wait_background() == {response.id: "completed"}
+    done = client.responses.retrieve(response.id)
+    assert done.status == "completed" and done.id == response.id and done.created_at == response.created_at
+    assert decode(image_call(done).result).format == "PNG"
+    follow_up = client.responses.create(model="m", input="bluer", previous_response_id=done.id, tools=[tool()])
+    assert follow_up.status == "completed"
+
+
+def test_retrieve_stream_with_starting_after_replays_only_later_events_then_follows_live(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.render_seconds = 0.4
+    response = background(client, partial_images=1)
+
+    live: list[Any] = list(client.responses.retrieve(response.id, stream=True, starting_after=1))
+    assert live[0].sequence_number == 2 and live[0].type == "response.in_progress"
+    assert [event.sequence_number for event in live] == list(range(2, 2 + len(live)))
+    assert live[-1].type == "response.completed"
+    assert fake.requests[-1].query == "starting_after=1&stream=true"  # how the SDK sends them
+
+    replay: list[Any] = list(client.responses.retrieve(response.id, stream=True, starting_after=5))
+    assert [event.model_dump() for event in replay] == [event.model_dump() for event in live[4:]]
+    everything: list[Any] = list(client.responses.retrieve(response.id, stream=True))
+    assert everything[0].type == "response.created" and len(everything) == len(live) + 2
+    assert list(client.responses.retrieve(response.id, stream=True, starting_after=10_000)) == []
+
+
+def test_the_sdk_stream_helper_resumes_by_replaying_from_the_start_and_filtering_itself(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    response = background(client)
+    with client.responses.stream(response_id=response.id, starting_after=3) as stream:
+        numbers = [event.sequence_number for event in stream]
+        final = stream.get_final_response()
+    assert final.status == "completed" and numbers[0] == 4
+    # responses.stream(response_id=..., starting_after=N) does not send starting_after: its accumulator
+    # needs response.created, so it asks for every event and drops the early ones itself.
+    assert "starting_after" not in fake.requests[-1].query
+
+
+def test_a_client_that_hangs_up_mid_stream_finds_the_response_completed_with_one_generation(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.render_seconds = 0.5
+    stream = background(client, stream=True, partial_images=2)
+    seen: list[Any] = []
+    for event in stream:
+        seen.append(event)
+        if event.type == "response.image_generation_call.partial_image":
+            break
+    stream.close()
+    response_id, last = seen[0].response.id, seen[-1].sequence_number
+
+    rest: list[Any] = list(client.responses.retrieve(response_id, stream=True, starting_after=last))
+    assert rest[0].sequence_number == last + 1 and rest[-1].type == "response.completed"
+    assert client.responses.retrieve(response_id).status == "completed"
+    assert fake.generations == 1 and len(fake.response_requests()) == 1
+
+
+def test_cancel_stops_a_background_response_before_any_image_and_ends_its_streams(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.queued_seconds = 0.5
+    stream = background(client, stream=True)
+    types: list[str] = []
+    for event in stream:
+        types.append(event.type)
+        if event.type == "response.queued":
+            cancelled = client.responses.cancel(event.response.id)
+            assert cancelled.status == "cancelled" and cancelled.output == []
+    # The SDK has no response.cancelled event class: it parses the event as some other union member,
+    # keeping `type`, with `response` as a plain dict.
+    assert types == ["response.created", "response.queued", "response.cancelled"]
+    assert event.response["status"] == "cancelled"  # type: ignore[index]
+
+    assert client.responses.retrieve(cancelled.id).status == "cancelled"
+    replay = [e.type for e in client.responses.retrieve(cancelled.id, stream=True, starting_after=1)]
+    assert replay == ["response.cancelled"]
+    assert client.responses.cancel(cancelled.id).status == "cancelled"  # cancelling twice answers it again
+    time.sleep(0.6)  # past the queued time: it stays cancelled and never renders
+    assert fake.background_responses() == {cancelled.id: "cancelled"}
+    assert fake.generations == 0
+
+
+def test_cancelling_a_finished_foreground_or_unknown_response_is_refused(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    done = background(client)
+    fake.wait_background()
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.cancel(done.id)
+    assert excinfo.value.body == {  # OpenAI's answer, as quoted in https://github.com/BerriAI/litellm/pull/39617
+        "message": "Cannot cancel a completed response.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    assert client.responses.retrieve(done.id).status == "completed"
+
+    foreground = create(client)
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.cancel(foreground.id)
+    assert "background" in excinfo.value.message
+    with pytest.raises(openai.NotFoundError):
+        client.responses.cancel("resp_nope")
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.retrieve(foreground.id, stream=True)
+    assert excinfo.value.param == "stream"
+
+
+def test_drop_stream_after_cuts_the_connection_while_the_response_keeps_running(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.drop_stream_after(3)
+    seen: list[Any] = []
+    with pytest.raises(openai.APIConnectionError):
+        for event in background(client, stream=True):
+            seen.append(event)
+    assert [event.sequence_number for event in seen] == [0, 1, 2]
+    response_id = seen[0].response.id
+
+    fake.drop_stream_after(2)
+    again: list[Any] = []
+    with pytest.raises(openai.APIConnectionError):
+        for event in client.responses.retrieve(response_id, stream=True, starting_after=2):
+            again.append(event)
+    assert [event.sequence_number for event in again] == [3, 4]
+
+    assert fake.wait_background() == {response_id: "completed"}
+    assert fake.generations == 1
+    assert list(client.responses.retrieve(response_id, stream=True))[-1].type == "response.completed"  # used up
+
+    fake.drop_stream_after(2)  # foreground streams are cut too, and then lost
+    with pytest.raises(openai.APIConnectionError):
+        list(client.responses.create(model="m", input="x", tools=[tool()], stream=True))
+
+
+def test_refuse_background_answers_unknown_parameter_as_an_older_deployment_would(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.refuse_background(True)
+    fake.queue_outcome("no_image")
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        background(client, stream=True)
+    assert (excinfo.value.code, excinfo.value.param) == ("unknown_parameter", "background")
+    assert "'background'" in excinfo.value.message
+    with pytest.raises(openai.BadRequestError):  # the key alone is enough
+        client.responses.create(model="m", input="x", tools=[tool()], background=False)
+    # The refusal leaves a queued outcome for the request that follows.
+    assert [item.type for item in create(client).output] == ["message"]
+
+    fake.refuse_background(False)
+    assert background(client).status == "queued"
+
+
+def test_answer_streams_with_json_sends_the_final_response_object_which_the_sdk_streams_as_nothing(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.answer_streams_with_json(True)
+    raw = client.responses.with_raw_response.create(model="m", input="x", tools=[tool()], stream=True)
+    assert raw.headers["content-type"] == "application/json"
+    body = json.loads(raw.http_response.read())
+    assert body["status"] == "completed" and body["output"]
+    # The SDK trusts the request's `stream`, finds no SSE events in the JSON, and yields none, without an error.
+    assert list(client.responses.create(model="m", input="x", tools=[tool()], stream=True)) == []
+
+    raw = client.responses.with_raw_response.create(
+        model="m", input="x", tools=[tool()], background=True, stream=True
+    )
+    late = json.loads(raw.http_response.read())
+    assert (late["status"], late["background"]) == ("completed", True)  # answered once it had ended
+    assert fake.background_responses() == {late["id"]: "completed"}
+
+
+def test_a_failed_background_response_ends_with_response_failed_and_no_image(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.queue_outcome("failed_response", code="server_error", message="boom")
+    response = background(client, partial_images=2)
+    assert fake.wait_background() == {response.id: "failed"}
+    failed = client.responses.retrieve(response.id)
+    assert failed.status == "failed" and failed.error is not None and failed.error.code == "server_error"
+    assert failed.error.message == "boom" and not any(i.type == "image_generation_call" for i in failed.output)
+    types = [event.type for event in client.responses.retrieve(response.id, stream=True)]
+    assert types == ["response.created", "response.queued", "response.in_progress", "response.failed"]
+    assert fake.generations == 0
+
+    fake.queue_outcome("incomplete")
+    stopped = background(client)
+    fake.wait_background()
+    incomplete = client.responses.retrieve(stopped.id)
+    assert incomplete.status == "incomplete" and incomplete.incomplete_details is not None
+    assert incomplete.incomplete_details.reason == "max_output_tokens"
+    assert [e.type for e in client.responses.retrieve(stopped.id, stream=True)][-1] == "response.incomplete"
+
+
+def test_a_forgotten_background_response_answers_404_and_cuts_its_streams(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.queued_seconds = 1.0
+    fake.queue_outcome("forgotten", after=0.3)
+    response = background(client)
+    assert client.responses.retrieve(response.id).status == "queued"
+    with pytest.raises(openai.APIConnectionError):
+        list(client.responses.retrieve(response.id, stream=True))  # cut at 0.3 s, while still queued
+    with pytest.raises(openai.NotFoundError) as excinfo:
+        client.responses.retrieve(response.id)
+    assert response.id in excinfo.value.message
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id, stream=True)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.cancel(response.id)
+    assert fake.wait_background() == {response.id: "forgotten"}
+    assert fake.generations == 0
+
+    fake.queued_seconds = 0.05
+    fake.queue_outcome("forgotten")  # after=0: forgotten as soon as it is created
+    gone = background(client)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(gone.id)
+
+    running = background(client)
+    fake.expire_responses()  # forgets running background responses too
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(running.id)
+    assert fake.background_responses()[running.id] == "forgotten"
+
+    fake.queue_outcome("forgotten")  # a foreground response is answered but never kept
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(create(client).id)
+
+
+def test_background_with_store_false_is_refused(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        background(client, store=False)
+    assert (excinfo.value.code, excinfo.value.param) == ("invalid_value", "background")
+    assert "store" in excinfo.value.message
+    assert fake.background_responses() == {}
+    unstored = client.responses.create(model="m", input="x", tools=[tool()], store=False, background=False)
+    assert unstored.status == "completed" and unstored.background is False
+
+
+def test_completion_windows_2h_and_8h_refuse_streaming_and_wait_longer_in_the_queue(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    slow: Any = {"completion_window": "2h"}
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        background(client, stream=True, background_options=slow)
+    assert excinfo.value.param == "background_options.completion_window" and "stream" in excinfo.value.message
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.create(model="m", input="x", tools=[tool()], background_options=slow)
+    assert "'background'" in excinfo.value.message
+    with pytest.raises(openai.BadRequestError):
+        background(client, background_options=slow, service_tier="flex")
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        background(client, background_options={"completion_window": "1h"})
+    assert excinfo.value.param == "background_options.completion_window"
+
+    fake.window_seconds["2h"] = 0.4
+    started = time.perf_counter()
+    response = background(client, background_options=slow)
+    time.sleep(0.2)
+    assert client.responses.retrieve(response.id).status == "queued"
+    fake.wait_background()
+    assert time.perf_counter() - started >= 0.4 + fake.render_seconds
+    assert client.responses.retrieve(response.id).status == "completed"
+    assert fake.response_requests()[-1]["background_options"] == {"completion_window": "2h"}
+
+    events: list[Any] = list(background(client, stream=True, background_options={"completion_window": "soonest"}))
+    assert events[-1].type == "response.completed"
+
+
+def test_stop_ends_running_background_responses_and_their_streams() -> None:
+    fake = FakeOpenAI(render_seconds=30).start()
+    client = openai.OpenAI(api_key="sk-test", base_url=fake.base_url, max_retries=0)
+    response = background(client)
+    stream = client.responses.retrieve(response.id, stream=True)
+    next(iter(stream))
+    threads = [thread for thread in threading.enumerate() if thread.name.startswith("fake-openai-resp_")]
+    assert threads
+    started = time.perf_counter()
+    fake.stop()
+    assert time.perf_counter() - started < 2
+    assert not any(thread.is_alive() for thread in threads)
+    with pytest.raises(openai.APIConnectionError):
+        list(stream)
+    client.close()
+
+
+def test_stream_cut_loses_only_the_answer_and_delete_stops_a_background_response(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.queue_outcome("stream_cut")
+    seen: list[str] = []
+    with pytest.raises(openai.APIConnectionError):
+        for event in background(client, stream=True):
+            seen.append(event.type)
+    assert seen[-1] == "response.image_generation_call.generating"
+
+    fake.queue_outcome("stream_cut")
+    with pytest.raises(openai.APIConnectionError):
+        background(client)  # created all the same: the client never learns its id
+    assert list(fake.wait_background().values()) == ["completed", "completed"]
+    assert fake.generations == 2
+
+    doomed = background(client)
+    client.responses.delete(doomed.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(doomed.id)
+    assert fake.wait_background()[doomed.id] == "forgotten"
+    assert fake.generations == 2
