@@ -183,15 +183,15 @@ def plan_refinement(
 # --- running ---------------------------------------------------------------------
 
 
-def request_for(job: Job, services: Services) -> dict[str, Any]:
-    """The exact Responses request for `job` (less `stream`)."""
+def request_for(job: Job, services: Services, *, images: list[ImageInput] | None = None, chained: bool = True) -> dict[str, Any]:
+    """The exact Responses request for `job` (less `stream`); `images` and `chained` vary it for the retry without history."""
     return build_request(
         prompt=job.prompt,
         assistant_model=job.assistant_model,
         size=job.size,
         image_model=services.settings.image_model,
-        images=job.images,
-        previous_response_id=None if job.is_new else job.conversation.last_response_id,
+        images=job.images if images is None else images,
+        previous_response_id=job.conversation.last_response_id if chained and not job.is_new else None,
         options=job.options,
         mask_url=job.mask_url,
     )
@@ -386,15 +386,7 @@ async def _without_previous_response(job: Job, services: Services) -> tuple[dict
     except InvalidInput as exc:
         raise OpenAIError(f"{gone}, and its last image cannot be sent instead: {exc} Nothing more was sent.") from None
     already_sent = job.images and job.images[0] == last_image  # a masked edit already sends it first
-    request = build_request(
-        prompt=job.prompt,
-        assistant_model=job.assistant_model,
-        size=job.size,
-        image_model=services.settings.image_model,
-        images=job.images if already_sent else [last_image, *job.images],
-        options=job.options,
-        mask_url=job.mask_url,
-    )
+    request = request_for(job, services, images=job.images if already_sent else [last_image, *job.images], chained=False)
     note = (
         "OpenAI no longer had this conversation's earlier turns, so the last saved image "
         f"({last.path}) was sent with your prompt instead; the refinement starts from that image."

@@ -14,7 +14,6 @@ import io
 import os
 import re
 import secrets
-import stat
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from errors import InvalidInput, OpenAIError, StorageError
+from safefiles import read_regular_file
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # OpenAI's limit for one input image
 MAX_INPUT_PIXELS = 64_000_000  # far above any real photo; stops decompression bombs early
@@ -168,40 +168,23 @@ def _check_allowed(real: Path, *, shown: Path, what: str, allowed_dirs: Sequence
 
 
 def _read_image(path: Path, what: str, *, keep_metadata: bool) -> InputImage:
-    """Open without blocking (a FIFO never hangs the call), check it is a regular file of a sane size, decode it."""
+    """Read without blocking (a FIFO never hangs the call) a regular file of a sane size, and decode it."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+        data = read_regular_file(path, MAX_INPUT_BYTES, follow_links=True)
     except FileNotFoundError:
         raise InvalidInput(f"{what}: no file at {path}.") from None
     except IsADirectoryError:
         raise InvalidInput(f"{what}: {path} is a folder; name an image file inside it.") from None
     except OSError as exc:
-        raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InvalidInput(f"{what}: {path} is a folder; name an image file inside it.")
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidInput(f"{what}: {path} is not a regular file (PNG, JPEG or WebP expected).")
-        if info.st_size == 0:
-            raise InvalidInput(f"{what}: {path} is empty (0 bytes).")
-        if info.st_size > MAX_INPUT_BYTES:
+        if exc.errno == errno.EINVAL:
+            raise InvalidInput(f"{what}: {path} is not a regular file (PNG, JPEG or WebP expected).") from None
+        if exc.errno == errno.EFBIG:
             raise InvalidInput(
-                f"{what}: {path} is {info.st_size / 1024 / 1024:.1f} MB; OpenAI accepts images up to 50 MB. "
-                "Resize or re-export it smaller."
-            )
-        handle, fd = os.fdopen(fd, "rb"), -1  # the file object owns the descriptor from here
-        with handle:  # read what fstat says is there (a larger read size costs a buffer that size), then any growth
-            data = handle.read(info.st_size + 1)
-            if len(data) > info.st_size:
-                data += handle.read(MAX_INPUT_BYTES + 1 - len(data))
-    except OSError as exc:
+                f"{what}: {path}: {exc.strerror}; OpenAI accepts images up to 50 MB. Resize or re-export it smaller."
+            ) from None
         raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
-    finally:
-        if fd >= 0:
-            os.close(fd)
-    if len(data) > MAX_INPUT_BYTES:
-        raise InvalidInput(f"{what}: {path} grew past 50 MB while it was read; nothing was sent.")
+    if not data:
+        raise InvalidInput(f"{what}: {path} is empty (0 bytes).")
     return _decode(data, path, what, keep_metadata=keep_metadata)
 
 

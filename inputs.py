@@ -201,12 +201,21 @@ async def load_image(path: str, what: str, services: Services) -> LoadedImage:
 
 
 async def load_saved_image(record: storage.ImageRecord, what: str, services: Services) -> LoadedImage:
-    """Read back an image from a conversation file's record: only one this server saved in the output folder."""
+    """Read back an image from a conversation file's record, to send: only one this server saved in the output folder."""
     settings = services.settings
     read = functools.partial(imagefiles.read_saved_image, output_dir=settings.output_dir)
     return await asyncio.to_thread(
         functools.partial(_loaded, read, record.path, what, allowed_dirs=settings.allowed_dirs, keep_metadata=settings.keep_metadata)
     )
+
+
+async def read_saved_file(record: storage.ImageRecord, what: str, services: Services) -> imagefiles.InputImage:
+    """The saved file's own bytes and type, after the same checks as load_saved_image (for the image:// resource)."""
+    settings = services.settings
+    read = functools.partial(
+        imagefiles.read_saved_image, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=True
+    )
+    return await asyncio.to_thread(read, record.path, what)
 
 
 def _loaded(read, path: str, what: str, *, allowed_dirs, keep_metadata: bool) -> LoadedImage:
@@ -252,7 +261,8 @@ def describe_argument_errors(tool: str, errors: list[dict[str, Any]]) -> str:
         kind = error.get("type", "")
         context = error.get("ctx") or {}
         given_value = error.get("input")
-        shown = repr(given_value) if len(repr(given_value)) <= 60 else repr(given_value)[:57] + "..."
+        shown = repr(given_value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
         if kind == "missing" or kind == "missing_argument":
             parts.append(f"{name} is required")
         elif kind == "unexpected_keyword_argument" or kind == "extra_forbidden":

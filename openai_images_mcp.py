@@ -38,7 +38,6 @@ def _collector_paused():
 
 with _collector_paused():
     import asyncio
-    import functools
     import logging
     import sys
     from typing import Annotated, Awaitable, Literal
@@ -55,7 +54,6 @@ with _collector_paused():
     import dialogue
     import dialogue_mcp
     import generation
-    import imagefiles
     import inputs
     import rendering
     import stdio_wire
@@ -330,11 +328,7 @@ async def image_resource(image_id: str) -> ResourceResult:
                 f"No saved image {image_id[:40]!r}; image ids look like img_0123456789abcdef. "
                 "Use an image_id from a result or from the conversation:// resource."
             )
-        settings = services.settings
-        read = functools.partial(
-            imagefiles.read_saved_image, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=True
-        )
-        image = await asyncio.to_thread(read, found[1].path, f"image {image_id}")
+        image = await inputs.read_saved_file(found[1], f"image {image_id}", services)
         return ResourceResult([ResourceContent(image.data, mime_type=image.mime_type)])
 
     return await _as_resource(f"image://{image_id}", read())

@@ -8,7 +8,6 @@ every use, so a tool argument can never name a path outside the store.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import re
@@ -23,6 +22,7 @@ from typing import Annotated, Any, Callable, Iterator, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from errors import InvalidInput, NotFound, StorageError
+from safefiles import read_regular_file
 
 log = logging.getLogger("openai_images_mcp.storage")
 
@@ -209,7 +209,7 @@ class ConversationStore:
         """Read one conversation; StorageError when it is missing or unreadable (the file is left as it is)."""
         path = self.path_for(conversation_id)
         try:
-            raw = read_regular_file(path, MAX_FILE_BYTES)
+            raw = read_regular_file(path, MAX_FILE_BYTES, follow_links=False)
         except FileNotFoundError:
             raise NotFound(
                 f"No conversation {conversation_id} in {self.folder}. "
@@ -392,7 +392,7 @@ class ConversationStore:
     @staticmethod
     def _read_bytes(path: str) -> bytes | None:
         try:
-            return read_regular_file(path, MAX_FILE_BYTES)
+            return read_regular_file(path, MAX_FILE_BYTES, follow_links=False)
         except OSError as exc:
             log.warning("Skipping unreadable conversation file %s: %s", path, exc.strerror or exc)
             return None
@@ -404,39 +404,6 @@ class ConversationStore:
         except (ValidationError, ValueError) as exc:
             log.warning("Skipping damaged conversation file %s: %s", path, type(exc).__name__)
             return None
-
-
-def read_regular_file(path: Path | str, limit: int) -> bytes:
-    """The bytes of `path` if it is a regular file (not a link, FIFO or device) of at most `limit` bytes.
-
-    Opened without blocking and without following a link, so a FIFO named like a conversation
-    answers at once instead of holding a worker thread for ever. OSError otherwise.
-    """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise OSError(errno.ELOOP, "it is a symbolic link, not a file this server wrote") from None
-        raise
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "it is not a regular file")
-        if info.st_size > limit:
-            raise OSError(errno.EFBIG, f"it is {info.st_size / 1024 / 1024:.1f} MB, over the {limit // 1024 // 1024} MB a conversation file may have")
-        chunks, size = [], 0
-        while size <= limit:  # plain reads of what is there: 10,000 listing reads cost no buffer objects
-            chunk = os.read(fd, max(info.st_size - size, 0) + 1)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    finally:
-        os.close(fd)
-    if size > limit:
-        raise OSError(errno.EFBIG, f"it grew over the {limit // 1024 // 1024} MB a conversation file may have")
-    return b"".join(chunks)
 
 
 def record_turn(conversation: Conversation, *, prompt: str | None, image: ImageRecord, assistant_text: str | None) -> None:

@@ -1,0 +1,50 @@
+"""Reading a file that may be hostile: a regular file only, opened without blocking, read up to a size cap.
+
+The server reads paths it did not choose (the user's images) and files anyone may have edited
+(its own conversations), so a FIFO, a device, a folder or a huge file must answer at once with
+an OSError rather than hang a worker thread or fill the memory.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+
+def read_regular_file(path: Path | str, limit: int, *, follow_links: bool) -> bytes:
+    """The bytes of `path` if it is a regular file of at most `limit` bytes; OSError saying why not.
+
+    The errno tells the caller what was wrong: ENOENT, ELOOP (a link, with follow_links false),
+    EISDIR, EINVAL (not a regular file) or EFBIG (over `limit`, or grown past it while read).
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise OSError(errno.ELOOP, "it is a symbolic link, not a file this server wrote") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a folder")
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file")
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"it is {info.st_size / 1024 / 1024:.1f} MB, over the {limit // 1024 // 1024} MB limit")
+        chunks, size = [], 0
+        while size <= limit:  # plain reads of what fstat says is there: a larger read size costs a buffer that size
+            chunk = os.read(fd, max(info.st_size - size, 0) + 1)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise OSError(errno.EFBIG, f"it grew past the {limit // 1024 // 1024} MB limit while it was read")
+    return b"".join(chunks)
