@@ -110,6 +110,9 @@ BACKGROUNDS = ("auto", "transparent", "opaque")
 OUTPUT_FORMATS = ("png", "webp", "jpeg")
 MODERATIONS = ("auto", "low")
 FIDELITIES = ("high", "low")
+# background_options.completion_window: "soonest" renders now; "2h" and "8h" are discounted, cannot stream,
+# and need background mode (BackgroundOptions in types/responses/response_create_params.py).
+COMPLETION_WINDOWS = ("soonest", "2h", "8h")
 
 # xhigh/max: only the 2.5 sunburst and flare models and their snapshots (SDK docstring).
 _EXTRA_QUALITY = re.compile(r"^gpt-image-2\.5-(sunburst|flare)(-\d{4}-\d{2}-\d{2})?$")

@@ -9,7 +9,8 @@ independent of any HTTP connection: queued, then in progress, then done after ``
 streamed as they happen, retrieved (``GET /v1/responses/{id}``, also as a stream with ``starting_after``) and
 cancelled (``POST /v1/responses/{id}/cancel``); ``drop_stream_after``, ``refuse_background`` and
 ``answer_streams_with_json`` break the connection, the deployment or the framing on purpose, and
-``background_responses``, ``generations`` and ``wait_background`` tell a test what ran.
+``background_responses``, ``generations`` and ``wait_background`` tell a test what ran. A ``previous_response_id``
+naming a background response that is still queued or in progress is refused (400): nothing can continue from it yet.
 It can also watch for secrets (``watch``, ``leaks``, ``assert_no_leaks``): every request it receives from then
 on, answered or refused, is searched for the watched values in its request line, headers and body, and inside
 every payload the body carries (JSON strings, base64 data URLs and other base64 strings, multipart parts, gzip or
@@ -87,8 +88,7 @@ OUTCOME_KINDS = frozenset(
         "forgotten",
     }
 )
-# background_options.completion_window, as the SDK lists it (types/responses/response_create_params.py).
-COMPLETION_WINDOWS = ("soonest", "2h", "8h")
+COMPLETION_WINDOWS = image_models.COMPLETION_WINDOWS
 _FINISHED = frozenset({"completed", "failed", "cancelled", "incomplete"})
 
 _PARTIAL_MAX_EDGE = 256
@@ -1691,6 +1691,15 @@ class FakeOpenAI:
                     404 if self.expired_status == 404 else 400,
                     f"Previous response with id '{previous_id}' not found.",
                     code="previous_response_not_found",
+                    param="previous_response_id",
+                )
+            if previous.get("status") in ("queued", "in_progress"):
+                # A background response still running has no output to continue from yet.
+                raise ApiError(
+                    400,
+                    f"Previous response with id '{previous_id}' is still {previous['status']}; "
+                    "wait for it to complete before continuing from it.",
+                    code="previous_response_not_completed",
                     param="previous_response_id",
                 )
         prompt, images = self._read_input(body.get("input"))

@@ -716,6 +716,17 @@ def test_background_create_without_stream_answers_queued_and_completes_on_its_ow
     assert follow_up.status == "completed"
 
 
+def test_chaining_from_a_background_response_still_running_is_refused(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    fake.render_seconds = 1.0
+    running = background(client)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.responses.create(model="m", input="bluer", previous_response_id=running.id, tools=[tool()])
+    assert refused.value.code == "previous_response_not_completed" and refused.value.param == "previous_response_id"
+    assert "still queued" in refused.value.message or "still in_progress" in refused.value.message
+    fake.wait_background()
+    assert client.responses.create(model="m", input="bluer", previous_response_id=running.id, tools=[tool()]).status == "completed"
+
+
 def test_retrieve_stream_with_starting_after_replays_only_later_events_then_follows_live(
     fake: FakeOpenAI, client: openai.OpenAI
 ) -> None:
