@@ -52,6 +52,7 @@ async def begin(
         text,
         messages=[storage.Message(role="user", text=text)],
         requested_size=explicit_size,
+        requested_window=call.completion_window if call.completion_window != "soonest" else None,
         options=call.options.tool_fields(),
         dialogue=dialogue.stored(state),
         analysis=storage.PromptAnalysis(image_type=state.image_type.value, score_before=state.score_before),
@@ -93,8 +94,8 @@ async def finish(conversation: storage.Conversation, *, call: inputs.CallOptions
     job = generation.plan_from_dialogue(conversation, call, services)
     if call is not None and call.dry_run:
         return rendering.dry_run_result(generation.preview(job, services))
-    generated = await generation.generate(job, services, progress_reporter(ctx))
-    return rendering.generated_result(generated, services.session_cost)
+    outcome = await generation.generate(job, services, progress_reporter(ctx))
+    return rendering.outcome_result(outcome, services.session_cost)
 
 
 def progress_reporter(ctx: Context | None) -> generation.OnProgress | None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -21,16 +23,18 @@ import dialogue
 import enhancer
 import imagefiles
 import inputs
+import renders
 import sizes
 import storage
 from errors import ImageServerError, InvalidInput, OpenAIError, StorageError, redact
-from image_models import ImageOptions, effective_model
-from openai_api import GeneratedImage, ImageInput, PreviousResponseGone, build_request
+from image_models import COMPLETION_WINDOWS, ImageOptions, effective_model
+from openai_api import GeneratedImage, ImageInput, PreviousResponseGone, RenderLost, Tracking, build_request, streams
 from services import Services
 
 log = logging.getLogger("openai_images_mcp.generation")
 
 DEFAULT_SIZE = "1024x1024"
+RESPONSE_ID = re.compile(r"^resp_[A-Za-z0-9]{1,200}$")  # how OpenAI's response ids look
 
 OnProgress = Callable[[int, str], Awaitable[None]]
 """Hears (step number, message) for each stage of a render; its failures never fail the image."""
@@ -51,19 +55,43 @@ class Job:
     images: list[ImageInput] = field(default_factory=list)
     mask_url: str | None = None
     notes: list[str] = field(default_factory=list)  # what the user should know about how the job was built
+    completion_window: str = "soonest"  # "2h" or "8h": a discounted render, collected later
 
 
 @dataclass(kw_only=True)
 class Generated:
-    """A generated image once it is on disk and in its conversation."""
+    """A generated image once it is on disk and in its conversation (or a saved one, shown again)."""
 
     job: Job
     saved: imagefiles.SavedImage
     record: storage.ImageRecord
     conversation: storage.Conversation
-    cost: costs.ImageCost
+    cost: costs.ImageCost | None  # None for an image shown again: it was counted when it was made
     preview: tuple[bytes, str] | None  # JPEG bytes and MIME type; None when it could not be made
     notes: list[str]
+    recorded: bool = True  # False when another process had recorded the same render first
+
+
+@dataclass(kw_only=True)
+class Rendering:
+    """An image OpenAI is still making when the caller's deadline came; collect it by its conversation id."""
+
+    conversation_id: str
+    response_id: str | None
+    started_at: str
+    elapsed_seconds: float
+    completion_window: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Cancelled:
+    """A pending render that was cancelled: no image will appear from it."""
+
+    conversation: storage.Conversation
+    response_id: str
+    started_at: str
+    message: str
 
 
 @dataclass(kw_only=True)
@@ -91,6 +119,7 @@ def plan_new(
     options: ImageOptions,
     mask_url: str | None,
     services: Services,
+    completion_window: str = "soonest",
 ) -> Job:
     """A new image with no questions asked: still detect the type, score the prompt and pick a size."""
     detected = enhancer.detect_type(text)
@@ -113,6 +142,7 @@ def plan_new(
         analysis=analysis,
         images=images,
         mask_url=mask_url,
+        completion_window=completion_window,
     )
 
 
@@ -141,6 +171,7 @@ def plan_from_dialogue(conversation: storage.Conversation, call: inputs.CallOpti
         user_message=None,
         analysis=analysis,
         notes=[note] if note else [],
+        completion_window=_window(call, conversation.requested_window),
     )
 
 
@@ -177,7 +208,15 @@ def plan_refinement(
         images=images,
         mask_url=mask_url,
         notes=notes,
+        completion_window=call.completion_window,
     )
+
+
+def _window(call: inputs.CallOptions | None, requested: str | None) -> str:
+    """This call's completion window, else the one the dialogue's first call asked for (read from a file: checked)."""
+    if call is not None and call.completion_window != "soonest":
+        return call.completion_window
+    return requested if requested in COMPLETION_WINDOWS else "soonest"
 
 
 # --- running ---------------------------------------------------------------------
@@ -194,6 +233,8 @@ def request_for(job: Job, services: Services, *, images: list[ImageInput] | None
         previous_response_id=job.conversation.last_response_id if chained and not job.is_new else None,
         options=job.options,
         mask_url=job.mask_url,
+        background=services.openai.uses_background,
+        completion_window=job.completion_window,
     )
 
 
@@ -211,35 +252,233 @@ def preview(job: Job, services: Services) -> DryRun:
     )
     return DryRun(
         job=job,
-        request=elide_images({**request_for(job, services), "stream": True}),
+        request=elide_images(_as_sent(request_for(job, services))),
         image_model=model,
         endpoint=redact(services.settings.base_url or "https://api.openai.com/v1"),
         estimate=estimate,
     )
 
 
-async def generate(job: Job, services: Services, on_progress: OnProgress | None = None) -> Generated:
-    """Send `job` to OpenAI (streamed), save the image and record it in its conversation."""
-    notes = list(job.notes)
-    progress = Progress(on_progress, job.options.partial_images or 0)
+async def generate(job: Job, services: Services, on_progress: OnProgress | None = None, *, wait_seconds: float | None = None) -> Generated | Rendering:
+    """Start `job` at OpenAI and wait for its image up to the deadline (OPENAI_IMAGES_WAIT_SECONDS).
+
+    The render is a task of its own: when the deadline comes first, or the caller is cancelled, it
+    goes on, and its image is saved and recorded just the same; `collect` picks it up later.
+    """
+    render = renders.Render(job.conversation.id, completion_window=job.completion_window)
+    services.renders.launch(render, functools.partial(_make, job=job, services=services))
+    return await collect(
+        render, services, on_progress, wait_seconds=wait_seconds, partial_images=job.options.partial_images or 0,
+        until_named=job.completion_window != "soonest",
+    )
+
+
+async def collect(
+    render: renders.Render,
+    services: Services,
+    on_progress: OnProgress | None = None,
+    *,
+    wait_seconds: float | None = None,
+    partial_images: int = 0,
+    until_named: bool = False,
+) -> Generated | Rendering:
+    """Wait up to `wait_seconds` (default OPENAI_IMAGES_WAIT_SECONDS) for `render`: its image, or where it stands.
+
+    `until_named` waits only until OpenAI has named the response: a discounted completion window
+    takes hours, so the call that starts one answers at once. Raises what the render raised when
+    it ended without an image.
+    """
+    seconds = services.settings.wait_seconds if wait_seconds is None else wait_seconds
+    progress = Progress(on_progress, partial_images, started=render.started)
     async with progress.heartbeat():
-        await progress.say("sending the request to OpenAI")
+        with render.listening(progress.from_openai):
+            if until_named:
+                done = await render.wait_named(seconds)
+            else:
+                done = await render.wait(seconds)
+    if done and render.done:
+        return render.task.result()
+    return Rendering(
+        conversation_id=render.key,
+        response_id=render.response_id,
+        started_at=render.started_at,
+        elapsed_seconds=round(render.elapsed(), 1),
+        completion_window=render.completion_window,
+    )
+
+
+def follow(conversation: storage.Conversation, services: Services) -> renders.Render | None:
+    """The render of `conversation` this process follows; a pending one found in its file is resumed first.
+
+    Resuming looks the response up at OpenAI by its id: it never starts a second generation.
+    """
+    live = services.renders.live(conversation.id)
+    if live is not None or conversation.pending_render is None:
+        return live
+    pending = conversation.pending_render
+    if not RESPONSE_ID.fullmatch(pending.response_id):  # the file is not proof of anything: ask OpenAI for no odd path
+        log.warning("Conversation %s names a pending render %r that is not a response id; it is not looked up", conversation.id, pending.response_id[:60])
+        return None
+    render = renders.Render(
+        conversation.id, started_at=pending.started_at, response_id=pending.response_id, completion_window=pending.completion_window
+    )
+    log.info("Resuming render %s of %s (started %s)", pending.response_id, conversation.id, pending.started_at)
+    return services.renders.launch(render, functools.partial(_resume, conversation=conversation, pending=pending, services=services))
+
+
+async def cancel(conversation: storage.Conversation, services: Services) -> Generated | Cancelled:
+    """Cancel the pending render at OpenAI and record it as cancelled; an image already made is saved instead."""
+    pending = conversation.pending_render
+    if pending is None:
+        raise InvalidInput(
+            f"Conversation {conversation.id} has no render in progress, so there is nothing to cancel. "
+            "Call openai_get_image without cancel to see its latest image."
+        )
+    live = services.renders.live(conversation.id)
+    status = "cancelled"
+    if live is None or not live.saving:
+        status = await services.openai.cancel(pending.response_id) if pending.background else "cancelled"
+    if status == "completed" or (live is not None and live.saving):
+        render = follow(conversation, services)  # it finished first: it is paid for, so it is saved
+        assert render is not None
+        generated = await asyncio.shield(render.task)
+        generated.notes.append("The render had already finished when the cancel arrived, so it was saved (and is charged).")
+        return generated
+    if live is not None:
+        live.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ImageServerError):
+            await live.task
+    message = f"Cancelled on request at {storage.now_iso()}."
+    if status not in ("cancelled", "completed"):
+        message = f"It had already ended at OpenAI ({status}) when the cancel arrived."
+    updated = await asyncio.to_thread(
+        functools.partial(services.store.end_render, conversation.id, pending.response_id, status="cancelled", message=message)
+    )
+    return Cancelled(conversation=updated, response_id=pending.response_id, started_at=pending.started_at, message=message)
+
+
+async def _make(render: renders.Render, *, job: Job, services: Services) -> Generated:
+    """The render task of a new job: send it, write it down as pending once OpenAI names it, then land the image."""
+    notes = list(job.notes)
+    stem = imagefiles.image_file_stem()
+    written: list[bool] = []
+
+    async def started(tracking: Tracking) -> None:
+        render.response_id = tracking.response_id
+        pending = storage.PendingRender(
+            response_id=tracking.response_id or "",
+            started_at=render.started_at,
+            background=tracking.background,
+            streamed=tracking.streamed,
+            completion_window=job.completion_window,
+            last_sequence=tracking.last_sequence,
+            file_stem=stem,
+            prompt=job.prompt,
+            user_message=job.user_message,
+            size=job.size,
+            assistant_model=job.assistant_model,
+            options=job.options.tool_fields(),
+            analysis=job.analysis,
+            notes=notes,
+        )
         try:
-            result = await services.openai.create(request_for(job, services), progress.from_openai)
+            await asyncio.to_thread(functools.partial(services.store.begin_render, job.conversation, pending, is_new=job.is_new))
+            written.append(True)
+        except Exception as exc:  # the render goes on; only a restart before it lands would lose track of it
+            log.warning("Could not write down render %s: %s", tracking.response_id, exc)
+            notes.append(f"This render could not be written down ({exc}); if the server stops before it lands, it is lost.")
+        render.named.set()  # only now: a caller told "rendering" may look the conversation up at once
+
+    await render.tell("sending the request to OpenAI")
+    try:
+        try:
+            result = await services.openai.create(request_for(job, services), render.tell, on_started=started)
         except PreviousResponseGone:
             request, note = await _without_previous_response(job, services)
-            result = await services.openai.create(request, progress.from_openai)
             notes.append(note)
-        await progress.say("saving the image")
-        generated = await asyncio.to_thread(functools.partial(_keep, job, result, notes=notes, services=services))
-    services.session_cost.add(generated.cost)
+            result = await services.openai.create(request, render.tell, on_started=started)
+    except RenderLost:
+        raise  # still pending: it can be collected later
+    except ImageServerError as exc:
+        if written:
+            await _ended(job.conversation.id, render.response_id, exc, services=services)
+        raise
+    finally:
+        render.named.set()
+    return await _land(job, result, render, services=services, stem=stem, notes=notes, written=bool(written))
+
+
+async def _resume(render: renders.Render, *, conversation: storage.Conversation, pending: storage.PendingRender, services: Services) -> Generated:
+    """The render task of a pending render found in a file: follow it at OpenAI, then land it as `_make` would."""
+    job = _job_of_pending(conversation, pending, services)
+    tracking = Tracking(
+        response_id=pending.response_id, last_sequence=pending.last_sequence, background=pending.background, streamed=pending.streamed
+    )
+    try:
+        result = await services.openai.resume(tracking, render.tell)
+    except RenderLost:
+        raise
+    except ImageServerError as exc:
+        await _ended(conversation.id, pending.response_id, exc, services=services)
+        raise
+    return await _land(job, result, render, services=services, stem=pending.file_stem, notes=list(pending.notes), written=True)
+
+
+async def _land(
+    job: Job, result: GeneratedImage, render: renders.Render, *, services: Services, stem: str, notes: list[str], written: bool
+) -> Generated:
+    render.saving = True  # from here on nothing stops it: the image is paid for
+    await render.tell("saving the image")
+    try:
+        generated = await asyncio.to_thread(functools.partial(_keep, job, result, notes=notes, services=services, stem=stem, written=written))
+    except StorageError:
+        raise  # the disk or the folder: once fixed, the render can be collected again
+    except ImageServerError as exc:  # a damaged image: asking OpenAI again would bring the same
+        if written:
+            await _ended(job.conversation.id, result.response_id, exc, services=services)
+        raise
+    if generated.recorded:
+        services.session_cost.add(generated.cost)
     log.info(
         "Saved %s (%s, %d bytes, %s) for %s",
         generated.saved.path, generated.record.size, generated.saved.byte_size,
-        costs.format_usd(generated.cost.total_usd), generated.conversation.id,
+        costs.format_usd(generated.record.cost_usd), generated.conversation.id,
     )
-    await progress.say("done")
+    await render.tell("done")
     return generated
+
+
+async def _ended(conversation_id: str, response_id: str | None, exc: ImageServerError, *, services: Services) -> None:
+    """Record a render that ended without an image; the conversation stays as it was before it began."""
+    if response_id is None:
+        return
+    status = "cancelled" if getattr(exc, "status", None) == "cancelled" else "failed"
+    try:
+        await asyncio.to_thread(
+            functools.partial(services.store.end_render, conversation_id, response_id, status=status, message=redact(str(exc)))
+        )
+    except ImageServerError as store_exc:
+        log.warning("Could not record the end of render %s: %s", response_id, store_exc)
+
+
+def _job_of_pending(conversation: storage.Conversation, pending: storage.PendingRender, services: Services) -> Job:
+    """The job a pending render was started from, as its file tells it (options it cannot take are left out)."""
+    known = {f.name for f in dataclasses.fields(ImageOptions)}
+    try:
+        options = ImageOptions(**{k: v for k, v in pending.options.items() if k in known})
+    except TypeError:
+        options = ImageOptions()
+    return Job(
+        prompt=pending.prompt,
+        size=pending.size,
+        assistant_model=pending.assistant_model,
+        conversation=conversation,
+        is_new=False,
+        options=options,
+        user_message=pending.user_message,
+        analysis=pending.analysis,
+        completion_window=pending.completion_window,
+    )
 
 
 class Progress:
@@ -250,11 +489,12 @@ class Progress:
 
     HEARTBEAT_SECONDS = 4.0
 
-    def __init__(self, on_progress: OnProgress | None, partial_images: int = 0):
+    def __init__(self, on_progress: OnProgress | None, partial_images: int = 0, *, started: float | None = None):
         self.on_progress = on_progress
         self.partial_images = partial_images
         self.sent = 0
-        self.started = self.last = time.monotonic()
+        self.last = time.monotonic()
+        self.started = self.last if started is None else started  # the render's start, for "N s so far"
 
     async def say(self, message: str) -> None:
         self.sent += 1
@@ -288,7 +528,39 @@ class Progress:
                 await self.say(f"still working ({time.monotonic() - self.started:.0f} s so far)")
 
 
-def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Services) -> Generated:
+def recall(conversation: storage.Conversation, record: storage.ImageRecord, services: Services) -> Generated:
+    """Blocking: a saved image shown again, read back with the checks every saved path gets, with a fresh preview.
+
+    Nothing is sent to OpenAI. The analysis is shown with the conversation's first image only.
+    """
+    settings = services.settings
+    image = imagefiles.read_saved_image(
+        record.path, f"image {record.image_id}", output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=True
+    )
+    saved = imagefiles.SavedImage(
+        path=image.path, format=image.mime_type.removeprefix("image/"), width=image.width, height=image.height, byte_size=len(image.data)
+    )
+    notes: list[str] = []
+    try:
+        preview = imagefiles.preview_of(image.data)
+    except Exception as exc:
+        preview = None
+        notes.append(f"No inline preview this time ({type(exc).__name__}); the saved file is complete.")
+    first = bool(conversation.images) and conversation.images[0].image_id == record.image_id
+    job = Job(
+        prompt=record.prompt,
+        size=record.size,
+        assistant_model=conversation.assistant_model or settings.assistant_model,
+        conversation=conversation,
+        is_new=False,
+        options=ImageOptions(),
+        user_message=None,
+        analysis=conversation.analysis if first else None,
+    )
+    return Generated(job=job, saved=saved, record=record, conversation=conversation, cost=None, preview=preview, notes=notes, recorded=False)
+
+
+def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Services, stem: str | None = None, written: bool = False) -> Generated:
     """Blocking: check, save and record OpenAI's image, and make its preview.
 
     One thread, one step after another, and to the end once begun, even if the call is cancelled:
@@ -300,18 +572,20 @@ def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Servi
     """
     try:
         checked = imagefiles.check_image(result.b64)
-        saved = imagefiles.save_image(checked, services.settings.output_dir)
+        saved = imagefiles.save_image(checked, services.settings.output_dir, stem=stem)
+    except StorageError as exc:
+        raise StorageError(str(exc) + _still_collectable(job, written)) from None
     except ImageServerError:
         raise
     except Exception as exc:  # MemoryError, an odd OSError: still the user's paid image, still a clear answer
         log.exception("Could not check or save the image of %s", result.response_id)
         raise StorageError(
             f"OpenAI made the image (response {result.response_id}), but it could not be saved: {type(exc).__name__}: {exc}. "
-            "Check free disk space and OPENAI_IMAGES_OUTPUT_DIR."
+            "Check free disk space and OPENAI_IMAGES_OUTPUT_DIR." + _still_collectable(job, written)
         ) from None
     try:
         record, cost = _record_of(job, result, saved, notes=notes, services=services)
-        conversation = _record_turn(job, record, result, services=services)
+        conversation, record, recorded = _record_turn(job, record, result, services=services, written=written)
     except Exception as exc:
         if not isinstance(exc, ImageServerError):
             log.exception("Could not record %s", saved.path)
@@ -326,7 +600,18 @@ def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Servi
         log.exception("Could not make the preview of %s", saved.path)
         preview = None
         notes.append(f"No inline preview this time ({type(exc).__name__}); the saved file is complete.")
-    return Generated(job=job, saved=saved, record=record, conversation=conversation, cost=cost, preview=preview, notes=notes)
+    return Generated(
+        job=job, saved=saved, record=record, conversation=conversation, cost=cost, preview=preview, notes=notes, recorded=recorded
+    )
+
+
+def _still_collectable(job: Job, written: bool) -> str:
+    if not written:
+        return ""
+    return (
+        f' OpenAI keeps the finished image for now: once that is fixed, call openai_get_image with conversation_id="{job.conversation.id}" '
+        "to save it; nothing more is charged."
+    )
 
 
 def _record_of(
@@ -360,18 +645,21 @@ def _record_of(
     return record, cost
 
 
-def _record_turn(job: Job, record: storage.ImageRecord, result: GeneratedImage, *, services: Services) -> storage.Conversation:
+def _record_turn(
+    job: Job, record: storage.ImageRecord, result: GeneratedImage, *, services: Services, written: bool
+) -> tuple[storage.Conversation, storage.ImageRecord, bool]:
+    """Record the image once: (conversation, its record, whether this call recorded it)."""
     stored_options = {k: v for k, v in job.options.tool_fields().items() if k != "partial_images"}
-    if job.is_new:
-        conversation = job.conversation.model_copy(update={"options": stored_options})
-        storage.record_turn(conversation, prompt=job.user_message, image=record, assistant_text=result.assistant_text)
-        services.store.save(conversation)
-        return conversation
     fields: dict[str, Any] = {"options": stored_options}
     if job.analysis is not None:
         fields["analysis"] = job.analysis
-    return services.store.add_turn(
-        job.conversation.id, prompt=job.user_message, image=record, assistant_text=result.assistant_text, **fields
+    if job.is_new and not written:  # the pending render was never written down: the conversation is new on disk
+        conversation = job.conversation.model_copy(update=fields)
+        storage.record_turn(conversation, prompt=job.user_message, image=record, assistant_text=result.assistant_text)
+        services.store.save(conversation)
+        return conversation, record, True
+    return services.store.finish_render(
+        job.conversation.id, result.response_id, prompt=job.user_message, image=record, assistant_text=result.assistant_text, **fields
     )
 
 
@@ -392,6 +680,10 @@ async def _without_previous_response(job: Job, services: Services) -> tuple[dict
         f"({last.path}) was sent with your prompt instead; the refinement starts from that image."
     )
     return request, note
+
+
+def _as_sent(request: dict[str, Any]) -> dict[str, Any]:
+    return {**request, "stream": streams(request)}
 
 
 def elide_images(value: Any) -> Any:

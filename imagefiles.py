@@ -11,6 +11,7 @@ import base64
 import binascii
 import errno
 import io
+import itertools
 import os
 import re
 import secrets
@@ -250,8 +251,13 @@ def decode_result(b64: str) -> bytes:
 
 def image_file_name(extension: str, when: datetime | None = None) -> str:
     """openai_image_YYYYMMDD_HHMMSS_XXXXXXXX.<ext>, with 8 random hex digits."""
+    return f"{image_file_stem(when)}.{extension}"
+
+
+def image_file_stem(when: datetime | None = None) -> str:
+    """openai_image_YYYYMMDD_HHMMSS_XXXXXXXX: a saved image's name without its extension."""
     stamp = (when or datetime.now()).strftime("%Y%m%d_%H%M%S")
-    return f"openai_image_{stamp}_{secrets.token_hex(4)}.{extension}"
+    return f"openai_image_{stamp}_{secrets.token_hex(4)}"
 
 
 def check_image(b64: str) -> CheckedImage:
@@ -267,20 +273,37 @@ def check_image(b64: str) -> CheckedImage:
     return CheckedImage(data=data, format=(image.format or "PNG").lower(), width=width, height=height, decoded=image)
 
 
-def save_image(image: CheckedImage, folder: Path) -> SavedImage:
+def save_image(image: CheckedImage, folder: Path, *, stem: str | None = None) -> SavedImage:
     """Write the checked image's bytes unchanged under a new name in `folder`.
 
     The file appears whole or not at all: it is written to a temporary name in
     the same folder and linked into place, which also refuses to overwrite.
+    `stem` (openai_image_YYYYMMDD_HHMMSS_XXXXXXXX, fixed when a render began) names
+    the file; when a file of that name already holds these very bytes (another
+    process collected the same render), that file is the saved image.
     """
-    path = _write_new_file(folder, image.extension, image.data)
+    if stem is not None and SAVED_NAME.fullmatch(f"{stem}.{image.extension}"):
+        existing = folder / f"{stem}.{image.extension}"
+        if _holds(existing, image.data):
+            return SavedImage(path=existing, format=image.format, width=image.width, height=image.height, byte_size=len(image.data))
+    else:
+        stem = None
+    path = _write_new_file(folder, image.extension, image.data, stem=stem)
     if path.stat().st_size != len(image.data):
         path.unlink(missing_ok=True)
         raise StorageError(f"The image written to {path} came out the wrong size; it was removed. Check free disk space.")
     return SavedImage(path=path, format=image.format, width=image.width, height=image.height, byte_size=len(image.data))
 
 
-def _write_new_file(folder: Path, extension: str, data: bytes) -> Path:
+def _holds(path: Path, data: bytes) -> bool:
+    """True when `path` is a regular file (not a link) whose bytes are `data`."""
+    try:
+        return read_regular_file(path, len(data) + 1, follow_links=False) == data
+    except OSError:
+        return False
+
+
+def _write_new_file(folder: Path, extension: str, data: bytes, *, stem: str | None = None) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -295,8 +318,9 @@ def _write_new_file(folder: Path, extension: str, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        for _ in range(5):
-            path = folder / image_file_name(extension)
+        names = itertools.chain([f"{stem}.{extension}"] if stem else [], (image_file_name(extension) for _ in range(5)))
+        for name in names:
+            path = folder / name
             if _place(tmp, path):
                 return path
         raise StorageError(f"Could not find a free file name in {folder}.")
@@ -324,6 +348,14 @@ def _place(tmp: Path, path: Path) -> bool:
         return False
     os.replace(tmp, path)
     return True
+
+
+def preview_of(data: bytes) -> tuple[bytes, str]:
+    """The preview of an encoded image (a saved file shown again)."""
+    Image = _pil()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return make_preview(image)
 
 
 def make_preview(image) -> tuple[bytes, str]:

@@ -18,7 +18,7 @@ from typing import Any
 import imagefiles
 import storage
 from errors import InvalidInput
-from image_models import ImageOptions, effective_model, validate_options, validate_size
+from image_models import COMPLETION_WINDOWS, ImageOptions, effective_model, validate_options, validate_size
 from openai_api import ImageInput
 from services import Services
 
@@ -83,6 +83,7 @@ class CallOptions:
     reference_paths: list[str]
     mask_path: str | None
     dry_run: bool
+    completion_window: str = "soonest"
 
 
 def check_call_options(
@@ -91,15 +92,31 @@ def check_call_options(
     mask_path: str | None,
     dry_run: bool,
     services: Services,
+    completion_window: str | None = None,
     **chosen: Any,
 ) -> CallOptions:
     """Check the image options (`chosen`: ImageOptions' fields) against the configured model before anything is read or sent."""
+    window = completion_window or "soonest"
+    if window not in COMPLETION_WINDOWS:
+        raise InvalidInput(f"completion_window={str(window)[:40]!r} is not allowed; use one of {', '.join(COMPLETION_WINDOWS)}.")
+    if window != "soonest" and not services.settings.background:
+        raise InvalidInput(
+            f"completion_window={window!r} needs OpenAI background mode, which OPENAI_IMAGES_BACKGROUND=false switches off; "
+            "use 'soonest', or set OPENAI_IMAGES_BACKGROUND=true."
+        )
+    if window != "soonest" and chosen.get("partial_images"):
+        raise InvalidInput(
+            f"partial_images cannot be used with completion_window={window!r}: a discounted render is not streamed. "
+            "Leave partial_images at 0, or use completion_window 'soonest'."
+        )
     options = ImageOptions(**{**chosen, "partial_images": chosen.get("partial_images") or None})
     validate_options(options, effective_model(services.settings.image_model))
     references = list(reference_paths or [])
     if len(references) > MAX_INPUT_IMAGES:
         raise InvalidInput(f"reference_image_paths has {len(references)} paths; OpenAI takes at most {MAX_INPUT_IMAGES} images.")
-    return CallOptions(options=options, reference_paths=references, mask_path=mask_path if given(mask_path) else None, dry_run=dry_run)
+    return CallOptions(
+        options=options, reference_paths=references, mask_path=mask_path if given(mask_path) else None, dry_run=dry_run, completion_window=window
+    )
 
 
 def merged_options(conversation: storage.Conversation, call: CallOptions | None, services: Services) -> ImageOptions:

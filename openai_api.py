@@ -86,8 +86,14 @@ def build_request(
     previous_response_id: str | None = None,
     options: ImageOptions | None = None,
     mask_url: str | None = None,
+    background: bool = False,
+    completion_window: str = "soonest",
 ) -> dict[str, Any]:
-    """The exact keyword arguments for `responses.create` (less `stream`): nothing the caller did not choose."""
+    """The exact keyword arguments for `responses.create` (less `stream`): nothing the caller did not choose.
+
+    `background` makes it a stored background response, which runs at OpenAI whatever happens to the
+    connection; `completion_window` "2h" or "8h" asks for a discounted, delayed one (background only).
+    """
     tool: dict[str, Any] = {"type": "image_generation", "size": size}
     if image_model:
         tool["model"] = image_model
@@ -108,6 +114,11 @@ def build_request(
     }
     if previous_response_id:
         request["previous_response_id"] = previous_response_id
+    if background:
+        request["background"] = True
+        request["store"] = True
+    if completion_window != "soonest":
+        request["background_options"] = {"completion_window": completion_window}
     return request
 
 
@@ -170,60 +181,171 @@ def _image_call_error(call: Any) -> OpenAIError:
     return OpenAIError("The image call finished without an image. Try again or rephrase the prompt.")
 
 
+class RenderLost(OpenAIError):
+    """Contact with a background response was lost; OpenAI may still finish it, and it can be collected later."""
+
+
+class RenderEnded(OpenAIError):
+    """The response ended without an image: failed, incomplete, cancelled, expired, or answered without one."""
+
+    def __init__(self, message: str, *, status: str = "failed"):
+        super().__init__(message)
+        self.status = status  # "cancelled" or "failed"
+
+
+class _BackgroundRefused(Exception):
+    """The endpoint refused the background fields (an older deployment or a proxy); nothing was billed."""
+
+
+@dataclass(kw_only=True)
+class Tracking:
+    """What is known of a response being followed: enough to pick it up again from another process."""
+
+    response_id: str | None = None
+    last_sequence: int = -1  # the last stream event seen; a resumed stream starts after it
+    background: bool = False
+    streamed: bool = True
+
+
+OnStarted = Callable[[Tracking], Awaitable[None]]
+"""Hears once that OpenAI named the response (Tracking.response_id is set): the moment to write it down."""
+
+
+async def _nothing_started(tracking: Tracking) -> None:
+    return None
+
+
+_TERMINAL_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete", "response.cancelled"})
+_FINISHED = frozenset({"completed", "failed", "incomplete", "cancelled"})
+RESUME_ATTEMPTS = 4  # reconnections in a row that bring nothing new before contact counts as lost
+POLL_FIRST_SECONDS, POLL_MAX_SECONDS = 0.5, 30.0
+
+
+def streams(request: dict[str, Any]) -> bool:
+    """False for the discounted completion windows, which OpenAI only answers by polling."""
+    window = (request.get("background_options") or {}).get("completion_window", "soonest")
+    return window == "soonest"
+
+
+def foreground(request: dict[str, Any]) -> dict[str, Any]:
+    """`request` without the background fields; InvalidRequest when it asked for a discounted window."""
+    if not streams(request):
+        window = request["background_options"]["completion_window"]
+        raise OpenAIError(
+            f"This endpoint does not accept background mode, so completion_window={window!r} (a discounted, "
+            "delayed render) cannot be used; nothing was sent or charged. Use completion_window 'soonest', or "
+            "an endpoint that supports background responses (OPENAI_BASE_URL)."
+        )
+    return {k: v for k, v in request.items() if k not in ("background", "background_options", "store")}
+
+
 class OpenAIImages:
-    """Sends image requests with the configured settings; one lazily built client per server."""
+    """Sends image requests with the configured settings; one lazily built client per server.
+
+    Background responses (the default) run at OpenAI whatever happens to our connection: a dropped
+    stream is picked up again after the last event seen, and another process can collect the image
+    by the response id. An endpoint that refuses them gets foreground streams for the rest of the process.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._client: AsyncOpenAI | None = None
+        self.background_refused = False
+
+    @property
+    def uses_background(self) -> bool:
+        """Whether new requests go out as background responses."""
+        return self.settings.background and not self.background_refused
 
     def client(self) -> "AsyncOpenAI":
         if self._client is None:
             self._client = make_client(self.settings)
         return self._client
 
-    async def create(self, request: dict[str, Any], on_progress: OnProgress | None = None) -> GeneratedImage:
-        """Send one request as a stream and return its image; every failure is an ImageServerError.
+    async def create(
+        self, request: dict[str, Any], on_progress: OnProgress | None = None, *, on_started: OnStarted | None = None
+    ) -> GeneratedImage:
+        """Send one request and follow it to its image; every failure is an ImageServerError.
 
-        `on_progress(message, partial_image_index)` hears each stage OpenAI reports. The whole
-        request, stream included, must finish within OPENAI_IMAGES_TIMEOUT.
+        `on_started(tracking)` hears the response id as soon as OpenAI names it; `on_progress(message,
+        partial_image_index)` hears each stage. A foreground request must finish within
+        OPENAI_IMAGES_TIMEOUT; a background one is followed until it ends, across dropped streams.
         """
-        if "openai" not in sys.modules:
-            # The SDK takes about a second to import: do it in a thread, not on the event loop that answers pings.
-            await asyncio.to_thread(importlib.import_module, "openai")
+        await _load_sdk()
+        if request.get("background") and self.background_refused:
+            request = foreground(request)
+        try:
+            return await self._create(request, on_progress, on_started or _nothing_started)
+        except _BackgroundRefused:
+            self.background_refused = True
+            log.warning("The endpoint refused background mode; using foreground streams from now on")
+            return await self._create(foreground(request), on_progress, on_started or _nothing_started)
+
+    async def resume(self, tracking: Tracking, on_progress: OnProgress | None = None) -> GeneratedImage:
+        """Follow a response this process did not start (after a restart), by its id; never creates one."""
+        await _load_sdk()
+        return self._image_of(await self._follow(None, tracking, on_progress or _ignore_progress))
+
+    async def cancel(self, response_id: str) -> str:
+        """Cancel a background response: its status afterwards ("cancelled", or "completed" etc. if it had ended)."""
+        await _load_sdk()
         import openai
 
-        sent_previous = bool(request.get("previous_response_id"))
         try:
-            async with asyncio.timeout(self.settings.timeout):
-                try:
-                    stream = await self._open_stream(request)
-                except openai.APIError as exc:
-                    raise translate_error(exc, self.settings, sent_previous=sent_previous) from None
-                try:
-                    return await self._read_stream(stream, on_progress)
-                except openai.APIConnectionError as exc:
-                    if isinstance(exc, openai.APITimeoutError):
-                        raise translate_error(exc, self.settings) from None
-                    raise OpenAIError(
-                        "The connection to OpenAI dropped while the image was being made; nothing was saved. Try again."
-                    ) from None
-                except openai.APIError as exc:
-                    raise translate_error(exc, self.settings) from None
-                finally:
-                    await stream.close()
-        except TimeoutError:
-            raise OpenAIError(timeout_message(self.settings)) from None
+            response = await self.client().responses.cancel(response_id)
+        except openai.APIStatusError as exc:
+            if exc.status_code == 404:
+                return "expired"
+            if exc.status_code == 400 and "cannot cancel" in str(exc).lower():
+                return (await self._retrieve(Tracking(response_id=response_id))).status or "completed"
+            raise translate_error(exc, self.settings) from None
+        except openai.APIError as exc:
+            raise translate_error(exc, self.settings) from None
+        return response.status or "cancelled"
 
-    async def _open_stream(self, request: dict[str, Any]) -> Any:
-        """Start the streamed request, retrying what is safe to retry (nothing has been billed yet)."""
+    async def _create(self, request: dict[str, Any], on_progress: OnProgress | None, on_started: OnStarted) -> GeneratedImage:
+        import openai
+
+        for_progress = on_progress or _ignore_progress
+        tracking = Tracking(background=bool(request.get("background")), streamed=streams(request))
+        sent_previous = bool(request.get("previous_response_id"))
+        if not tracking.background:
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    stream = await self._open(request, sent_previous=sent_previous)
+                    try:
+                        final = await self._read_stream(stream, tracking, for_progress, on_started=on_started)
+                    except openai.APIConnectionError as exc:
+                        if isinstance(exc, openai.APITimeoutError):
+                            raise translate_error(exc, self.settings) from None
+                        raise OpenAIError(
+                            "The connection to OpenAI dropped while the image was being made; nothing was saved. Try again."
+                        ) from None
+                    except openai.APIError as exc:
+                        raise translate_error(exc, self.settings) from None
+                    finally:
+                        await stream.close()
+            except TimeoutError:
+                raise OpenAIError(timeout_message(self.settings)) from None
+            if final is None:
+                raise OpenAIError("The stream from OpenAI ended before the image arrived; nothing was saved. Try again.")
+            return self._image_of(final)
+        opened = await self._open(request, sent_previous=sent_previous)
+        if not tracking.streamed:  # a discounted window: OpenAI answers at once with the queued response
+            tracking.response_id = opened.id
+            await on_started(tracking)
+            return self._image_of(await self._follow(None, tracking, for_progress))
+        return self._image_of(await self._follow(opened, tracking, for_progress, on_started=on_started))
+
+    async def _open(self, request: dict[str, Any], *, sent_previous: bool) -> Any:
+        """Start the request (a stream unless it is a discounted window), retrying what is safe to retry."""
         import openai
 
         client = self.client()
         attempt = 0
         while True:
             try:
-                return await client.responses.create(**request, stream=True)
+                return await client.responses.create(**request, stream=streams(request))
             except openai.APIError as exc:
                 if attempt < self.settings.max_retries and _retryable(exc):
                     delay = _retry_delay(exc, attempt)
@@ -231,28 +353,169 @@ class OpenAIImages:
                     attempt += 1
                     await asyncio.sleep(delay)
                     continue
-                raise
+                if request.get("background") and _refuses_background(exc):
+                    raise _BackgroundRefused from None
+                raise translate_error(exc, self.settings, sent_previous=sent_previous) from None
 
-    async def _read_stream(self, stream: Any, on_progress: OnProgress | None) -> GeneratedImage:
-        final = None
-        for_progress = on_progress or _ignore_progress
+    async def _follow(self, stream: Any, tracking: Tracking, on_progress: OnProgress, *, on_started: OnStarted = _nothing_started) -> Any:
+        """Follow a background response to its end: read `stream`, and after a drop look it up and stream again.
+
+        `stream` None starts with a look-up (after a restart, or a window that does not stream). Raises
+        RenderLost after RESUME_ATTEMPTS reconnections in a row that brought nothing new, RenderEnded
+        when OpenAI no longer has the response.
+        """
+        import openai
+
+        fruitless, delay = 0, POLL_FIRST_SECONDS
+        while True:
+            if stream is not None:
+                seen = tracking.last_sequence
+                try:
+                    final = await self._read_stream(stream, tracking, on_progress, on_started=on_started)
+                except openai.APIConnectionError as exc:  # a drop, or no event for OPENAI_IMAGES_TIMEOUT seconds
+                    log.info("Lost the stream of %s after event %d (%s)", tracking.response_id, tracking.last_sequence, type(exc).__name__)
+                    final = None
+                finally:
+                    await stream.close()
+                stream = None
+                if final is not None and getattr(final, "status", None) in _FINISHED:
+                    return final
+                if tracking.response_id is None:
+                    raise OpenAIError("The stream from OpenAI ended before it named the response; nothing was saved. Try again.")
+                fruitless = 0 if tracking.last_sequence > seen else fruitless + 1
+            try:
+                current = await self._retrieve(tracking)
+            except RenderLost:
+                current = None
+                fruitless += 1
+            if current is not None and current.status in _FINISHED:
+                return current
+            if fruitless > RESUME_ATTEMPTS:
+                raise RenderLost(lost_message(tracking.response_id))
+            if not tracking.streamed or not tracking.background:  # nothing to stream again: poll, at a growing interval
+                await asyncio.sleep(delay)
+                delay = min(delay * 1.5, POLL_MAX_SECONDS)
+                continue
+            if fruitless:
+                await asyncio.sleep(min(0.25 * 2 ** (fruitless - 1), MAX_BACKOFF_SECONDS))
+            try:
+                stream = await self.client().responses.retrieve(
+                    tracking.response_id, stream=True, starting_after=tracking.last_sequence
+                )
+            except openai.APIStatusError as exc:
+                raise self._retrieve_error(exc, tracking) from None
+            except openai.APIConnectionError:
+                fruitless += 1
+
+    async def _retrieve(self, tracking: Tracking) -> Any:
+        """The response as OpenAI has it now; RenderLost when it cannot be reached, RenderEnded when it is gone."""
+        import openai
+
+        try:
+            return await self.client().responses.retrieve(tracking.response_id)
+        except openai.APIStatusError as exc:
+            if exc.status_code in (408, 409, 429) or exc.status_code >= 500:
+                raise RenderLost(lost_message(tracking.response_id)) from None
+            raise self._retrieve_error(exc, tracking) from None
+        except openai.APIConnectionError:
+            raise RenderLost(lost_message(tracking.response_id)) from None
+
+    def _retrieve_error(self, exc: Any, tracking: Tracking) -> Exception:
+        if exc.status_code == 404:
+            return RenderEnded(
+                f"OpenAI no longer has the render {tracking.response_id} (it expired or was deleted); no image was saved "
+                "and nothing more will be charged. Make the image again."
+            )
+        return translate_error(exc, self.settings)
+
+    async def _read_stream(self, stream: Any, tracking: Tracking, on_progress: OnProgress, *, on_started: OnStarted) -> Any:
+        """Read events until the response ends; the final response, or None when the stream stopped first.
+
+        A plain JSON answer (a buffering proxy) is taken as the response itself.
+        """
+        content_type = stream.response.headers.get("content-type", "")
+        if content_type.startswith("application/json"):
+            final = _response_from_json(await stream.response.aread())
+            if tracking.response_id is None and final.id:
+                tracking.response_id = final.id
+                await on_started(tracking)
+            return final
         async for event in stream:
+            sequence = getattr(event, "sequence_number", None)
+            if isinstance(sequence, int):
+                tracking.last_sequence = max(tracking.last_sequence, sequence)
             kind = getattr(event, "type", "")
-            if kind in ("response.completed", "response.failed", "response.incomplete"):
-                final = event.response
-            elif kind == "error":
+            if tracking.response_id is None:
+                response_id = _response_id(getattr(event, "response", None))
+                if response_id:
+                    tracking.response_id = response_id
+                    await on_started(tracking)
+            if kind in _TERMINAL_EVENTS:
+                response = event.response
+                return _response_from_json(response) if isinstance(response, dict) else response
+            if kind == "error":
                 code = getattr(event, "code", None) or "error"
-                raise OpenAIError(f"OpenAI reported an error while making the image ({code}): {redact(getattr(event, 'message', '') or '')}")
-            elif kind == "response.image_generation_call.partial_image":
-                await for_progress(f"partial image {event.partial_image_index + 1} received", event.partial_image_index)
+                raise RenderEnded(f"OpenAI reported an error while making the image ({code}): {redact(getattr(event, 'message', '') or '')}")
+            if kind == "response.image_generation_call.partial_image":
+                await on_progress(f"partial image {event.partial_image_index + 1} received", event.partial_image_index)
             elif kind in _STAGES:
-                await for_progress(_STAGES[kind], None)
-        if final is None:
-            raise OpenAIError("The stream from OpenAI ended before the image arrived; nothing was saved. Try again.")
-        if getattr(final, "status", None) == "incomplete":
+                await on_progress(_STAGES[kind], None)
+        return None
+
+    def _image_of(self, final: Any) -> GeneratedImage:
+        status = getattr(final, "status", None)
+        if status == "cancelled":
+            raise RenderEnded(f"The render {final.id} was cancelled at OpenAI; no image was saved.", status="cancelled")
+        if status == "incomplete":
             reason = getattr(getattr(final, "incomplete_details", None), "reason", None) or "no reason given"
-            raise OpenAIError(f"OpenAI stopped before the image was finished (incomplete: {reason}). Try again.")
-        return extract_image(final, self.settings.image_model)
+            raise RenderEnded(f"OpenAI stopped before the image was finished (incomplete: {reason}). Try again.")
+        try:
+            return extract_image(final, self.settings.image_model)
+        except OpenAIError as exc:
+            raise RenderEnded(str(exc)) from None
+
+
+async def _load_sdk() -> None:
+    if "openai" not in sys.modules:
+        # The SDK takes about a second to import: do it in a thread, not on the event loop that answers pings.
+        await asyncio.to_thread(importlib.import_module, "openai")
+
+
+def _response_id(response: Any) -> str | None:
+    value = response.get("id") if isinstance(response, dict) else getattr(response, "id", None)
+    return value if isinstance(value, str) and value else None
+
+
+def _response_from_json(data: Any) -> Any:
+    """An SDK Response from JSON text or a parsed dict, as lenient as the SDK is with a stream's events."""
+    import json
+
+    from openai.types.responses import Response
+
+    try:
+        parsed = json.loads(data) if isinstance(data, (bytes, str)) else data
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("output", []), list):
+            raise ValueError("not a response object")
+    except ValueError as exc:
+        raise OpenAIError(f"OpenAI answered with something that is not a response ({exc}); nothing was saved. Try again.") from None
+    try:
+        return Response.model_validate(parsed)
+    except ValueError:
+        return Response.construct(**parsed)  # what the SDK does with a stream event it cannot validate
+
+
+def _refuses_background(exc: Any) -> bool:
+    """A 400 that names the background fields: an endpoint that does not know them."""
+    param = str(getattr(exc, "param", None) or "")
+    text = f"{param} {getattr(exc, 'message', '')}"
+    return getattr(exc, "status_code", None) == 400 and ("background" in param or "'background" in text)
+
+
+def lost_message(response_id: str | None) -> str:
+    return (
+        f"Lost contact with OpenAI while the image was rendering (response {response_id}); it may still finish, "
+        "and it was not lost: call openai_get_image with this conversation_id to collect it."
+    )
 
 
 def make_client(settings: Settings) -> "AsyncOpenAI":
@@ -352,6 +615,8 @@ def translate_error(exc: Exception, settings: Settings, *, sent_previous: bool =
     if not isinstance(exc, openai.APIStatusError):
         return OpenAIError(f"OpenAI request failed: {detail}")
     status, code = exc.status_code, getattr(exc, "code", None)
+    if sent_previous and code == "previous_response_not_completed":
+        return OpenAIError(f"OpenAI is still making the image this refinement continues from: {detail} Try again when it is done.")
     if sent_previous and (status == 404 or (status == 400 and _is_previous_response_error(exc))):
         return PreviousResponseGone(f"OpenAI no longer has the previous response: {detail}")
     if status == 401:

@@ -40,6 +40,7 @@ with _collector_paused():
     import asyncio
     import logging
     import sys
+    import time
     from typing import Annotated, Awaitable, Literal
 
     import mcp_types
@@ -59,8 +60,8 @@ with _collector_paused():
     import stdio_wire
     import storage
     from dialogue_mcp import ToolOutput
-    from errors import ImageServerError, InvalidInput, NotFound, redact
-    from image_models import BACKGROUNDS, EXTRA_QUALITIES, FIDELITIES, MODERATIONS, OUTPUT_FORMATS, QUALITIES
+    from errors import ImageServerError, InvalidInput, NotFound, OpenAIError, redact
+    from image_models import BACKGROUNDS, COMPLETION_WINDOWS, EXTRA_QUALITIES, FIDELITIES, MODERATIONS, OUTPUT_FORMATS, QUALITIES
     from services import Services
 
     log = logging.getLogger("openai_images_mcp")
@@ -91,6 +92,10 @@ MODERATION_HELP = "OpenAI content moderation: auto (default) or low (less strict
 FIDELITY_HELP = "How closely to keep input images' details and faces: high or low. Only gpt-image-1.5 (and low on gpt-image-1-mini)."
 PARTIAL_HELP = "0-3 previews streamed while rendering, reported as progress; each costs about 100 extra image tokens. Default 0."
 DRY_RUN_HELP = "True to send nothing and return the exact request that would be sent, with an estimated cost."
+WINDOW_HELP = (
+    "soonest (default): render now. 2h or 8h: a discounted render OpenAI finishes within that window; "
+    "the call answers at once and openai_get_image collects the image later."
+)
 MODE_HELP = "Questions to ask before generating a new image: quick (1-2), guided (3-5, default), explorer (6-8), skip (none)."
 
 # Parameters both generating tools take, declared once (the schemas stay flat: one property each).
@@ -108,6 +113,7 @@ ReferencesArg = Annotated[
 ]
 PartialArg = Annotated[int, Field(ge=0, le=3, description=PARTIAL_HELP)]
 DryRunArg = Annotated[bool, Field(description=DRY_RUN_HELP)]
+WindowArg = Annotated[Literal[COMPLETION_WINDOWS], Field(description=WINDOW_HELP)]
 
 
 @mcp.tool(
@@ -153,6 +159,7 @@ async def openai_conversational_image(
     moderation: ModerationArg = None,
     input_fidelity: FidelityArg = None,
     partial_images: PartialArg = 0,
+    completion_window: WindowArg = "soonest",
     dry_run: DryRunArg = False,
 ) -> ToolOutput:
     """Create an image through a short guided conversation, or refine an earlier one.
@@ -167,6 +174,7 @@ async def openai_conversational_image(
     svc = services
 
     async def run() -> ToolOutput:
+        deadline = time.monotonic() + svc.settings.wait_seconds  # for the whole call, a refinement's wait included
         text = inputs.check_prompt(prompt)  # checked first: a reply to a form carries the original prompt again
         continuing = dialogue_mcp.continued_elicitation(ctx)
         if continuing is not None:
@@ -176,6 +184,7 @@ async def openai_conversational_image(
             quality=quality, background=background, output_format=output_format, output_compression=output_compression,
             moderation=moderation, input_fidelity=input_fidelity, partial_images=partial_images,
             reference_paths=reference_image_paths, mask_path=mask_path, dry_run=dry_run, services=svc,
+            completion_window=completion_window,
         )
         with_image = bool(input_image_file_id or input_image_path)
         if conversation_id is not None:
@@ -186,6 +195,10 @@ async def openai_conversational_image(
             if state is not None and state.status != dialogue.DialogueStatus.CANCELLED and not conversation.images and not with_image:
                 # A dialogue whose image is not made yet: the first attempt failed, or this is a dry run.
                 return await dialogue_mcp.finish(conversation, call=call, ctx=ctx, services=svc)
+            if not call.dry_run:
+                conversation, waiting = await _settle(conversation, deadline=deadline, ctx=ctx, svc=svc)
+                if waiting is not None:
+                    return waiting
             model = inputs.check_model_name(assistant_model or conversation.assistant_model or svc.settings.assistant_model)
             images, mask_url = await inputs.prepare_images(
                 conversation=conversation, file_id=input_image_file_id, path=input_image_path, call=call, services=svc
@@ -194,7 +207,7 @@ async def openai_conversational_image(
                 conversation=conversation, text=text, explicit_size=explicit_size, assistant_model=model,
                 call=call, images=images, mask_url=mask_url, services=svc,
             )
-            return await _run(job, call=call, ctx=ctx, svc=svc)
+            return await _run(job, call=call, ctx=ctx, svc=svc, wait_seconds=max(deadline - time.monotonic(), 1.0))
 
         model = inputs.check_model_name(assistant_model or svc.settings.assistant_model)
         images, mask_url = await inputs.prepare_images(
@@ -205,6 +218,7 @@ async def openai_conversational_image(
             job = generation.plan_new(
                 text=text, explicit_size=explicit_size, assistant_model=model, dialogue_mode=dialogue_mode,
                 skip_dialogue=skip_dialogue, images=images, options=call.options, mask_url=mask_url, services=svc,
+                completion_window=call.completion_window,
             )
             return await _run(job, call=call, ctx=ctx, svc=svc)
         return await dialogue_mcp.begin(
@@ -232,6 +246,7 @@ async def openai_generate_image(
     input_fidelity: FidelityArg = None,
     reference_image_paths: ReferencesArg = None,
     partial_images: PartialArg = 0,
+    completion_window: WindowArg = "soonest",
     dry_run: DryRunArg = False,
 ) -> ToolResult:
     """Generate one image straight away from a complete description, without questions.
@@ -248,12 +263,13 @@ async def openai_generate_image(
             quality=quality, background=background, output_format=output_format, output_compression=output_compression,
             moderation=moderation, input_fidelity=input_fidelity, partial_images=partial_images,
             reference_paths=reference_image_paths, mask_path=None, dry_run=dry_run, services=svc,
+            completion_window=completion_window,
         )
         images, _ = await inputs.prepare_images(conversation=None, file_id=None, path=None, call=call, services=svc)
         job = generation.plan_new(
             text=text, explicit_size=explicit_size, assistant_model=svc.settings.assistant_model,
             dialogue_mode=dialogue.DialogueMode.SKIP.value, skip_dialogue=True, images=images,
-            options=call.options, mask_url=None, services=svc,
+            options=call.options, mask_url=None, services=svc, completion_window=call.completion_window,
         )
         return await _run(job, call=call, ctx=ctx, svc=svc)
 
@@ -282,17 +298,143 @@ async def openai_list_conversations(
 
     async def run() -> ToolResult:
         listing = await asyncio.to_thread(svc.store.list, limit, query)
+        await _resume_listed(listing, svc)
         return rendering.listing_result(listing, query, svc.session_cost)
 
     return await _as_tool_result(run())
 
 
-async def _run(job: generation.Job, *, call: inputs.CallOptions, ctx: Context, svc: Services) -> ToolResult:
-    """Preview the job (dry run) or make the image, and render the outcome."""
+GET_IMAGE_ANNOTATIONS = {
+    # It reads, and may finish saving an image already paid for; cancel=true discards a render in progress.
+    # It never starts a generation, and asking again gives the same image.
+    "readOnlyHint": False, "destructiveHint": True, "idempotentHint": True, "openWorldHint": True,
+}
+
+
+@mcp.tool(
+    name="openai_get_image",
+    title="Collect, show again or cancel an image",
+    annotations=GET_IMAGE_ANNOTATIONS,
+    output_schema=rendering.IMAGE_RESULT_SCHEMA,
+)
+async def openai_get_image(
+    conversation_id: Annotated[str, Field(description="The conversation (conv_...) from an earlier result, e.g. one that said the image is still rendering.")],
+    ctx: Context,
+    image_id: Annotated[
+        str | None, Field(description="An earlier image of this conversation (img_...) to show again. Omit for the image being made, or the latest one.")
+    ] = None,
+    wait_seconds: Annotated[
+        float | None, Field(ge=0, le=3600, description="Longest to wait for an image still rendering (default OPENAI_IMAGES_WAIT_SECONDS, 50).")
+    ] = None,
+    cancel: Annotated[bool, Field(description="True to cancel the render in progress at OpenAI: no file will appear from it.")] = False,
+) -> ToolResult:
+    """Collect an image that was still rendering when its call returned, or show a saved image again.
+
+    While OpenAI is still making the conversation's image, this waits for it (up to wait_seconds) and
+    returns it like a generation does, or says it is still rendering. Otherwise it returns the latest
+    image (or image_id's) again: path, preview and resource link. It never starts a paid generation; it
+    may save an image that is already paid for. cancel=true stops the render in progress.
+    """
+    svc = services
+
+    async def run() -> ToolResult:
+        conversation = await asyncio.to_thread(svc.store.load, storage.check_conversation_id(conversation_id))
+        if cancel:
+            if image_id is not None:
+                raise InvalidInput("cancel=true stops the render in progress; leave image_id out (a saved image cannot be cancelled).")
+            outcome = await generation.cancel(conversation, svc)
+            if isinstance(outcome, generation.Cancelled):
+                return rendering.cancelled_render_result(outcome)
+            return rendering.generated_result(outcome, svc.session_cost)
+        render = generation.follow(conversation, svc)
+        if image_id is None and render is not None:
+            pending = conversation.pending_render
+            partials = pending.options.get("partial_images") if pending else None
+            outcome = await generation.collect(
+                render, svc, dialogue_mcp.progress_reporter(ctx), wait_seconds=wait_seconds,
+                partial_images=partials if isinstance(partials, int) else 0,
+            )
+            return rendering.outcome_result(outcome, svc.session_cost)
+        record, notes = _image_to_show(conversation, image_id)
+        shown = await asyncio.to_thread(generation.recall, conversation, record, svc)
+        shown.notes[:0] = notes
+        return rendering.generated_result(shown, svc.session_cost)
+
+    return await _as_tool_result(run())
+
+
+def _image_to_show(conversation: storage.Conversation, image_id: str | None) -> tuple[storage.ImageRecord, list[str]]:
+    """The image to show again: `image_id`'s, else the latest; a render that failed after it is an error."""
+    if image_id is not None:
+        record = conversation.image(image_id) if storage.IMAGE_ID.fullmatch(image_id) else None
+        if record is None:
+            ids = ", ".join(image.image_id for image in conversation.images[-10:]) or "none yet"
+            raise NotFound(f"Conversation {conversation.id} has no image {image_id[:40]!r}; its images: {ids}.")
+        return record, []
+    last, ended = conversation.last_image, conversation.last_ended_render
+    if ended is not None and ended.status == "failed":
+        still = f" The conversation's latest image is still {last.image_id} ({last.path})." if last else ""
+        raise OpenAIError(
+            f"The render started {ended.started_at} in conversation {conversation.id} failed: {ended.message}{still} "
+            "Nothing was saved from it. To try again, call openai_conversational_image with this conversation_id."
+        )
+    if last is None:
+        what = f"its render was cancelled ({ended.message})" if ended else "no image has been made in it yet"
+        raise NotFound(
+            f"Conversation {conversation.id} has no image: {what}. Make one with openai_conversational_image and this conversation_id."
+        )
+    notes = [f"The render started {ended.started_at} after this image was cancelled; this is the latest image."] if ended else []
+    return last, notes
+
+
+async def _settle(
+    conversation: storage.Conversation, *, deadline: float, ctx: Context, svc: Services
+) -> tuple[storage.Conversation, ToolResult | None]:
+    """Before a refinement: wait, within the call's deadline, for a render still pending in the conversation.
+
+    Returns the conversation as it is once that render has ended, or a "rendering" result when
+    it is still going at the deadline: a refinement never chains from an unfinished response.
+    """
+    render = generation.follow(conversation, svc)
+    if render is None:
+        return conversation, None
+    try:
+        outcome = await generation.collect(render, svc, dialogue_mcp.progress_reporter(ctx), wait_seconds=deadline - time.monotonic())
+    except ImageServerError as exc:
+        settled = await asyncio.to_thread(svc.store.load, conversation.id)
+        if settled.pending_render is not None:  # not collected, yet not over: going on would lose track of it
+            raise type(exc)(f"The refinement was not started: the image before it is not collected yet. {exc}") from None
+        log.info("The pending render of %s ended without an image (%s); refining from the last image", conversation.id, exc)
+        return settled, None
+    if isinstance(outcome, generation.Rendering):
+        outcome.notes.append(
+            "The refinement was not started: it continues from this image, which is still rendering. "
+            "Try the refinement again in a moment, or collect the image first with openai_get_image."
+        )
+        return conversation, rendering.rendering_result(outcome)
+    return await asyncio.to_thread(svc.store.load, conversation.id), None
+
+
+async def _resume_listed(listing: storage.Listing, svc: Services) -> None:
+    """Pick up the renders the listing shows as pending that no render of this process follows (after a restart)."""
+    for summary in listing.conversations:
+        if summary.pending_response_id and svc.renders.live(summary.id) is None:
+            try:
+                conversation = await asyncio.to_thread(svc.store.load, summary.id)
+            except ImageServerError as exc:
+                log.warning("Could not resume the render of %s: %s", summary.id, exc)
+                continue
+            generation.follow(conversation, svc)
+
+
+async def _run(
+    job: generation.Job, *, call: inputs.CallOptions, ctx: Context, svc: Services, wait_seconds: float | None = None
+) -> ToolResult:
+    """Preview the job (dry run) or make the image, and render the outcome: the image, or word that it is still rendering."""
     if call.dry_run:
         return rendering.dry_run_result(generation.preview(job, svc))
-    generated = await generation.generate(job, svc, dialogue_mcp.progress_reporter(ctx))
-    return rendering.generated_result(generated, svc.session_cost)
+    outcome = await generation.generate(job, svc, dialogue_mcp.progress_reporter(ctx), wait_seconds=wait_seconds)
+    return rendering.outcome_result(outcome, svc.session_cost)
 
 
 # --- resources -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import dialogue
 import enhancer
 import storage
 from dialogue import DialogueState
-from generation import DryRun, Generated
+from generation import Cancelled, DryRun, Generated, Rendering
 from services import SessionCost
 
 MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif"}
@@ -44,8 +44,11 @@ class QuestionInfo(BaseModel):
 class ImageResult(BaseModel):
     """Structured content of the generating tools: an image, a question before generating, or a stop."""
 
-    status: Literal["generated", "question", "cancelled", "stopped", "dry_run"] = Field(
-        description="generated: an image was saved; question: answer it to continue; cancelled/stopped: nothing was made; dry_run: nothing was sent"
+    status: Literal["generated", "rendering", "question", "cancelled", "stopped", "dry_run"] = Field(
+        description=(
+            "generated: an image was saved; rendering: OpenAI is still making it, collect it with openai_get_image; "
+            "question: answer it to continue; cancelled/stopped: nothing was made; dry_run: nothing was sent"
+        )
     )
     conversation_id: str | None = Field(default=None, description="Pass this back to answer the question or refine the image")
     path: str | None = Field(default=None, description="Absolute path of the saved full-quality image")
@@ -58,6 +61,9 @@ class ImageResult(BaseModel):
     assistant_model: str | None = None
     revised_prompt: str | None = None
     response_id: str | None = None
+    elapsed_seconds: float | None = Field(default=None, description="rendering: seconds since OpenAI began the image")
+    started_at: str | None = Field(default=None, description="rendering: when the render began (ISO 8601, UTC)")
+    completion_window: str | None = Field(default=None, description="soonest, or 2h/8h for a discounted render")
     image_type: str | None = Field(default=None, description="Detected kind of image (logo, presentation, portrait ...)")
     score_before: int | None = Field(default=None, description="Prompt quality 0-100 before the dialogue")
     score_after: int | None = Field(default=None, description="Prompt quality 0-100 of the prompt sent")
@@ -94,6 +100,63 @@ def _analysis_fields(analysis: storage.PromptAnalysis | None) -> dict[str, Any]:
     }
 
 
+def outcome_result(outcome: Generated | Rendering, session: SessionCost) -> ToolResult:
+    """A generating call's outcome: the saved image, or word that it is still rendering."""
+    if isinstance(outcome, Rendering):
+        return rendering_result(outcome)
+    return generated_result(outcome, session)
+
+
+def rendering_result(rendering: Rendering) -> ToolResult:
+    """The image is not ready by the deadline: a normal result that says so, and how to collect it."""
+    conversation_id = rendering.conversation_id
+    if rendering.completion_window != "soonest":
+        first = (
+            f"The image is queued at OpenAI in the discounted {rendering.completion_window} completion window "
+            f"(started {rendering.started_at}); it can take up to {rendering.completion_window[:-1]} hours."
+        )
+    else:
+        first = f"The image is still rendering at OpenAI: {_duration(rendering.elapsed_seconds)} so far (started {rendering.started_at})."
+    lines = [
+        first,
+        "Nothing more will be charged for waiting: it keeps rendering, and the server saves it when it is done.",
+        f'To collect it, call openai_get_image with conversation_id="{conversation_id}" (it waits for the image, then returns it).',
+        f"Render: {rendering.response_id or 'not named by OpenAI yet'}",
+        *(f"Note: {note}" for note in rendering.notes),
+    ]
+    structured = ImageResult(
+        status="rendering",
+        conversation_id=conversation_id,
+        response_id=rendering.response_id,
+        elapsed_seconds=rendering.elapsed_seconds,
+        started_at=rendering.started_at,
+        completion_window=rendering.completion_window,
+        notes=rendering.notes,
+    )
+    return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured.model_dump(mode="json"))
+
+
+def cancelled_render_result(cancelled: Cancelled) -> ToolResult:
+    """A pending render cancelled at OpenAI: no file will appear from it."""
+    conversation = cancelled.conversation
+    lines = [
+        f"Render {cancelled.response_id} of conversation {conversation.id} (started {cancelled.started_at}) was cancelled: "
+        "no image will be saved from it, and nothing more will be charged for it. " + cancelled.message,
+    ]
+    if conversation.last_image is not None:
+        lines.append(f"The conversation's latest image is still {conversation.last_image.path}.")
+    lines.append(f'To make a new image, call openai_conversational_image with conversation_id="{conversation.id}" and a prompt.')
+    structured = ImageResult(
+        status="cancelled", conversation_id=conversation.id, response_id=cancelled.response_id, started_at=cancelled.started_at
+    )
+    return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured.model_dump(mode="json"))
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole} s" if whole < 120 else f"{whole // 60} min {whole % 60} s"
+
+
 def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
     """A saved image: what and where it is, what it cost, a small preview and a link to the full file."""
     job, conversation, record, saved = generated.job, generated.conversation, generated.record, generated.saved
@@ -118,12 +181,13 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
         **_analysis_fields(job.analysis),
     )
     options = ", ".join(f"{k} {v}" for k, v in record.options.items() if k != "partial_images")
+    shown_again = generated.cost is None
     lines = [
-        f"Image saved: {record.path}",
+        f"Image saved{' earlier' if shown_again else ''}: {record.path}",
         f"Conversation: {conversation.id} · image {record.image_id} · {len(conversation.images)} image(s) so far",
         f"Size: {record.size} {saved.format.upper()} ({saved.byte_size / 1024:.0f} KB) · model {record.model} via {job.assistant_model}"
         + (f" · {options}" if options else ""),
-        f"Cost: {costs.format_usd(record.cost_usd)} ({record.cost_note})",
+        f"Cost: {costs.format_usd(record.cost_usd)} ({record.cost_note})" + (" · nothing was sent to OpenAI now" if shown_again else ""),
         session.text(),
     ]
     if job.analysis:
@@ -159,9 +223,10 @@ def dry_run_result(run: DryRun) -> ToolResult:
     job = run.job
     lines = [
         "Dry run: nothing was sent to OpenAI and nothing was saved.",
-        f"It would send POST /responses (streamed) to {run.endpoint}:",
+        f"It would send POST /responses ({'streamed' if run.request.get('stream') else 'then poll it until the image is ready'}) to {run.endpoint}:",
         json.dumps(_shorten_strings(run.request), indent=2, ensure_ascii=False),
-        f"Image model: {run.image_model} · size {job.size}",
+        f"Image model: {run.image_model} · size {job.size} · completion window {job.completion_window}"
+        + (" (discounted and delayed: the call answers at once, and openai_get_image collects the image)" if job.completion_window != "soonest" else ""),
         f"Estimated cost: {_cost_range(run.estimate)} ({run.estimate.note})",
     ]
     if job.analysis:
@@ -174,6 +239,7 @@ def dry_run_result(run: DryRun) -> ToolResult:
         model=run.image_model,
         assistant_model=job.assistant_model,
         request=_shorten_strings(run.request),
+        completion_window=job.completion_window,
         estimated_cost_usd=[run.estimate.low_usd, run.estimate.high_usd],
         notes=job.notes,
         **{**_analysis_fields(job.analysis), "final_prompt": shorten(job.prompt)},
@@ -273,6 +339,8 @@ def listing_result(listing: storage.Listing, query: str | None, session: Session
 
 def _listing_entry(number: int, c: storage.ConversationSummary) -> str:
     facts = [f"{c.image_count} image(s)", f"mode {c.dialogue_mode}"]
+    if c.rendering_since:
+        facts.append(f"rendering since {c.rendering_since} (collect it with openai_get_image)")
     if c.question_pending:
         facts.append("a question is waiting for an answer")
     if c.score_before is not None:

@@ -14,6 +14,7 @@ from functools import cached_property
 import costs
 import storage
 from openai_api import OpenAIImages
+from renders import Renders
 from settings import Settings
 
 
@@ -38,12 +39,13 @@ class SessionCost:
 
 
 class Services:
-    """Settings (from the environment unless given), store, OpenAI client, prices and the session's cost."""
+    """Settings (from the environment unless given), store, OpenAI client, prices, the session's cost and its renders."""
 
     def __init__(self, settings: Settings | None = None):
         if settings is not None:
             self.__dict__["settings"] = settings  # fills the cached_property below
         self.session_cost = SessionCost()
+        self.renders = Renders()  # the renders this process follows, which may outlive the calls that started them
 
     @cached_property
     def settings(self) -> Settings:

@@ -16,6 +16,8 @@ from errors import ConfigurationError, remember_secret
 DEFAULT_ASSISTANT_MODEL = "gpt-6-astra"
 DEFAULT_TIMEOUT_SECONDS = 300.0
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_WAIT_SECONDS = 50.0  # under the 60 s after which Claude Desktop on macOS and the TypeScript SDK give up
+MAX_WAIT_SECONDS = 3600.0
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -53,7 +55,13 @@ class Settings:
     """Folder for conversations (default ~/.openai-images-mcp; files go in its conversations/)."""
 
     timeout: float = field(default=DEFAULT_TIMEOUT_SECONDS, metadata={"env": "OPENAI_IMAGES_TIMEOUT"})
-    """Seconds to wait for one OpenAI request before giving up (default 300)."""
+    """Seconds a foreground request may take, and a background stream may stay silent before it is picked up again (default 300)."""
+
+    wait_seconds: float = field(default=DEFAULT_WAIT_SECONDS, metadata={"env": "OPENAI_IMAGES_WAIT_SECONDS"})
+    """Longest a generating call waits for its image (1-3600, default 50); later it answers "rendering" and the image is collected with openai_get_image."""
+
+    background: bool = field(default=True, metadata={"env": "OPENAI_IMAGES_BACKGROUND"})
+    """false: send foreground requests instead of OpenAI background responses (which survive dropped connections and restarts)."""
 
     max_retries: int = field(default=DEFAULT_MAX_RETRIES, metadata={"env": "OPENAI_IMAGES_MAX_RETRIES"})
     """Retries after a rate limit (not an exhausted quota), a 5xx or a dropped connection (default 2; timeouts are never retried)."""
@@ -119,11 +127,19 @@ def _convert(name: str, env_name: str, raw: str) -> object:
         if value <= 0:
             raise ConfigurationError(f"{env_name}={raw!r} is not a positive number of seconds (e.g. 300).")
         return value
+    if name == "wait_seconds":
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if not 1 <= value <= MAX_WAIT_SECONDS:
+            raise ConfigurationError(f"{env_name}={raw!r} must be a number of seconds from 1 to 3600 (default 50).")
+        return value
     if name == "max_retries":
         if not raw.isdigit() or int(raw) > 10:
             raise ConfigurationError(f"{env_name}={raw!r} must be a whole number from 0 to 10.")
         return int(raw)
-    if name == "keep_metadata":
+    if name in ("keep_metadata", "background"):
         value = raw.lower()
         if value not in _TRUE | _FALSE:
             raise ConfigurationError(f"{env_name}={raw!r} must be true or false.")

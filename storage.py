@@ -113,6 +113,39 @@ class PromptAnalysis(BaseModel):
     type_words: list[str] = Field(default_factory=list)  # the words the type was detected from
 
 
+class PendingRender(BaseModel):
+    """An image OpenAI is making: enough to collect it from any process, and to save and record it as if the call had waited."""
+
+    response_id: Short
+    started_at: Short = Field(default_factory=now_iso)
+    background: bool = True  # False: a foreground stream, which cannot be streamed again, only looked up
+    streamed: bool = True  # False: a discounted completion window, collected by polling
+    completion_window: Short = "soonest"
+    last_sequence: int = -1  # the last stream event seen; a resumed stream starts after it
+    file_stem: Short  # openai_image_YYYYMMDD_HHMMSS_XXXXXXXX: the saved file's name, fixed when the render began
+    prompt: Text  # as sent
+    user_message: Text | None = None  # recorded as the user's turn when the image lands
+    size: Short
+    assistant_model: Short
+    options: dict[str, Any] = Field(default_factory=dict)  # the image tool's options, as sent
+    analysis: PromptAnalysis | None = None
+    notes: list[Short] = Field(default_factory=list)
+
+
+class EndedRender(BaseModel):
+    """A render that ended without an image: cancelled, failed, incomplete or expired at OpenAI."""
+
+    response_id: Short
+    started_at: Short
+    ended_at: Short = Field(default_factory=now_iso)
+    status: Literal["cancelled", "failed"]
+    message: Text
+    after_images: int = 0  # how many images the conversation had when it began: later than those, earlier than the next
+
+
+MAX_ENDED_RENDERS = 20  # the most recent ones kept in a conversation file
+
+
 class Conversation(BaseModel):
     schema_version: int = SCHEMA_VERSION
     id: Short
@@ -126,11 +159,14 @@ class Conversation(BaseModel):
     images: list[ImageRecord] = Field(default_factory=list)
     last_response_id: Short | None = None
     requested_size: Short | None = None  # an explicit size from the first call, kept for the dialogue's end
+    requested_window: Short | None = None  # a discounted completion_window from the first call, likewise
     options: dict[str, Any] = Field(default_factory=dict)  # image options reused by later refinements
     # The pre-generation dialogue's state as plain data: dialogue.restore() checks it, so that storage
     # stays below the domain and a damaged state cannot hide the rest of the conversation.
     dialogue: dict[str, Any] | None = None
     analysis: PromptAnalysis | None = None
+    pending_render: PendingRender | None = None  # the image being made right now, if any
+    ended_renders: list[EndedRender] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -152,6 +188,16 @@ class Conversation(BaseModel):
     def image(self, image_id: str) -> ImageRecord | None:
         """This conversation's record of `image_id`, or None."""
         return next((image for image in self.images if image.image_id == image_id), None)
+
+    def image_of_response(self, response_id: str) -> ImageRecord | None:
+        """The image that response `response_id` made, once it is recorded."""
+        return next((image for image in self.images if image.response_id == response_id), None)
+
+    @property
+    def last_ended_render(self) -> EndedRender | None:
+        """The render that ended without an image after the last image, if the latest thing to happen was one."""
+        ended = self.ended_renders[-1] if self.ended_renders else None
+        return ended if ended is not None and ended.after_images >= len(self.images) else None
 
     @property
     def question_pending(self) -> bool:
@@ -186,6 +232,8 @@ class ConversationSummary(BaseModel):
     last_image_path: str | None
     cost_usd: float | None = Field(description="Estimated cost of its images; None when none has a known price")
     unpriced_images: int
+    rendering_since: str | None = Field(default=None, description="When the image being made now was started; None when none is")
+    pending_response_id: str | None = None
 
 
 class Listing(BaseModel):
@@ -297,6 +345,67 @@ class ConversationStore:
                 setattr(conversation, name, value)
 
         return self.update(conversation_id, change)
+
+    def begin_render(self, conversation: Conversation, pending: PendingRender, *, is_new: bool) -> Conversation:
+        """Write down a render OpenAI has started, before anything else happens: a new conversation's first save."""
+        if is_new:
+            with self.locked(conversation.id):
+                started = conversation.model_copy(update={"pending_render": pending, "updated_at": now_iso()})
+                self.save(started)
+                return started
+
+        def change(stored: Conversation) -> None:
+            if stored.pending_render is not None and stored.pending_render.response_id != pending.response_id:
+                log.warning("Conversation %s: render %s replaces %s as the pending one", stored.id, pending.response_id, stored.pending_render.response_id)
+            stored.pending_render = pending
+
+        return self.update(conversation.id, change)
+
+    def finish_render(
+        self, conversation_id: str, response_id: str, *, prompt: str | None, image: ImageRecord, assistant_text: str | None, **fields: Any
+    ) -> tuple[Conversation, ImageRecord, bool]:
+        """Record the image of render `response_id` once: (conversation, its record, whether this call recorded it).
+
+        A second process that collected the same render finds the image already recorded and gets that record.
+        """
+        recorded: list[ImageRecord] = []
+
+        def change(conversation: Conversation) -> None:
+            if conversation.image_of_response(response_id) is None:
+                record_turn(conversation, prompt=prompt, image=image, assistant_text=assistant_text)
+                for name, value in fields.items():
+                    setattr(conversation, name, value)
+                recorded.append(image)
+            if conversation.pending_render is not None and conversation.pending_render.response_id == response_id:
+                conversation.pending_render = None
+
+        conversation = self.update(conversation_id, change)
+        return conversation, conversation.image_of_response(response_id) or image, bool(recorded)
+
+    def end_render(self, conversation_id: str, response_id: str, *, status: Literal["cancelled", "failed"], message: str) -> Conversation:
+        """The render ended without an image: no longer pending, and the reason kept (unless its image landed after all)."""
+
+        def change(conversation: Conversation) -> None:
+            pending = conversation.pending_render
+            if pending is None or pending.response_id != response_id or conversation.image_of_response(response_id):
+                return
+            conversation.pending_render = None
+            ended = EndedRender(
+                response_id=response_id, started_at=pending.started_at, status=status, message=message, after_images=len(conversation.images)
+            )
+            conversation.ended_renders = [*conversation.ended_renders, ended][-MAX_ENDED_RENDERS:]
+
+        return self.update(conversation_id, change)
+
+    def note_sequence(self, conversation_id: str, response_id: str, last_sequence: int) -> None:
+        """Remember the last stream event seen of a pending render, so that another process resumes after it."""
+
+        def change(conversation: Conversation) -> None:
+            pending = conversation.pending_render
+            if pending is not None and pending.response_id == response_id and last_sequence > pending.last_sequence:
+                pending.last_sequence = last_sequence
+
+        self.update(conversation_id, change)
 
     def find_image(self, image_id: str) -> tuple[Conversation, ImageRecord] | None:
         """The conversation that lists `image_id` as its own, and its record; None when no conversation does.
@@ -438,6 +547,8 @@ def _summary(conversation: Conversation) -> ConversationSummary:
         last_image_path=last.path if last else None,
         cost_usd=round(sum(priced), 6) if priced else None,
         unpriced_images=len(conversation.images) - len(priced),
+        rendering_since=conversation.pending_render.started_at if conversation.pending_render else None,
+        pending_response_id=conversation.pending_render.response_id if conversation.pending_render else None,
     )
 
 

@@ -33,6 +33,9 @@ def test_settings_defaults_and_validation():
     assert (defaults.timeout, defaults.max_retries, defaults.image_model) == (300.0, 2, None)
     custom = settings.Settings.from_env({"OPENAI_IMAGES_TIMEOUT": "12.5", "OPENAI_IMAGE_MODEL": " gpt-image-2 ", "OPENAI_API_KEY": "  "})
     assert (custom.timeout, custom.image_model, custom.api_key) == (12.5, "gpt-image-2", None)
+    assert (defaults.wait_seconds, defaults.background) == (50.0, True)
+    chosen = settings.Settings.from_env({"OPENAI_IMAGES_WAIT_SECONDS": "3600", "OPENAI_IMAGES_BACKGROUND": "off"})
+    assert (chosen.wait_seconds, chosen.background) == (3600.0, False)
 
 
 def test_bad_setting_values_name_the_variable():
@@ -44,6 +47,10 @@ def test_bad_setting_values_name_the_variable():
         settings.Settings.from_env({"OPENAI_IMAGES_TIMEOUT": "soon"})
     with pytest.raises(ConfigurationError, match="OPENAI_IMAGES_MAX_RETRIES"):
         settings.Settings.from_env({"OPENAI_IMAGES_MAX_RETRIES": "-1"})
+    with pytest.raises(ConfigurationError, match="OPENAI_IMAGES_WAIT_SECONDS='0.5' must be a number of seconds from 1 to 3600"):
+        settings.Settings.from_env({"OPENAI_IMAGES_WAIT_SECONDS": "0.5"})
+    with pytest.raises(ConfigurationError, match="OPENAI_IMAGES_BACKGROUND='maybe' must be true or false"):
+        settings.Settings.from_env({"OPENAI_IMAGES_BACKGROUND": "maybe"})
 
 
 def test_settings_repr_never_shows_the_key():

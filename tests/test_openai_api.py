@@ -9,6 +9,7 @@ import httpx
 import pytest
 import respx
 
+import openai_api
 from errors import ConfigurationError, OpenAIError
 from openai_api import ImageInput, OpenAIImages, PreviousResponseGone, build_request
 from settings import Settings
@@ -300,3 +301,114 @@ async def test_azure_openai_is_used_when_its_endpoint_and_key_are_set(version, u
     result = await OpenAIImages(settings).create(REQUEST)
     assert result.response_id == "resp_1"
     assert route.calls.last.request.headers["api-key"] == "azure-key-123"
+
+
+# --- background responses
+
+
+BACKGROUND = build_request(prompt="A fox", assistant_model="gpt-6-astra", size="1024x1024", image_model=None, background=True)
+
+
+def test_background_requests_are_stored_and_discounted_windows_are_polled():
+    assert BACKGROUND["background"] is True and BACKGROUND["store"] is True and "background_options" not in BACKGROUND
+    assert "background" not in REQUEST and "store" not in REQUEST
+    window = build_request(prompt="x", assistant_model="m", size="auto", image_model=None, background=True, completion_window="8h")
+    assert window["background_options"] == {"completion_window": "8h"}
+    assert openai_api.streams(BACKGROUND) and not openai_api.streams(window)
+    assert "background" not in openai_api.foreground(BACKGROUND) and "store" not in openai_api.foreground(BACKGROUND)
+    with pytest.raises(OpenAIError, match="completion_window='8h'.*nothing was sent"):
+        openai_api.foreground(window)
+
+
+@respx.mock
+async def test_the_response_id_is_heard_once_as_soon_as_openai_names_it():
+    route = respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(background=True)))
+    heard = []
+
+    async def started(tracking):
+        heard.append((tracking.response_id, tracking.last_sequence, tracking.background))
+
+    result = await OpenAIImages(_settings()).create(BACKGROUND, on_started=started)
+    assert result.response_id == "resp_1" and heard == [("resp_1", 0, True)]
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["background"] is True and sent["store"] is True and sent["stream"] is True
+
+
+@respx.mock
+async def test_a_dropped_background_stream_is_picked_up_after_the_last_event_seen():
+    respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(), end=None))  # hangs up before the end
+    respx.get(f"{BASE}/responses/resp_1", params={"stream": "true"}).mock(return_value=_sse(_response()))
+    plain = respx.get(f"{BASE}/responses/resp_1").mock(return_value=httpx.Response(200, json=_response(status="in_progress", output=[])))
+    result = await OpenAIImages(_settings()).create(BACKGROUND)
+    assert result.response_id == "resp_1" and result.revised_prompt == "A fox, revised"
+    resumed = [call.request.url for call in respx.calls if call.request.method == "GET" and call.request.url.params.get("stream")]
+    assert [url.params["starting_after"] for url in resumed] == ["4"]  # created, in_progress and three image stages seen
+    assert plain.called and respx.calls.call_count == 3, "one create, one look-up, one resumed stream"
+
+
+@respx.mock
+async def test_contact_lost_for_good_is_reported_as_collectable_later():
+    respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(), end=None))
+    respx.get(f"{BASE}/responses/resp_1").mock(side_effect=httpx.ConnectError("network down"))
+    with pytest.raises(openai_api.RenderLost, match="it may still finish.*openai_get_image"):
+        await OpenAIImages(_settings()).create(BACKGROUND)
+    assert sum(call.request.method == "POST" for call in respx.calls) == 1, "never a second generation"
+
+
+@respx.mock
+async def test_a_response_openai_no_longer_has_ends_the_render():
+    respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(), end=None))
+    respx.get(f"{BASE}/responses/resp_1").mock(return_value=_error(404, None, "No response with id 'resp_1' found."))
+    with pytest.raises(openai_api.RenderEnded, match="no longer has the render resp_1"):
+        await OpenAIImages(_settings()).create(BACKGROUND)
+
+
+@respx.mock
+async def test_an_endpoint_that_refuses_background_gets_foreground_for_the_rest_of_the_process():
+    route = respx.post(f"{BASE}/responses").mock(
+        side_effect=[_error(400, "unknown_parameter", "Unknown parameter: 'background'.", param="background"), _sse(_response()), _sse(_response())]
+    )
+    images = OpenAIImages(_settings())
+    await images.create(BACKGROUND)
+    assert images.background_refused and not images.uses_background
+    await images.create(BACKGROUND)
+    bodies = [json.loads(call.request.content) for call in route.calls]
+    assert "background" in bodies[0] and "background" not in bodies[1] and "background" not in bodies[2]
+
+
+@respx.mock
+async def test_a_stream_answered_with_plain_json_is_the_final_response():
+    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, json=_response(background=True)))
+    heard = []
+
+    async def started(tracking):
+        heard.append(tracking.response_id)
+
+    result = await OpenAIImages(_settings()).create(BACKGROUND, on_started=started)
+    assert result.response_id == "resp_1" and heard == ["resp_1"]
+
+
+@respx.mock
+async def test_resume_follows_a_response_by_its_id_without_creating_one():
+    respx.get(f"{BASE}/responses/resp_1", params={"stream": "true"}).mock(return_value=_sse(_response()))
+    respx.get(f"{BASE}/responses/resp_1").mock(return_value=httpx.Response(200, json=_response(status="queued", output=[])))
+    create = respx.post(f"{BASE}/responses")
+    result = await OpenAIImages(_settings()).resume(openai_api.Tracking(response_id="resp_1", last_sequence=1, background=True))
+    assert result.response_id == "resp_1" and not create.called
+
+
+@pytest.mark.parametrize("answer, status", [
+    (httpx.Response(200, json=_response(status="cancelled", output=[])), "cancelled"),
+    (_error(404, None, "No response with id 'resp_1' found."), "expired"),
+])
+@respx.mock
+async def test_cancel_says_what_became_of_the_response(answer, status):
+    respx.post(f"{BASE}/responses/resp_1/cancel").mock(return_value=answer)
+    assert await OpenAIImages(_settings()).cancel("resp_1") == status
+
+
+@respx.mock
+async def test_cancelling_a_finished_response_reports_it_finished():
+    respx.post(f"{BASE}/responses/resp_1/cancel").mock(return_value=_error(400, None, "Cannot cancel a completed response."))
+    respx.get(f"{BASE}/responses/resp_1").mock(return_value=httpx.Response(200, json=_response()))
+    assert await OpenAIImages(_settings()).cancel("resp_1") == "completed"

@@ -23,7 +23,7 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
     log = tmp_path / "server.log"
     async with stdio_client(server_env, log_file=log) as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
-        assert set(tools) == {"openai_conversational_image", "openai_generate_image", "openai_list_conversations"}
+        assert set(tools) == {"openai_conversational_image", "openai_generate_image", "openai_list_conversations", "openai_get_image"}
         assert tools["openai_list_conversations"].annotations.read_only_hint is True
         assert tools["openai_generate_image"].annotations.open_world_hint is True
 

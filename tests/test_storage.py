@@ -223,3 +223,37 @@ def test_a_version_1_file_loads_with_its_analysis_and_is_saved_as_version_2(stor
     store.update(conversation_id, lambda c: None)
     saved = json.loads(store.path_for(conversation_id).read_text())
     assert saved["schema_version"] == 2 and saved["analysis"]["image_type"] == "logo" and "image_type" not in saved
+
+
+def _pending(response_id: str = "resp_7") -> storage.PendingRender:
+    return storage.PendingRender(
+        response_id=response_id, file_stem="openai_image_20261201_101010_0123abcd", prompt="Blue", user_message="Blue",
+        size="1024x1024", assistant_model="gpt-6-astra",
+    )
+
+
+def test_a_render_is_written_down_then_recorded_once_however_often_it_is_collected(store):
+    conversation = storage.new_conversation("A fox")
+    store.begin_render(conversation, _pending(), is_new=True)
+    assert store.load(conversation.id).pending_render.response_id == "resp_7"
+    assert store.list().conversations[0].rendering_since == store.load(conversation.id).pending_render.started_at
+
+    first, record, recorded = store.finish_render(conversation.id, "resp_7", prompt="Blue", image=_image(7), assistant_text=None)
+    again, same, recorded_again = store.finish_render(conversation.id, "resp_7", prompt="Blue", image=_image(7), assistant_text=None)
+    assert (recorded, recorded_again) == (True, False) and same.image_id == record.image_id
+    loaded = store.load(conversation.id)
+    assert loaded.pending_render is None and len(loaded.images) == 1 and loaded.last_response_id == "resp_7"
+    assert [m.text for m in loaded.messages] == ["Blue"]
+    assert store.list().conversations[0].rendering_since is None
+
+
+def test_a_render_that_ended_is_kept_with_its_reason_unless_its_image_landed(store):
+    conversation = _new(store)
+    store.begin_render(conversation, _pending("resp_8"), is_new=False)
+    ended = store.end_render(conversation.id, "resp_8", status="failed", message="It broke")
+    assert ended.pending_render is None and ended.last_ended_render.message == "It broke"
+    store.begin_render(conversation, _pending("resp_9"), is_new=False)
+    store.finish_render(conversation.id, "resp_9", prompt=None, image=_image(9), assistant_text=None)
+    unchanged = store.end_render(conversation.id, "resp_9", status="cancelled", message="too late")
+    assert len(unchanged.ended_renders) == 1 and unchanged.last_ended_render is None, "the image came after the failure"
+    assert storage.MAX_ENDED_RENDERS == 20

@@ -170,3 +170,19 @@ def test_saved_options_that_are_not_valid_are_left_out(in_process_env, fake_open
     tool = result.structured_content["request"]["tools"][0]
     assert (tool.get("background"), tool.get("output_format")) == ("opaque", "webp")  # the valid ones are kept
     assert "quality" not in tool and "output_compression" not in tool
+
+
+def test_a_planted_pending_render_with_an_odd_id_is_never_looked_up(in_process_env, fake_openai, home):
+    made = _call("openai_generate_image", {"prompt": "A fox"})
+    path = home["data"] / "conversations" / f"{made.structured_content['conversation_id']}.json"
+    stored = json.loads(path.read_text())
+    stored["pending_render"] = {
+        "response_id": "resp_1/../../files/file-abc/content", "file_stem": "../../etc/x", "prompt": "p", "size": "1024x1024",
+        "assistant_model": "gpt-6-astra",
+    }
+    path.write_text(json.dumps(stored))
+    before = len(fake_openai.requests)
+    shown = _call("openai_get_image", {"conversation_id": stored["id"]})
+    listed = _call("openai_list_conversations", {})
+    assert not shown.is_error and shown.structured_content["path"] == made.structured_content["path"]
+    assert not listed.is_error and len(fake_openai.requests) == before, "nothing was asked of OpenAI"
