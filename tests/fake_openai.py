@@ -15,8 +15,11 @@ It can also watch for secrets (``watch``, ``leaks``, ``assert_no_leaks``): every
 on, answered or refused, is searched for the watched values in its request line, headers and body, and inside
 every payload the body carries (JSON strings, base64 data URLs and other base64 strings, multipart parts, gzip or
 deflate bodies), so a test can show that a secret never left the machine.
+Final images are flat-colour drawings (about 22 KB as PNG at 1024x1024) unless ``photo_like`` is set: then every
+final image is a photo-like picture (grain over smooth random shapes, about 1.6 MB as PNG at 1024x1024, in
+proportion at other sizes), as heavy to decode, preview and stream as a real one (``render_photo``).
 
-Run ``python tests/fake_openai.py [--port N] [--latency S]`` to serve it in the foreground.
+Run ``python tests/fake_openai.py [--port N] [--latency S] [--render-seconds S] [--photo-like]`` to serve it in the foreground.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import itertools
 import json
 import math
 import quopri
+import random
 import re
 import secrets
 import socket
@@ -53,7 +57,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_to_bytes, urlsplit
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 if __name__ == "__main__":
     # Run as `python tests/fake_openai.py`, only tests/ is on sys.path; the size and option rules live at the root.
@@ -70,6 +74,7 @@ __all__ = [
     "Leak",
     "RecordedRequest",
     "render_image",
+    "render_photo",
 ]
 
 # The tool's size, quality, background, format and moderation rules are image_models' rules, so the
@@ -283,10 +288,14 @@ def render_image(
         thumb = inset.convert(mode)
         thumb.thumbnail((max(1, width // 3), max(1, height // 3)))
         image.paste(thumb, (width - thumb.width, height - thumb.height))
+    # compress_level=1 keeps 3840x2160 encodes fast.
+    return _encode(image, output_format, compression, png_level=1)
+
+
+def _encode(image: Image.Image, output_format: str, compression: int, *, png_level: int) -> bytes:
     buffer = io.BytesIO()
     if output_format == "png":
-        # compress_level=1 keeps 3840x2160 encodes fast.
-        image.save(buffer, "PNG", compress_level=1)
+        image.save(buffer, "PNG", compress_level=png_level)
     elif output_format == "webp":
         if compression >= 100:
             # Lossless with minimal effort is both exact and several times faster than lossy q=100.
@@ -296,6 +305,52 @@ def render_image(
     else:
         image.save(buffer, "JPEG", quality=compression)
     return buffer.getvalue()
+
+
+# Grain share of a photo-like picture: 0.04 of uniform noise gives about 1.6 MB as PNG at 1024x1024, in the
+# 1.5-2 MB that OpenAI's own 1024x1024 PNGs weigh.
+_PHOTO_GRAIN = 0.04
+_photos: dict[tuple[int, int, str, bool, int], bytes] = {}
+_photos_lock = threading.Lock()
+
+
+def render_photo(
+    width: int, height: int, output_format: str = "png", *, transparent: bool = False, compression: int = 100
+) -> bytes:
+    """Encode a photo-like picture: grain over smooth random shapes, the same for every prompt.
+
+    The bytes are cached per size, format, transparency and compression, so only the first request of a kind pays
+    for the encoding (about 0.3 s at 1024x1024, 2 s at 3840x2160); later ones cost what a flat image does.
+    """
+    key = (width, height, output_format, transparent, compression)
+    with _photos_lock:  # held while encoding, so renders that start together encode it once
+        if key not in _photos:
+            # Pillow's default zlib level for PNG, as photo PNGs usually are.
+            photo = _photo(width, height, transparent=transparent)
+            _photos[key] = _encode(photo, output_format, compression, png_level=6)
+        return _photos[key]
+
+
+def _photo(width: int, height: int, *, transparent: bool) -> Image.Image:
+    rng = random.Random(f"photo {width}x{height}")
+    # Colour gradients (an 8x8 grid of random colours, upscaled), then blurred shapes, then per-pixel grain:
+    # the grain is what makes it weigh what a photo weighs, since PNG and JPEG cannot compress noise away.
+    gradient = Image.frombytes("RGB", (8, 8), rng.randbytes(8 * 8 * 3)).resize((width, height), Image.Resampling.BICUBIC)
+    shapes = gradient.copy()
+    draw = ImageDraw.Draw(shapes)
+    for _ in range(24):
+        left, top = rng.uniform(-0.2, 1.0) * width, rng.uniform(-0.2, 1.0) * height
+        right, bottom = left + rng.uniform(0.05, 0.4) * width, top + rng.uniform(0.05, 0.4) * height
+        draw.ellipse((left, top, right, bottom), fill=tuple(rng.randbytes(3)))
+    shapes = Image.blend(gradient, shapes.filter(ImageFilter.GaussianBlur(max(width, height) / 100)), 0.6)
+    grain = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    photo = Image.blend(shapes, grain, _PHOTO_GRAIN)
+    if transparent:
+        # A cut-out: opaque inside a soft-edged ellipse, fully transparent in the corners.
+        mask = Image.new("L", (width, height), 0)
+        ImageDraw.Draw(mask).ellipse((width * 0.1, height * 0.1, width * 0.9, height * 0.9), fill=255)
+        photo.putalpha(mask.filter(ImageFilter.GaussianBlur(max(width, height) / 50)))
+    return photo
 
 
 def _decode_image(data: bytes, param: str) -> Image.Image:
@@ -964,7 +1019,9 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeOpenAI:
     """A local fake of the OpenAI API (Responses + image_generation tool, Files)."""
 
-    def __init__(self, *, latency: float = 0.0, port: int = 0, render_seconds: float = 0.2) -> None:
+    def __init__(
+        self, *, latency: float = 0.0, port: int = 0, render_seconds: float = 0.2, photo_like: bool = False
+    ) -> None:
         self.latency = latency  # seconds before answering POST /v1/responses; settable any time
         self.event_delay = 0.0  # seconds between SSE events of a (foreground) streamed create
         self.expired_status = 400  # status for an unknown previous_response_id (400 or 404)
@@ -973,6 +1030,10 @@ class FakeOpenAI:
         self.queued_seconds = 0.05
         self.window_seconds: dict[str, float] = {"soonest": 0.0, "2h": 1.0, "8h": 2.0}
         self.render_seconds = render_seconds
+        # Every final image a photo-like picture (render_photo: about 1.6 MB as PNG at 1024x1024, the same for
+        # every prompt, and without the inset of an edit's input image) instead of a flat-colour drawing;
+        # partial images stay flat drawings. Settable any time.
+        self.photo_like = photo_like
         self.requests: list[RecordedRequest] = []
         self.files: dict[str, bytes] = {}
         self.responses: dict[str, dict[str, Any]] = {}
@@ -1810,15 +1871,24 @@ class FakeOpenAI:
             else:
                 with self._lock:
                     self.generations += 1
-                image = render_image(
-                    plan.prompt,
-                    spec.width,
-                    spec.height,
-                    spec.output_format,
-                    transparent=spec.transparent,
-                    compression=spec.compression,
-                    inset=plan.input_images[0] if plan.input_images else None,
-                )
+                if self.photo_like:
+                    image = render_photo(
+                        spec.width,
+                        spec.height,
+                        spec.output_format,
+                        transparent=spec.transparent,
+                        compression=spec.compression,
+                    )
+                else:
+                    image = render_image(
+                        plan.prompt,
+                        spec.width,
+                        spec.height,
+                        spec.output_format,
+                        transparent=spec.transparent,
+                        compression=spec.compression,
+                        inset=plan.input_images[0] if plan.input_images else None,
+                    )
                 if kind == "damaged_image":
                     image = image[: len(image) // 2]
                 call["result"] = "!!!not-base64!!!" if kind == "bad_base64" else base64.b64encode(image).decode()
@@ -1956,8 +2026,11 @@ def main() -> None:
     parser.add_argument(
         "--render-seconds", type=float, default=0.2, help="seconds a background response takes to render its image"
     )
+    parser.add_argument("--photo-like", action="store_true", help="final images photo-like (about 1.6 MB PNG at 1024x1024)")
     args = parser.parse_args()
-    fake = FakeOpenAI(latency=args.latency, port=args.port, render_seconds=args.render_seconds).start()
+    fake = FakeOpenAI(
+        latency=args.latency, port=args.port, render_seconds=args.render_seconds, photo_like=args.photo_like
+    ).start()
     print(fake.base_url, flush=True)
     try:
         threading.Event().wait()

@@ -1030,3 +1030,40 @@ def test_stream_cut_loses_only_the_answer_and_delete_stops_a_background_response
         client.responses.retrieve(doomed.id)
     assert fake.wait_background()[doomed.id] == "forgotten"
     assert fake.generations == 2
+
+
+# --- photo-like images
+
+
+def test_photo_like_final_image_weighs_what_a_photo_does_and_partials_stay_small(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.photo_like = True
+    events: list[Any] = list(background(client, stream=True, partial_images=1))
+
+    data = base64.b64decode(image_call(events[-1].response).result)
+    assert 1_400_000 <= len(data) <= 2_200_000
+    image = decode(base64.b64encode(data).decode())
+    assert (image.format, image.size, image.mode) == ("PNG", (1024, 1024), "RGB")
+    assert image.getcolors(maxcolors=100_000) is None  # more than 100,000 distinct colours: grain, not flat fills
+    [partial] = [e for e in events if e.type == "response.image_generation_call.partial_image"]
+    assert len(base64.b64decode(partial.partial_image_b64)) < 50_000
+
+    started = time.perf_counter()
+    again = image_call(create(client, "a different prompt")).result
+    assert base64.b64decode(again) == data  # encoded once, then served from the cache
+    assert time.perf_counter() - started < 0.25
+
+
+def test_photo_like_images_scale_with_size_and_keep_format_and_transparency(
+    fake: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    fake.photo_like = True
+    wide = base64.b64decode(image_call(create(client, size="1536x1024")).result)
+    assert 2_100_000 <= len(wide) <= 3_300_000  # the 1024x1024 bounds times 1.5, as the pixels are
+    jpeg = decode(image_call(create(client, size="1536x1024", output_format="jpeg", output_compression=80)).result)
+    assert (jpeg.format, jpeg.size) == ("JPEG", (1536, 1024))
+    cut_out = decode(image_call(create(client, background="transparent")).result)
+    assert (cut_out.format, cut_out.mode) == ("PNG", "RGBA")
+    alpha = cut_out.getchannel("A")
+    assert (alpha.getpixel((0, 0)), alpha.getpixel((512, 512))) == (0, 255)
