@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Literal
 
 import costs
 import dialogue
@@ -349,10 +349,13 @@ async def cancel(conversation: storage.Conversation, services: Services) -> Gene
         with contextlib.suppress(asyncio.CancelledError, ImageServerError):
             await live.task
     message = f"Cancelled on request at {storage.now_iso()}."
-    if status not in ("cancelled", "completed"):
-        message = f"It had already ended at OpenAI ({status}) when the cancel arrived."
+    ended: Literal["cancelled", "failed"] = "cancelled"
+    if status in ("failed", "incomplete"):
+        message, ended = f"It had already ended at OpenAI without an image ({status}) when the cancel arrived.", "failed"
+    elif status == "expired":
+        message = "OpenAI no longer had it when the cancel arrived (it expired or was deleted)."
     updated = await asyncio.to_thread(
-        functools.partial(services.store.end_render, conversation.id, pending.response_id, status="cancelled", message=message)
+        functools.partial(services.store.end_render, conversation.id, pending.response_id, status=ended, message=message)
     )
     return Cancelled(conversation=updated, response_id=pending.response_id, started_at=pending.started_at, message=message)
 
@@ -364,6 +367,10 @@ async def _make(render: renders.Render, *, job: Job, services: Services) -> Gene
     written: list[bool] = []
 
     async def started(tracking: Tracking) -> None:
+        if written:  # picked up again after a drop: remember how far it got
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(services.store.note_sequence, job.conversation.id, tracking.response_id, tracking.last_sequence)
+            return
         render.response_id = tracking.response_id
         pending = storage.PendingRender(
             response_id=tracking.response_id or "",
@@ -414,8 +421,12 @@ async def _resume(render: renders.Render, *, conversation: storage.Conversation,
     tracking = Tracking(
         response_id=pending.response_id, last_sequence=pending.last_sequence, background=pending.background, streamed=pending.streamed
     )
+    async def progressed(tracking: Tracking) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(services.store.note_sequence, conversation.id, pending.response_id, tracking.last_sequence)
+
     try:
-        result = await services.openai.resume(tracking, render.tell)
+        result = await services.openai.resume(tracking, render.tell, on_started=progressed)
     except RenderLost:
         raise
     except ImageServerError as exc:

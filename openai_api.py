@@ -208,7 +208,8 @@ class Tracking:
 
 
 OnStarted = Callable[[Tracking], Awaitable[None]]
-"""Hears once that OpenAI named the response (Tracking.response_id is set): the moment to write it down."""
+"""Hears that OpenAI named the response (Tracking.response_id is set): the moment to write it down; and
+again before a dropped stream is picked up, with the last event seen then."""
 
 
 async def _nothing_started(tracking: Tracking) -> None:
@@ -281,10 +282,12 @@ class OpenAIImages:
             log.warning("The endpoint refused background mode; using foreground streams from now on")
             return await self._create(foreground(request), on_progress, on_started or _nothing_started)
 
-    async def resume(self, tracking: Tracking, on_progress: OnProgress | None = None) -> GeneratedImage:
+    async def resume(
+        self, tracking: Tracking, on_progress: OnProgress | None = None, *, on_started: OnStarted | None = None
+    ) -> GeneratedImage:
         """Follow a response this process did not start (after a restart), by its id; never creates one."""
         await _load_sdk()
-        return self._image_of(await self._follow(None, tracking, on_progress or _ignore_progress))
+        return self._image_of(await self._follow(None, tracking, on_progress or _ignore_progress, on_started=on_started or _nothing_started))
 
     async def cancel(self, response_id: str) -> str:
         """Cancel a background response: its status afterwards ("cancelled", or "completed" etc. if it had ended)."""
@@ -383,6 +386,8 @@ class OpenAIImages:
                 if tracking.response_id is None:
                     raise OpenAIError("The stream from OpenAI ended before it named the response; nothing was saved. Try again.")
                 fruitless = 0 if tracking.last_sequence > seen else fruitless + 1
+                if tracking.last_sequence > seen:
+                    await on_started(tracking)  # so that another process would resume from here too
             try:
                 current = await self._retrieve(tracking)
             except RenderLost:

@@ -191,14 +191,14 @@ async def openai_conversational_image(
             conversation = await asyncio.to_thread(svc.store.load, storage.check_conversation_id(conversation_id))
             if conversation.question_pending and not call.dry_run:
                 return await dialogue_mcp.answer(conversation, text, explicit_size=explicit_size, ctx=ctx, services=svc)
+            if not call.dry_run:  # an image still rendering here is waited for first: the next turn goes on from it
+                conversation, waiting = await _settle(conversation, deadline=deadline, ctx=ctx, svc=svc)
+                if waiting is not None:
+                    return waiting
             state = dialogue.restore(conversation.dialogue)
             if state is not None and state.status != dialogue.DialogueStatus.CANCELLED and not conversation.images and not with_image:
                 # A dialogue whose image is not made yet: the first attempt failed, or this is a dry run.
                 return await dialogue_mcp.finish(conversation, call=call, ctx=ctx, services=svc)
-            if not call.dry_run:
-                conversation, waiting = await _settle(conversation, deadline=deadline, ctx=ctx, svc=svc)
-                if waiting is not None:
-                    return waiting
             model = inputs.check_model_name(assistant_model or conversation.assistant_model or svc.settings.assistant_model)
             images, mask_url = await inputs.prepare_images(
                 conversation=conversation, file_id=input_image_file_id, path=input_image_path, call=call, services=svc

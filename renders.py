@@ -15,6 +15,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Coroutine, Iterator
 
+from errors import InvalidInput
 from storage import now_iso
 
 log = logging.getLogger("openai_images_mcp.renders")
@@ -105,9 +106,13 @@ class Renders:
         return render if render is not None and not render.done else None
 
     def launch(self, render: Render, work: Callable[[Render], Coroutine[Any, Any, Any]]) -> Render:
-        """Start `work(render)` as a task of its own; ValueError if `render.key` already has a live one."""
-        if self.live(render.key) is not None:
-            raise ValueError(f"{render.key} already has a render in progress")
+        """Start `work(render)` as a task of its own; InvalidInput if `render.key` already has a live one."""
+        running = self.live(render.key)
+        if running is not None:
+            raise InvalidInput(
+                f"Conversation {render.key} is already making an image (render {running.response_id or 'just started'}, "
+                f"{running.elapsed():.0f} s so far); nothing new was sent. Collect it with openai_get_image, then refine it."
+            )
         render.task = asyncio.create_task(work(render), name=f"render-{render.key}")
         self._live[render.key] = render
         render.task.add_done_callback(lambda task: self._ended(render, task))

@@ -312,3 +312,48 @@ async def test_bad_wait_settings_are_refused_with_the_allowed_range(server_env):
         async with stdio_client({**server_env, "OPENAI_IMAGES_WAIT_SECONDS": value}) as client:
             result = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         assert result.is_error and "OPENAI_IMAGES_WAIT_SECONDS" in result_text(result) and "from 1 to 3600" in result_text(result)
+
+
+async def test_a_dialogue_image_still_rendering_is_waited_for_not_made_twice(server_env, fake_openai, home):
+    fake_openai.render_seconds = 2.5
+    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "2"}
+    async with stdio_client(env) as client:
+        asked = await call_tool(client, "openai_conversational_image", {"prompt": "A logo for a bakery", "dialogue_mode": "quick"})
+        assert asked.structured_content["status"] == "question", result_text(asked)
+        conversation_id = asked.structured_content["conversation_id"]
+        made = await call_tool(client, "openai_conversational_image", {"prompt": "generate now", "conversation_id": conversation_id})
+        assert made.structured_content["status"] == "rendering", result_text(made)
+        refined = await call_tool(client, "openai_conversational_image", {"prompt": "Make it blue", "conversation_id": conversation_id})
+        assert not refined.is_error, result_text(refined)
+        await call_tool(client, "openai_get_image", {"conversation_id": conversation_id, "wait_seconds": 10})
+    first, second = fake_openai.response_requests()
+    assert second["input"] == "Make it blue" and second["previous_response_id"] == made.structured_content["response_id"]
+    assert fake_openai.generations == 2 and len(_conversation(home, conversation_id)["images"]) == 2
+
+
+async def test_two_refinements_at_once_in_one_process_start_one_render_and_explain_the_other(server_env, fake_openai, home):
+    async with stdio_client(server_env) as client:
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+        conversation_id = first.structured_content["conversation_id"]
+        fake_openai.render_seconds = 1.0
+        a, b = await asyncio.gather(
+            call_tool(client, "openai_conversational_image", {"prompt": "Blue", "conversation_id": conversation_id}),
+            call_tool(client, "openai_conversational_image", {"prompt": "Green", "conversation_id": conversation_id}),
+        )
+    outcomes = sorted([a, b], key=lambda result: result.is_error)
+    assert not outcomes[0].is_error and outcomes[0].structured_content["status"] == "generated"
+    if outcomes[1].is_error:
+        assert "already making an image" in result_text(outcomes[1]) and "openai_get_image" in result_text(outcomes[1])
+    assert fake_openai.generations == len(_conversation(home, conversation_id)["images"])
+
+
+async def test_after_a_drop_the_file_remembers_how_far_the_stream_got(server_env, fake_openai, home):
+    fake_openai.render_seconds = 2.0
+    fake_openai.drop_stream_after(4)
+    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "1"}
+    async with stdio_client(env) as client:
+        first = await call_tool(client, "openai_generate_image", {"prompt": "A fox", "partial_images": 2})
+        assert first.structured_content["status"] == "rendering"
+        pending = _conversation(home, first.structured_content["conversation_id"])["pending_render"]
+        assert pending["last_sequence"] >= 3, "another process would resume after the events already seen"
+        await call_tool(client, "openai_get_image", {"conversation_id": first.structured_content["conversation_id"], "wait_seconds": 10})
