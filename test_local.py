@@ -61,8 +61,8 @@ async def run(paid: bool | None) -> int:
     )
     async with Client(transport) as client:
         names = {tool.name for tool in await client.list_tools()}
-        expected = {"openai_conversational_image", "openai_generate_image", "openai_list_conversations"}
-        results.append(report(PASSED if names >= expected else FAILED, "server starts and lists its three tools", ", ".join(sorted(names))))
+        expected = {"openai_conversational_image", "openai_generate_image", "openai_list_conversations", "openai_get_image"}
+        results.append(report(PASSED if names >= expected else FAILED, "server starts and lists its four tools", ", ".join(sorted(names))))
 
         bad_size = await client.call_tool("openai_generate_image", {"prompt": "test", "size": "1024x1792"}, raise_on_error=False)
         results.append(report(PASSED if bad_size.is_error else FAILED, "an unsupported size is refused before any API call", first_text(bad_size)[:120]))
@@ -76,15 +76,17 @@ async def run(paid: bool | None) -> int:
         if not key_set:
             results.append(report(SKIPPED, "paid tests", "no API key"))
         elif ask("Generate one 1024x1024 image (costs about $0.01-0.20)?", paid):
-            first = await client.call_tool("openai_generate_image", {"prompt": "A small red fox sitting in fresh snow, soft morning light"}, raise_on_error=False)
+            first = await collected(client, await client.call_tool(
+                "openai_generate_image", {"prompt": "A small red fox sitting in fresh snow, soft morning light"}, raise_on_error=False
+            ))
             ok = not first.is_error and Path(first.structured_content["path"]).is_file()
             results.append(report(PASSED if ok else FAILED, "one-shot generation", first_text(first).splitlines()[0]))
             if ok and ask("Refine it in the same conversation (costs about the same again)?", paid):
-                second = await client.call_tool(
+                second = await collected(client, await client.call_tool(
                     "openai_conversational_image",
                     {"prompt": "Make it night, with a full moon", "conversation_id": first.structured_content["conversation_id"]},
                     raise_on_error=False,
-                )
+                ))
                 ok = not second.is_error and Path(second.structured_content["path"]).is_file()
                 results.append(report(PASSED if ok else FAILED, "refinement with the conversation id", first_text(second).splitlines()[0]))
         else:
@@ -94,6 +96,16 @@ async def run(paid: bool | None) -> int:
     print(f"\nServer log: {log_file}")
     print(f"{results.count(PASSED)} passed, {failed} failed, {results.count(SKIPPED)} skipped")
     return 1 if failed else 0
+
+
+async def collected(client, result):
+    """The finished image: a call that answered "still rendering" (after OPENAI_IMAGES_WAIT_SECONDS) is collected with openai_get_image."""
+    while not result.is_error and (result.structured_content or {}).get("status") == "rendering":
+        print(f"  still rendering ({result.structured_content['elapsed_seconds']:.0f} s so far); collecting it with openai_get_image")
+        result = await client.call_tool(
+            "openai_get_image", {"conversation_id": result.structured_content["conversation_id"], "wait_seconds": 600}, raise_on_error=False
+        )
+    return result
 
 
 def main() -> None:
