@@ -1,4 +1,4 @@
-"""Benchmarks for openai-images-mcp: start-up, per-image overhead, memory, listing at scale, result size, concurrency.
+"""Benchmarks for openai-images-mcp: start-up, per-image overhead, memory, listing at scale, result size, concurrency, renders.
 
 Every figure is measured beside a floor taken in the same run on the same machine, because absolute
 times on a shared 2-core machine swing by tens of percent from one minute to the next, while the
@@ -10,7 +10,10 @@ ratio ours / floor stays put. The floors:
   request our server sent to the same fake OpenAI server, base64 decode, write the file;
 - listing: reading the bytes of every conversation file (server side), and the server-side time
   itself for the stdio round trip;
-- result size: the full image as base64, i.e. what inlining the image would have cost.
+- result size: the full image as base64, i.e. what inlining the image would have cost;
+- renders (8 photo renders finishing together): for the ping round trip, the same server's pings
+  at idle; for the wall time, one render alone on the same server; for CPU, the bare work above,
+  its process's CPU per image.
 
 Everything talks to the fake OpenAI server from tests/fake_openai.py on 127.0.0.1, in temporary
 folders that are removed at the end; its images are photo-like (about 1.6 MB as PNG at 1024x1024,
@@ -68,6 +71,17 @@ WORST_EDGE = 8000  # 64 megapixels, imagefiles.MAX_INPUT_PIXELS: the largest pic
 QUICK_WORST_EDGE = 2000
 CONCURRENT_CALLS = 8
 CONCURRENT_LATENCY = 1.0
+RENDER_CALLS = 8
+RENDER_SECONDS = 2.0  # the fake's clock per render, long enough that 8 started together also finish together
+FAKE_QUEUED_SECONDS = 0.05  # FakeOpenAI.queued_seconds: a background response's wait before its render begins
+RENDER_ROUNDS = 3  # rounds of one render alone, then 8 at once
+PING_EVERY = 0.010
+PING_LEAD = 0.5  # pinging starts this long before the fake finishes a round's renders
+IDLE_PING_SECONDS = 2.0
+CPU_IMAGES = 10  # sequential renders whose process CPU is averaged
+QUICK_CPU_IMAGES = 2
+PING_TARGET_MS = 50.0
+RENDERS_RATIO_TARGET = 1.3
 REQUEST_TIMEOUT = 120.0
 CLOSE_TIMEOUT = 5.0
 LINE_LIMIT = 64 * 1024 * 1024
@@ -304,6 +318,16 @@ def status_mb(pid: int, key: str) -> float | None:
         if line.startswith(key + ":"):
             return int(line.split()[1]) / KB
     return None
+
+
+def cpu_ms(pid: int) -> float | None:
+    """CPU time (user + system, every thread) a live process has used so far, from /proc/<pid>/stat, in ms."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": field 3, state, is fields[0]
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------- the floor worker
@@ -761,6 +785,124 @@ async def measure_concurrency(ws: Workspace) -> list[Figure]:
     ]
 
 
+# --------------------------------------------------------------------------- 7. renders finishing together
+
+
+@asynccontextmanager
+async def fake_process(log_path: Path, render_seconds: float) -> AsyncIterator[str]:
+    """The fake OpenAI server, photo-like, in a process of its own; yields its base URL.
+
+    Its threads then never hold the bench's GIL while it streams 8 images at once, so a slow ping is the server's.
+    """
+    argv = [sys.executable, str(ROOT / "tests" / "fake_openai.py"), "--render-seconds", str(render_seconds), "--photo-like"]
+    with open(log_path, "ab") as stderr:
+        process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=stderr, cwd=str(ROOT))
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), REQUEST_TIMEOUT)
+        if not line.startswith(b"http://"):
+            raise BenchError(f"the fake OpenAI process did not print its URL (got {line[:120]!r})")
+        yield line.decode().strip()
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+
+
+async def ping_until(server: StdioSession, done: asyncio.Future[Any]) -> list[float]:
+    """MCP pings, one every PING_EVERY seconds and each waiting for its answer, until `done`; their round trips in ms."""
+    trips: list[float] = []
+    while not done.done():
+        reply = await server.request("ping")
+        trips.append(reply.seconds * 1000)
+        await asyncio.sleep(max(0.0, PING_EVERY - reply.seconds))
+    return trips
+
+
+def p99(values: list[float]) -> float:
+    """The 99th percentile by nearest rank: the value 99% of the samples are at or under."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+async def render_burst(server: StdioSession, size: str, label: str) -> tuple[float, list[float]]:
+    """RENDER_CALLS generations sent at once (so the fake finishes them together), pinged from PING_LEAD seconds
+    before they finish until the last result is in: the wall time of all of them, and the ping round trips."""
+    started = time.perf_counter()
+    calls = asyncio.ensure_future(
+        asyncio.gather(*(generate(server, f"{PROMPT} #{n} ({label})", size) for n in range(RENDER_CALLS)))
+    )
+    await asyncio.wait({calls}, timeout=max(0.0, FAKE_QUEUED_SECONDS + RENDER_SECONDS - PING_LEAD))
+    pings = await ping_until(server, calls)
+    replies = await calls
+    return max(reply.arrived for reply in replies) - started, pings
+
+
+async def measure_renders(ws: Workspace, fake: Any, *, rounds: int, cpu_images: int) -> list[Figure]:
+    size = SIZES[0]
+    log_path = ws.log("renders")
+    async with fake_process(log_path, RENDER_SECONDS) as slow_url, spawned(
+        ours_argv(), ws.env("renders", slow_url), log_path, "server"
+    ) as server:
+        await server.handshake()
+        await generate(server, f"{PROMPT} (warm-up)", size)  # also the fake's one encoding of the photo
+        idle = await ping_until(server, asyncio.ensure_future(asyncio.sleep(IDLE_PING_SECONDS)))
+        # The first burst also opens 7 more connections and starts the worker threads: measured, then left out.
+        _, cold = await render_burst(server, size, "warm-up")
+        alone, together, pings = [], [], []
+        for number in range(rounds):
+            alone.append((await generate(server, f"{PROMPT} (alone, round {number})", size)).seconds)
+            seconds, trips = await render_burst(server, size, f"round {number}")
+            together.append(seconds)
+            pings += trips
+            log(f"round {number + 1}/{rounds}: one {alone[-1]:.2f} s, {RENDER_CALLS} at once {seconds:.2f} s, "
+                f"ping p99 {p99(trips):.1f} ms, max {max(trips):.1f} ms ({len(trips)} pings)")
+    log(f"idle ping p99 {p99(idle):.1f} ms, max {max(idle):.1f} ms ({len(idle)} pings); first burst p99 {p99(cold):.1f} ms")
+    ours_cpu, floor_cpu = await measure_cpu_per_image(ws, fake, size, cpu_images)
+    log(f"CPU per image: ours {show(ours_cpu, 'ms')}, floor {show(floor_cpu, 'ms')}")
+    return [
+        Figure(
+            "ping_p99_during_renders_ms", f"ping p99 while {RENDER_CALLS} photo renders finish", "ms", p99(pings), p99(idle),
+            "the same server at idle, the same pings", PING_TARGET_MS, "value",
+            extra={
+                "pings": len(pings), "ping_max_ms": max(pings), "ping_median_ms": median(pings), "idle_max_ms": max(idle),
+                "first_burst_p99_ms": p99(cold),
+            },
+        ),
+        Figure(
+            "renders_8_vs_1_ratio", f"{RENDER_CALLS} photo renders at once ({RENDER_SECONDS:g} s each)", "s", median(together),
+            median(alone), "one render alone, the same server and fake", RENDERS_RATIO_TARGET, "ratio",
+        ),
+        Figure(
+            "cpu_per_image_ms", f"server CPU per {size} photo image", "ms", ours_cpu, floor_cpu,
+            "CPU of the bare work's process (SDK stream + b64 decode + write)",
+            extra={"images": cpu_images},
+        ),
+    ]
+
+
+async def measure_cpu_per_image(ws: Workspace, fake: Any, size: str, count: int) -> tuple[float | None, float | None]:
+    """The process CPU (ms) per image over `count` sequential renders, warm-up excluded: the server's, the floor's."""
+    env, log_path = ws.env("renders", fake.base_url), ws.log("renders")
+    async with spawned(ours_argv(), env, log_path, "server") as server:
+        await server.handshake()
+        await generate(server, f"{PROMPT} (CPU warm-up)", size)
+        before = cpu_ms(server.pid)
+        for number in range(count):
+            await generate(server, f"{PROMPT} (CPU {number})", size)
+        after = cpu_ms(server.pid)
+    template = sent_request(fake)
+    async with spawned(floor_worker_argv(), env, log_path, "floor worker") as worker:
+        await floor_generate(worker, [template])
+        floor_before = cpu_ms(worker.pid)
+        for number in range(count):
+            await floor_generate(worker, [dict(template, input=f"{PROMPT} (CPU {number})")])
+        floor_after = cpu_ms(worker.pid)
+    ours = None if before is None or after is None else (after - before) / count
+    floor = None if floor_before is None or floor_after is None else (floor_after - floor_before) / count
+    return ours, floor
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -770,8 +912,12 @@ NOTES = (
     "machine's speed drifts during the run.",
     "The fake OpenAI server sends photo-like images (about 1.6 MB as PNG at 1024x1024), each size encoded once and "
     "cached; per request it base64-encodes and streams the image, and its clock takes 0.25 s per background response "
-    "(1 s latency in concurrency). Ours and the floor pay that equally: it cancels in the overhead "
+    "(1 s latency in concurrency, 2 s in renders). Ours and the floor pay that equally: it cancels in the overhead "
     "but not in the ratio.",
+    "Renders: 8 photo renders sent at once finish together on the fake's clock (the fake in a process of its own); "
+    "MCP pings every 10 ms from 0.5 s before they finish until the last result; p99 by nearest rank, over every "
+    "round but the first (which also opens the connections and starts the worker threads). "
+    "CPU: utime + stime from /proc/<pid>/stat over sequential renders, warm-up excluded.",
     "Per-image floor: the openai SDK streaming the very request our server sent, base64 decode and a plain "
     "write (no fsync, no preview, no validation, no conversation file) in one warm process.",
     "Result size 'floor' is a reference: the full image as base64, i.e. what inlining it would cost.",
@@ -856,11 +1002,18 @@ def _version(package: str) -> str | None:
 # --------------------------------------------------------------------------- main
 
 
-PHASES = ("startup", "images", "memory", "listing", "concurrency")
+PHASES = ("startup", "images", "memory", "listing", "concurrency", "renders")
 
 
 async def run_all(
-    runs: int, image_runs: int, conversations: int, only: tuple[str, ...] = PHASES, worst_edge: int = WORST_EDGE
+    runs: int,
+    image_runs: int,
+    conversations: int,
+    only: tuple[str, ...] = PHASES,
+    worst_edge: int = WORST_EDGE,
+    *,
+    render_rounds: int = RENDER_ROUNDS,
+    cpu_images: int = CPU_IMAGES,
 ) -> list[Figure]:
     """The chosen phases (default: all) in turn, in one temporary folder that is removed afterwards."""
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -874,6 +1027,11 @@ async def run_all(
             ("memory", "memory", lambda: measure_memory(ws, fake, worst_edge)),
             ("listing", f"listing, {conversations} conversations", lambda: measure_listing(ws, fake.base_url, conversations)),
             ("concurrency", "concurrency", lambda: measure_concurrency(ws)),
+            (
+                "renders",
+                f"renders, a warm-up and {render_rounds} rounds of 1 then {RENDER_CALLS} at once, CPU over {cpu_images} images",
+                lambda: measure_renders(ws, fake, rounds=render_rounds, cpu_images=cpu_images),
+            ),
         ]
         figures: list[Figure] = []
         for name, title, phase in phases:
@@ -881,7 +1039,7 @@ async def run_all(
                 continue
             log(title)
             figures += await phase()
-    order = ("startup", "idle", "image", "peak", "result", "list", "concurrency")
+    order = ("startup", "idle", "image", "peak", "result", "list", "concurrency", "ping", "renders", "cpu")
     return sorted(figures, key=lambda f: next(i for i, prefix in enumerate(order) if f.name.startswith(prefix)))
 
 
@@ -890,7 +1048,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=None, help=f"start-up runs per server (default {DEFAULT_RUNS}, --quick 2)")
     parser.add_argument("--image-runs", type=int, default=None, help=f"calls per image size (default {IMAGE_RUNS}, --quick 2)")
     parser.add_argument("--quick", action="store_true",
-                        help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations")
+                        help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations, 1 round of renders")
     parser.add_argument("--only", action="append", choices=PHASES, metavar="PHASE",
                         help=f"run only this phase (repeatable): {', '.join(PHASES)}; default all")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON.relative_to(ROOT)})")
@@ -915,7 +1073,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         worst_edge = QUICK_WORST_EDGE if args.quick else WORST_EDGE
-        figures = asyncio.run(run_all(args.runs, args.image_runs, conversations, tuple(args.only or PHASES), worst_edge))
+        figures = asyncio.run(
+            run_all(
+                args.runs, args.image_runs, conversations, tuple(args.only or PHASES), worst_edge,
+                render_rounds=1 if args.quick else RENDER_ROUNDS, cpu_images=QUICK_CPU_IMAGES if args.quick else CPU_IMAGES,
+            )
+        )
     except BenchError as exc:
         print(f"bench: could not measure: {exc}", file=sys.stderr)
         return 1

@@ -32,8 +32,12 @@ FIGURES = {
     "list_newest20_roundtrip_ms",
     "list_search_roundtrip_ms",
     "concurrency_8_s",
+    "ping_p99_during_renders_ms",
+    "renders_8_vs_1_ratio",
+    "cpu_per_image_ms",
 }
-MEMORY_FIGURES = {"idle_rss_mb", "peak_rss_mb", "peak_rss_worst_inputs_mb"}  # read from /proc, so Linux only
+# Read from /proc, so Linux only.
+PROC_FIGURES = {"idle_rss_mb", "peak_rss_mb", "peak_rss_worst_inputs_mb", "cpu_per_image_ms"}
 
 
 def _is_number(value: object) -> bool:
@@ -108,12 +112,14 @@ def test_quick_benchmark_writes_every_figure_with_floor_and_ratio(tmp_path: Path
     document = json.loads(results.read_text())
     figures = document["figures"]
     assert set(figures) == FIGURES
-    measured = FIGURES if Path("/proc/self/status").exists() else FIGURES - MEMORY_FIGURES
+    measured = FIGURES if Path("/proc/self/status").exists() else FIGURES - PROC_FIGURES
     for name in measured:
         for key in ("value", "floor", "ratio"):
             assert _is_number(figures[name][key]), (name, key, figures[name][key])
     assert _is_number(figures["image_3840x2160_ms"]["overhead_ms"])
     assert _is_number(figures["image_1024x1024_ms"]["paired_ratio_median"])
+    assert figures["ping_p99_during_renders_ms"]["pings"] > 0
+    assert figures["renders_8_vs_1_ratio"]["target_on"] == "ratio"
     bench = _bench()
     for figure in figures.values():
         _check_table_row(run.stdout, figure, bench)
@@ -127,6 +133,7 @@ def test_bench_options_choose_phases_and_run_counts():
     assert args.only == ["images", "memory"] and args.image_runs == 4 and args.runs == bench.DEFAULT_RUNS
     quick = bench.parse_args(["--quick"])
     assert (quick.runs, quick.image_runs, quick.only) == (2, 2, None)
+    assert bench.parse_args(["--only", "renders"]).only == ["renders"]
     with pytest.raises(SystemExit):
         bench.parse_args(["--only", "everything"])
     with pytest.raises(SystemExit):
