@@ -14,9 +14,11 @@ import importlib
 import logging
 import random
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
 
+import sse
 from errors import ConfigurationError, OpenAIError, redact
 from image_models import ImageOptions, effective_model
 from settings import Settings
@@ -275,23 +277,28 @@ class OpenAIImages:
         await _load_sdk()
         if request.get("background") and self.background_refused:
             request = foreground(request)
+        on_progress, on_started = _relayed(on_progress or _ignore_progress), _relayed(on_started or _nothing_started)
         try:
-            return await self._create(request, on_progress, on_started or _nothing_started)
+            return await _WIRE.run(self._create(request, on_progress, on_started))
         except _BackgroundRefused:
             self.background_refused = True
             log.warning("The endpoint refused background mode; using foreground streams from now on")
-            return await self._create(foreground(request), on_progress, on_started or _nothing_started)
+            return await _WIRE.run(self._create(foreground(request), on_progress, on_started))
 
     async def resume(
         self, tracking: Tracking, on_progress: OnProgress | None = None, *, on_started: OnStarted | None = None
     ) -> GeneratedImage:
         """Follow a response this process did not start (after a restart), by its id; never creates one."""
         await _load_sdk()
-        return self._image_of(await self._follow(None, tracking, on_progress or _ignore_progress, on_started=on_started or _nothing_started))
+        on_progress, on_started = _relayed(on_progress or _ignore_progress), _relayed(on_started or _nothing_started)
+        return self._image_of(await _WIRE.run(self._follow(None, tracking, on_progress, on_started=on_started)))
 
     async def cancel(self, response_id: str) -> str:
         """Cancel a background response: its status afterwards ("cancelled", or "completed" etc. if it had ended)."""
         await _load_sdk()
+        return await _WIRE.run(self._cancel(response_id))
+
+    async def _cancel(self, response_id: str) -> str:
         import openai
 
         try:
@@ -436,35 +443,62 @@ class OpenAIImages:
     async def _read_stream(self, stream: Any, tracking: Tracking, on_progress: OnProgress, *, on_started: OnStarted) -> Any:
         """Read events until the response ends; the final response, or None when the stream stopped first.
 
-        A plain JSON answer (a buffering proxy) is taken as the response itself.
+        The events are framed by `sse` from the raw bytes: the image inside the finished output item is
+        never parsed (the final response carries it again), and a big payload is parsed in a thread, so
+        the event loop stays free for other calls and pings. A plain JSON answer (a buffering proxy) is
+        taken as the response itself. Raises openai.APIConnectionError (APITimeoutError) when the
+        connection drops (stays silent), as the SDK's own stream would.
         """
-        content_type = stream.response.headers.get("content-type", "")
-        if content_type.startswith("application/json"):
-            final = _response_from_json(await stream.response.aread())
-            if tracking.response_id is None and final.id:
-                tracking.response_id = final.id
-                await on_started(tracking)
+        import httpx
+        import openai
+
+        response = stream.response
+        try:
+            if response.headers.get("content-type", "").startswith("application/json"):
+                final = await _parsed(await response.aread(), _response_from_json)
+                await _named(tracking, getattr(final, "id", None), on_started)
+                return final
+            framer = sse.Framer()
+            async for chunk in response.aiter_bytes():
+                for event in framer.feed(chunk):
+                    final = await self._on_event(event, tracking, on_progress, on_started=on_started)
+                    if final is not None:
+                        return final
+        except httpx.TimeoutException as exc:
+            raise openai.APITimeoutError(request=response.request) from exc
+        except httpx.TransportError as exc:
+            raise openai.APIConnectionError(request=response.request) from exc
+        return None
+
+    async def _on_event(self, event: sse.Event, tracking: Tracking, on_progress: OnProgress, *, on_started: OnStarted) -> Any:
+        """Act on one event; the final response once the stream says the response has ended."""
+        sequence = sse.sequence_number(event.data)
+        if sequence is not None:
+            tracking.last_sequence = max(tracking.last_sequence, sequence)
+        kind = event.name
+        if kind in _SKIPPED_EVENTS or kind == "keepalive" or event.data == b"[DONE]":
+            return None  # the finished output item repeats the image the final response carries
+        if kind in _TERMINAL_EVENTS:
+            final = await _parsed(event.data, _final_response)
+            await _named(tracking, getattr(final, "id", None), on_started)
             return final
-        async for event in stream:
-            sequence = getattr(event, "sequence_number", None)
-            if isinstance(sequence, int):
-                tracking.last_sequence = max(tracking.last_sequence, sequence)
-            kind = getattr(event, "type", "")
-            if tracking.response_id is None:
-                response_id = _response_id(getattr(event, "response", None))
-                if response_id:
-                    tracking.response_id = response_id
-                    await on_started(tracking)
-            if kind in _TERMINAL_EVENTS:
-                response = event.response
-                return _response_from_json(response) if isinstance(response, dict) else response
-            if kind == "error":
-                code = getattr(event, "code", None) or "error"
-                raise RenderEnded(f"OpenAI reported an error while making the image ({code}): {redact(getattr(event, 'message', '') or '')}")
-            if kind == "response.image_generation_call.partial_image":
-                await on_progress(f"partial image {event.partial_image_index + 1} received", event.partial_image_index)
-            elif kind in _STAGES:
-                await on_progress(_STAGES[kind], None)
+        if kind and kind not in _STAGES and kind not in ("error", PARTIAL_IMAGE, *_NAMING_EVENTS) and tracking.response_id is not None:
+            return None  # text deltas and the like: nothing here needs them (an unnamed event is parsed to learn its type)
+        payload = await _parsed(event.data, _json_object)
+        kind = kind or str(payload.get("type", ""))
+        if tracking.response_id is None:
+            await _named(tracking, _response_id(payload.get("response")), on_started)
+        if kind in _TERMINAL_EVENTS:
+            return await _parsed(event.data, _final_response)
+        if kind == "error":
+            code = payload.get("code") or "error"
+            raise RenderEnded(f"OpenAI reported an error while making the image ({code}): {redact(str(payload.get('message') or ''))}")
+        if kind == PARTIAL_IMAGE:
+            index = payload.get("partial_image_index")
+            if isinstance(index, int):
+                await on_progress(f"partial image {index + 1} received", index)
+        elif kind in _STAGES:
+            await on_progress(_STAGES[kind], None)
         return None
 
     def _image_of(self, final: Any) -> GeneratedImage:
@@ -478,6 +512,81 @@ class OpenAIImages:
             return extract_image(final, self.settings.image_model)
         except OpenAIError as exc:
             raise RenderEnded(str(exc)) from None
+
+
+class _Wire:
+    """A thread with an event loop of its own, where every request to OpenAI is sent and every stream read.
+
+    Reading eight streams that each carry an image twice (about 4 MB per 1024x1024 photo) is hundreds
+    of small callbacks; on the server's own loop they queued in front of every other call and ping.
+    Here the server's loop only hears the outcome, and the progress, through `_relayed` callbacks.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="openai-wire", daemon=True).start()
+            return self._loop
+
+    async def run(self, work: Awaitable[Any]) -> Any:
+        """`work`'s result, run on the wire's loop; cancelling the caller cancels the work."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop()))
+
+
+_WIRE = _Wire()
+
+
+def _relayed(callback: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """`callback`, made callable from the wire's loop: it runs on the loop of the caller that passed it."""
+    home = asyncio.get_running_loop()
+
+    async def relay(*args: Any) -> None:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(callback(*args), home))
+
+    return relay
+
+
+PARTIAL_IMAGE = "response.image_generation_call.partial_image"
+_SKIPPED_EVENTS = frozenset({"response.output_item.done", "response.output_item.added", "response.content_part.done"})
+_NAMING_EVENTS = ("response.created", "response.queued", "response.in_progress")
+BIG_PAYLOAD_BYTES = 64 * 1024  # parsed in a thread from this size on: a partial image, the final response
+
+
+async def _parsed(data: bytes, parse: Callable[[bytes], Any]) -> Any:
+    """`parse(data)`, in a thread when the payload is big: the loop answers other calls meanwhile."""
+    if len(data) >= BIG_PAYLOAD_BYTES:
+        return await asyncio.to_thread(parse, data)
+    return parse(data)
+
+
+async def _named(tracking: Tracking, response_id: str | None, on_started: OnStarted) -> None:
+    """The first time OpenAI names the response: remember the id, and tell the caller."""
+    if tracking.response_id is None and response_id:
+        tracking.response_id = response_id
+        await on_started(tracking)
+
+
+def _json_object(data: bytes) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise OpenAIError("OpenAI sent a stream event that is not JSON; nothing was saved. Try again.") from None
+    return value if isinstance(value, dict) else {}
+
+
+def _final_response(data: bytes) -> Any:
+    """The response inside a terminal event's payload."""
+    response = _json_object(data).get("response")
+    if not isinstance(response, dict):
+        raise OpenAIError("OpenAI's last stream event carried no response; nothing was saved. Try again.")
+    return _response_from_json(response)
 
 
 async def _load_sdk() -> None:
