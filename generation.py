@@ -9,6 +9,7 @@ caller renders; this module never formats a result.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import functools
@@ -34,6 +35,7 @@ from services import Services
 log = logging.getLogger("openai_images_mcp.generation")
 
 DEFAULT_SIZE = "1024x1024"
+IMAGE_WORKERS = 2
 RESPONSE_ID = re.compile(r"^resp_[A-Za-z0-9]{1,200}$")  # how OpenAI's response ids look
 
 OnProgress = Callable[[int, str], Awaitable[None]]
@@ -441,7 +443,8 @@ async def _land(
     render.saving = True  # from here on nothing stops it: the image is paid for
     await render.tell("saving the image")
     try:
-        generated = await asyncio.to_thread(functools.partial(_keep, job, result, notes=notes, services=services, stem=stem, written=written))
+        keep = functools.partial(_keep, job, result, notes=notes, services=services, stem=stem, written=written)
+        generated = await asyncio.get_running_loop().run_in_executor(_image_work(), keep)
     except StorageError:
         raise  # the disk or the folder: once fixed, the render can be collected again
     except ImageServerError as exc:  # a damaged image: asking OpenAI again would bring the same
@@ -457,6 +460,13 @@ async def _land(
     )
     await render.tell("done")
     return generated
+
+
+@functools.cache
+def _image_work() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads that check, save and preview arrived images: two, so that eight images landing together
+    take turns instead of all contending with the event loop for the interpreter lock at once."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=IMAGE_WORKERS, thread_name_prefix="image-work")
 
 
 async def _ended(conversation_id: str, response_id: str | None, exc: ImageServerError, *, services: Services) -> None:
