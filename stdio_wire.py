@@ -115,3 +115,48 @@ async def serve_stdio(server: FastMCP) -> None:
                 await lowlevel.run(from_sorter, to_wire, lowlevel.create_initialization_options())
     finally:
         reset_transport(token)
+
+
+STOP_GRACE_SECONDS = 1.0
+
+
+def serve_until_stopped(server: FastMCP) -> None:
+    """Serve until stdin closes, SIGINT (Ctrl-C) or SIGTERM; a signal ends the process with status 0 and no traceback.
+
+    Cancelling the serving task is not enough: the SDK reads stdin in a worker thread that no
+    cancellation reaches, so the first Ctrl-C used to do nothing and the second printed a
+    KeyboardInterrupt traceback (modelcontextprotocol/python-sdk#3551). After a signal the server
+    gets STOP_GRACE_SECONDS to finish, then the process exits. A render still running at OpenAI
+    is recorded in its conversation, and the next process collects it.
+    """
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        main = asyncio.current_task()
+
+        def stop(signame: str) -> None:
+            log.info("Stopping on %s", signame)
+            if main is not None:
+                main.cancel()
+            loop.call_later(STOP_GRACE_SECONDS, exit_now)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, stop, signal.Signals(signum).name)
+            except (NotImplementedError, RuntimeError):  # Windows: no signal handlers on the event loop
+                signal.signal(signum, lambda number, _: loop.call_soon_threadsafe(stop, signal.Signals(number).name))
+        try:
+            await serve_stdio(server)
+        except asyncio.CancelledError:
+            pass
+
+    def exit_now() -> None:
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
+
+    asyncio.run(serve())

@@ -333,7 +333,7 @@ async def test_a_cancelled_call_still_lands_its_image(server_env, fake_openai, h
     assert len(fake_openai.response_requests()) == 1 and fake_openai.generations == 1, "sent once, made once"
 
 
-@pytest.mark.parametrize("how", ["eof", "sigterm"])
+@pytest.mark.parametrize("how", ["eof", "sigterm", "sigint"])
 async def test_clean_shutdown_with_pure_json_stdout(server_env, fake_openai, how):
     messages = [
         *INIT,
@@ -343,14 +343,17 @@ async def test_clean_shutdown_with_pure_json_stdout(server_env, fake_openai, how
         {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "openai_list_conversations", "arguments": {"limit": "many"}}},
     ]
     proc, lines = await _raw_session(server_env, messages, {1, 2, 3, 4})
+    stopped = time.monotonic()
     if how == "eof":
         proc.stdin.close()
     else:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), 5)  # stdin still open, as under a terminal: the signal alone ends it
     rest, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert time.monotonic() - stopped < 3, "a signal ends the server within a second or two"
     for line in rest.decode().splitlines():
         assert json.loads(line)["jsonrpc"] == "2.0"
     assert b"Traceback" not in stderr, stderr.decode()[-3000:]
-    assert proc.returncode in (0, -signal.SIGTERM), proc.returncode
+    assert proc.returncode == 0, proc.returncode
     answers = {m["id"]: m for m in lines if "id" in m}
     assert answers[1]["result"]["isError"] is False and answers[2]["result"]["isError"] is True
