@@ -17,9 +17,9 @@ from typing import Any
 
 import imagefiles
 import storage
-from errors import InvalidInput
+from errors import ConfigurationError, InvalidInput
 from image_models import COMPLETION_WINDOWS, ImageOptions, effective_model, validate_options, validate_size
-from openai_api import ImageInput
+from openai_api import ImageInput, missing_key_message
 from services import Services
 
 MAX_PROMPT_CHARS = 32_000  # the image API's documented prompt limit
@@ -117,6 +117,13 @@ def check_call_options(
     return CallOptions(
         options=options, reference_paths=references, mask_path=mask_path if given(mask_path) else None, dry_run=dry_run, completion_window=window
     )
+
+
+def check_key(services: Services, *, dry_run: bool) -> None:
+    """ConfigurationError, before anything else happens, when no API key is set and the call would need one."""
+    settings = services.settings
+    if not dry_run and not (settings.api_key or settings.uses_azure):
+        raise ConfigurationError(missing_key_message())
 
 
 def merged_options(conversation: storage.Conversation, call: CallOptions | None, services: Services) -> ImageOptions:

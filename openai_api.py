@@ -695,11 +695,15 @@ def _retry_delay(exc: Exception, attempt: int) -> float:
 
 
 def missing_key_message() -> str:
+    """What to do without a key, with this installation's own command in it."""
+    from pathlib import Path
+
+    command = f"{sys.executable} {Path(__file__).resolve().with_name('openai_images_mcp.py')}"
     return (
-        "OPENAI_API_KEY is not set, so no image can be made. Put your key in the server's environment. "
-        'Claude Desktop: in claude_desktop_config.json add "env": {"OPENAI_API_KEY": "sk-..."} to the '
+        "OPENAI_API_KEY is not set, so no image can be made. Put your key in the server's "
+        'environment. Claude Desktop: in claude_desktop_config.json add "env": {"OPENAI_API_KEY": "sk-..."} to the '
         '"openai-images" entry under "mcpServers", then restart Claude Desktop. '
-        "Claude Code: claude mcp add openai-images -e OPENAI_API_KEY=sk-... -- python3 /path/to/openai_images_mcp.py"
+        f"Claude Code: claude mcp add openai-images -e OPENAI_API_KEY=sk-... -- {command}"
     )
 
 

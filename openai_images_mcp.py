@@ -13,6 +13,10 @@ Run: python3 openai_images_mcp.py
 from __future__ import annotations
 
 import gc
+import sys
+
+if sys.version_info < (3, 11):  # asyncio.timeout, enum.StrEnum ...: one clear line instead of an ImportError later
+    sys.exit(f"openai-images-mcp needs Python 3.11 or newer; this is Python {sys.version.split()[0]} ({sys.executable}).")
 from contextlib import contextmanager
 
 __version__ = "0.10.0"
@@ -39,7 +43,6 @@ def _collector_paused():
 with _collector_paused():
     import asyncio
     import logging
-    import sys
     import time
     from typing import Annotated, Awaitable, Literal
 
@@ -81,7 +84,12 @@ services = Services()
 
 # --- tools -------------------------------------------------------------------
 
-GENERATION_ANNOTATIONS = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": True}
+def _annotations(title: str, *, read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> dict[str, object]:
+    """MCP tool annotations, all five stated (clients assume the worst of a hint left out)."""
+    return {
+        "title": title, "readOnlyHint": read_only, "destructiveHint": destructive,
+        "idempotentHint": idempotent, "openWorldHint": open_world,
+    }
 
 SIZE_HELP = "WIDTHxHEIGHT such as 1024x1024, 1536x1024 (landscape), 1024x1536 (portrait), or auto. Omit to let the server pick one for the kind of image."
 QUALITY_HELP = "low, medium, high or auto (OpenAI's default); xhigh and max only on gpt-image-2.5 models. Higher costs more and takes longer."
@@ -119,7 +127,7 @@ WindowArg = Annotated[Literal[COMPLETION_WINDOWS], Field(description=WINDOW_HELP
 @mcp.tool(
     name="openai_conversational_image",
     title="Create or refine an image (conversation)",
-    annotations=GENERATION_ANNOTATIONS,
+    annotations=_annotations("Create or refine an image (conversation)", read_only=False, destructive=False, idempotent=False, open_world=True),
     output_schema=rendering.IMAGE_RESULT_SCHEMA,
 )
 async def openai_conversational_image(
@@ -186,6 +194,7 @@ async def openai_conversational_image(
             reference_paths=reference_image_paths, mask_path=mask_path, dry_run=dry_run, services=svc,
             completion_window=completion_window,
         )
+        inputs.check_key(svc, dry_run=call.dry_run)  # before the first question: the dialogue would end in this error
         with_image = bool(input_image_file_id or input_image_path)
         if conversation_id is not None:
             conversation = await asyncio.to_thread(svc.store.load, storage.check_conversation_id(conversation_id))
@@ -231,7 +240,7 @@ async def openai_conversational_image(
 @mcp.tool(
     name="openai_generate_image",
     title="Generate an image (one shot)",
-    annotations=GENERATION_ANNOTATIONS,
+    annotations=_annotations("Generate an image (one shot)", read_only=False, destructive=False, idempotent=False, open_world=True),
     output_schema=rendering.IMAGE_RESULT_SCHEMA,
 )
 async def openai_generate_image(
@@ -265,6 +274,7 @@ async def openai_generate_image(
             reference_paths=reference_image_paths, mask_path=None, dry_run=dry_run, services=svc,
             completion_window=completion_window,
         )
+        inputs.check_key(svc, dry_run=call.dry_run)
         images, _ = await inputs.prepare_images(conversation=None, file_id=None, path=None, call=call, services=svc)
         job = generation.plan_new(
             text=text, explicit_size=explicit_size, assistant_model=svc.settings.assistant_model,
@@ -279,7 +289,7 @@ async def openai_generate_image(
 @mcp.tool(
     name="openai_list_conversations",
     title="List saved image conversations",
-    annotations={"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False},
+    annotations=_annotations("List saved image conversations", read_only=True, destructive=False, idempotent=True, open_world=False),
     output_schema=storage.Listing.model_json_schema(),
 )
 async def openai_list_conversations(
@@ -304,11 +314,11 @@ async def openai_list_conversations(
     return await _as_tool_result(run())
 
 
-GET_IMAGE_ANNOTATIONS = {
-    # It reads, and may finish saving an image already paid for; cancel=true discards a render in progress.
-    # It never starts a generation, and asking again gives the same image.
-    "readOnlyHint": False, "destructiveHint": True, "idempotentHint": True, "openWorldHint": True,
-}
+# It may finish saving an image already paid for, and cancel=true stops a render; it never starts one,
+# and asking again gives the same image. Not destructive: nothing that exists is removed or changed.
+GET_IMAGE_ANNOTATIONS = _annotations(
+    "Collect, show again or cancel an image", read_only=False, destructive=False, idempotent=True, open_world=True
+)
 
 
 @mcp.tool(
@@ -552,11 +562,26 @@ def main() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    fastmcp_log = logging.getLogger("fastmcp")  # FastMCP gave itself a rich handler on import: one format on stderr instead
+    fastmcp_log.handlers.clear()
+    fastmcp_log.propagate = True
     # Streams are read, and images decoded and saved, in threads (openai_api._Wire, generation._land);
     # the event loop that answers calls waits this long for the interpreter lock before its holder must
     # let go. At CPython's 5 ms, a ping during eight finishing renders took 43-47 ms at p99; at 1 ms, 30-40.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    asyncio.run(stdio_wire.serve_stdio(mcp))
+    _warn_about_settings()
+    stdio_wire.serve_until_stopped(mcp)
+
+
+def _warn_about_settings() -> None:
+    """One line on stderr at start-up when no call could make an image: found now, not after the questions."""
+    try:
+        settings = services.settings
+    except ImageServerError as exc:
+        log.warning("%s Every tool call will say so until it is fixed.", exc)
+        return
+    if not (settings.api_key or settings.uses_azure):
+        log.warning("OPENAI_API_KEY is not set: dry runs and the listing work, making an image does not. Set it in the client's config.")
 
 
 if __name__ == "__main__":

@@ -235,3 +235,34 @@ async def test_stdout_carries_only_json_rpc(server_env, fake_openai, tmp_path):
     assert answers[4]["result"]["isError"] is True
     assert "1 conversation file(s) could not be read" in answers[5]["result"]["content"][0]["text"]
     assert FAKE_KEY.encode() not in stderr
+
+
+async def test_every_tool_states_its_title_and_all_four_hints(server_env):
+    async with stdio_client(server_env) as client:
+        tools = {tool.name: tool.annotations for tool in await client.list_tools()}
+    hints = {name: (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint) for name, a in tools.items()}
+    assert all(a.title for a in tools.values())
+    assert hints == {
+        "openai_conversational_image": (False, False, False, True),
+        "openai_generate_image": (False, False, False, True),
+        "openai_list_conversations": (True, False, True, False),
+        "openai_get_image": (False, False, True, True),
+    }
+
+
+async def test_without_a_key_the_first_call_says_so_and_writes_nothing(server_env, home, tmp_path):
+    env = {k: v for k, v in server_env.items() if k != "OPENAI_API_KEY"}
+    log = tmp_path / "server.log"
+    async with stdio_client(env, log_file=log) as client:
+        asked = await call_tool(client, "openai_conversational_image", {"prompt": "A logo for a bakery"})
+        one_shot = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+        dry = await call_tool(client, "openai_generate_image", {"prompt": "A fox", "dry_run": True})
+    for result in (asked, one_shot):
+        assert result.is_error and "OPENAI_API_KEY is not set" in result_text(result)
+    assert not dry.is_error, "a dry run needs no key"
+    assert not (home["data"] / "conversations").exists() or list((home["data"] / "conversations").iterdir()) == []
+    lines = log.read_text().splitlines()
+    one_format = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) [\w.]+: ")
+    assert lines and all(one_format.match(line) for line in lines), "every log line in one format"
+    started = [line for line in lines if "WARNING" in line and "OPENAI_API_KEY is not set" in line and "Tool error" not in line]
+    assert len(started) == 1 and lines.index(started[0]) < 3, "one warning line, at start-up"
