@@ -46,6 +46,8 @@ def server_env(home, fake_openai) -> dict[str, str]:
         "OPENAI_IMAGES_DATA_DIR": str(home["data"]),
         "OPENAI_IMAGES_TIMEOUT": "30",
         "FASTMCP_CHECK_FOR_UPDATES": "off",
+        # ./run_tests.sh coverage measures the server processes too: coverage finds its settings in these.
+        **{name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")},
     }
 
 
