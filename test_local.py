@@ -52,7 +52,8 @@ async def run(paid: bool | None) -> int:
     results: list[str] = []
     key_set = bool(os.environ.get("OPENAI_API_KEY", "").strip())
     base = os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1 (default)"
-    results.append(report(PASSED if key_set else FAILED, "OPENAI_API_KEY is set", "" if key_set else "export OPENAI_API_KEY=... first"))
+    # A missing key is not a failed check: the free checks still run, and the paid ones are skipped and say why.
+    results.append(report(PASSED if key_set else SKIPPED, "OPENAI_API_KEY is set", "" if key_set else "not set: export OPENAI_API_KEY=... for the paid tests"))
     print(f"       endpoint: {base}")
 
     log_file = Path(tempfile.gettempdir()) / "openai-images-mcp-test_local.log"
