@@ -1,4 +1,4 @@
-"""A fake OpenAI HTTP server for tests: Responses API with the image_generation tool, plus Files.
+"""A fake OpenAI HTTP server for tests: Responses API with the image_generation tool, plus Files and the model list.
 
 Tests start it on 127.0.0.1 (random port) and point the real ``openai`` SDK at ``base_url``.
 It renders real images with Pillow, streams the same SSE event sequence as the real API,
@@ -823,6 +823,8 @@ class _Handler(BaseHTTPRequestHandler):
             route: Callable[[], None] = partial(self._post_responses, request)
         elif path == "/v1/files" and method == "POST":
             route = partial(self._post_file, request)
+        elif path == "/v1/models" and method == "GET":
+            route = self._list_models
         elif response_match and method in ("GET", "DELETE"):
             response_id = unquote(response_match.group(1))
             route = partial(self._response_by_id, response_id, delete=method == "DELETE", query=request.query)
@@ -840,6 +842,11 @@ class _Handler(BaseHTTPRequestHandler):
                 code="invalid_api_key",
             )
         route()
+
+    def _list_models(self) -> None:
+        # GET /v1/models is free: `openai-images-mcp doctor` uses it to check the endpoint and the key.
+        models = [{"id": DEFAULT_IMAGE_MODEL, "object": "model", "created": 0, "owned_by": "openai"}]
+        self._send_json(200, {"object": "list", "data": models})
 
     def _post_file(self, request: RecordedRequest) -> None:
         self._send_json(200, self.fake._upload_file(request))
