@@ -305,7 +305,7 @@ def test_validation_errors(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     assert json.loads(http_error.value.read())["error"]["code"] == "invalid_api_key"
 
     with pytest.raises(openai.NotFoundError):
-        client.models.list()
+        client.models.retrieve("gpt-image-2")  # a route the fake does not serve
 
 
 def test_concurrent_requests_overlap() -> None:
@@ -571,9 +571,9 @@ def test_watched_values_in_a_header_and_in_the_query_string_are_caught(fake: Fak
     assert [leak.secret for leak in fake.leaks] == [in_query, in_header]
 
     # Routes the fake does not serve are searched before they are refused; Basic credentials are decoded.
-    answer = httpx.get(fake.base_url + "/models", params={"q": in_query}, auth=("me", in_header), timeout=5)
+    answer = httpx.get(fake.base_url + "/batches", params={"q": in_query}, auth=("me", in_header), timeout=5)
     assert answer.status_code == 404
-    assert leaks(fake)[2:] == [("GET", "/v1/models", "query"), ("GET", "/v1/models", "header authorization (base64)")]
+    assert leaks(fake)[2:] == [("GET", "/v1/batches", "query"), ("GET", "/v1/batches", "header authorization (base64)")]
 
 
 def test_bodies_that_are_gzipped_chunked_or_json_escaped_are_searched_decoded(fake: FakeOpenAI) -> None:
@@ -623,7 +623,7 @@ def test_requests_without_a_watched_value_record_nothing(fake: FakeOpenAI, clien
     response = create(client, [{"role": "user", "content": content}], partial_images=1)
     client.responses.retrieve(response.id)
     with pytest.raises(openai.NotFoundError):
-        client.models.list()
+        client.models.retrieve("gpt-image-2")  # a route the fake does not serve
 
     assert len(fake.requests) == 4 and fake.leaks == []
     fake.assert_no_leaks()
@@ -1067,3 +1067,8 @@ def test_photo_like_images_scale_with_size_and_keep_format_and_transparency(
     assert (cut_out.format, cut_out.mode) == ("PNG", "RGBA")
     alpha = cut_out.getchannel("A")
     assert (alpha.getpixel((0, 0)), alpha.getpixel((512, 512))) == (0, 255)
+
+
+def test_the_model_list_is_served_and_needs_a_key(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    assert [model.id for model in client.models.list()] == [DEFAULT_IMAGE_MODEL]
+    assert httpx.get(fake.base_url + "/models", timeout=5).status_code == 401
