@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import safefiles
 from errors import ConfigurationError, ImageServerError, InvalidInput, OpenAIError, redact
 
 PROG = "openai-images-mcp"
@@ -239,7 +240,7 @@ def merge_entry(path: Path, *, client: Client, entry: dict[str, Any]) -> Written
             mode &= 0o700  # the file now holds the API key: readable by its owner only
         backup = _backup(target, original, mode=mode) if original is not None else None
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, data, mode=mode)
+        safefiles.atomic_write(target, data, mode=mode)
     except OSError as exc:
         raise ConfigurationError(f"Could not write {target}: {exc.strerror or exc}. The file was not changed.") from None
     what = "Updated" if previous is not None else "Added"
@@ -283,21 +284,6 @@ def _backup(target: Path, original: bytes, *, mode: int) -> Path:
             os.fsync(file.fileno())
         return backup
     raise OSError(f"too many backups named {target.name}.{stamp}*.bak")
-
-
-def _atomic_write(target: Path, data: bytes, *, mode: int) -> None:
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 # --- doctor ---------------------------------------------------------------------------

@@ -1,15 +1,20 @@
-"""Reading a file that may be hostile: a regular file only, opened without blocking, read up to a size cap.
+"""Files handled with care: a read that may meet a hostile file, and a write that appears whole or not at all.
 
 The server reads paths it did not choose (the user's images) and files anyone may have edited
 (its own conversations), so a FIFO, a device, a folder or a huge file must answer at once with
-an OSError rather than hang a worker thread or fill the memory.
+an OSError rather than hang a worker thread or fill the memory. It rewrites files people rely on
+(conversations, a client's config), so a write goes to a temporary file beside the target, is
+fsynced, and then replaces the target in one rename.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+import tempfile
+from pathlib import Path
 from pathlib import Path
 
 
@@ -48,3 +53,20 @@ def read_regular_file(path: Path | str, limit: int, *, follow_links: bool) -> by
     if size > limit:
         raise OSError(errno.EFBIG, f"it grew past the {limit // 1024 // 1024} MB limit while it was read")
     return b"".join(chunks)
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace `path` with `data` whole or not at all (a temporary file in the same folder, fsync, rename); `mode` sets its permissions."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Annotated, Any, Callable, Iterator, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from errors import InvalidInput, NotFound, StorageError
-from safefiles import read_regular_file
+from safefiles import atomic_write, read_regular_file
 
 log = logging.getLogger("openai_images_mcp.storage")
 
@@ -287,7 +286,7 @@ class ConversationStore:
             )
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, data)
+            atomic_write(path, data)
         except OSError as exc:
             raise StorageError(
                 f"Could not save conversation {conversation.id} in {self.folder}: {exc.strerror or exc}. "
@@ -550,20 +549,4 @@ def _summary(conversation: Conversation) -> ConversationSummary:
         rendering_since=conversation.pending_render.started_at if conversation.pending_render else None,
         pending_response_id=conversation.pending_render.response_id if conversation.pending_render else None,
     )
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
