@@ -24,6 +24,7 @@ import dialogue
 import enhancer
 import imagefiles
 import inputs
+import limits
 import renders
 import sizes
 import storage
@@ -267,8 +268,13 @@ async def generate(job: Job, services: Services, on_progress: OnProgress | None 
     The render is a task of its own: when the deadline comes first, or the caller is cancelled, it
     goes on, and its image is saved and recorded just the same; `collect` picks it up later.
     """
+    reservation = await _reserve(job, services)
     render = renders.Render(job.conversation.id, completion_window=job.completion_window)
-    services.renders.launch(render, functools.partial(_make, job=job, services=services))
+    try:
+        services.renders.launch(render, functools.partial(_make, job=job, services=services, reservation=reservation))
+    except ImageServerError:
+        await _settle(reservation, services, cost=None, landed=False)
+        raise
     return await collect(
         render, services, on_progress, wait_seconds=wait_seconds, partial_images=job.options.partial_images or 0,
         until_named=job.completion_window != "soonest",
@@ -362,7 +368,25 @@ async def cancel(conversation: storage.Conversation, services: Services) -> Gene
     return Cancelled(conversation=updated, response_id=pending.response_id, started_at=pending.started_at, message=message)
 
 
-async def _make(render: renders.Render, *, job: Job, services: Services) -> Generated:
+async def _reserve(job: Job, services: Services) -> limits.Reservation | None:
+    """Count the job against the user's limits before anything is sent; LimitReached when it would pass one."""
+    if not services.limits.any:
+        return None
+    estimate = preview(job, services).estimate
+    usd = estimate.high_usd if estimate.high_usd is not None else estimate.low_usd or 0.0
+    reserve = functools.partial(
+        services.ledger.reserve, user=limits.LOCAL_USER, limits=services.limits, usd=usd, running=len(services.renders.all())
+    )
+    return await asyncio.to_thread(reserve)
+
+
+async def _settle(reservation: limits.Reservation | None, services: Services, *, cost: costs.ImageCost | None, landed: bool) -> None:
+    if reservation is not None:
+        usd = cost.total_usd if cost is not None else None
+        await asyncio.to_thread(functools.partial(services.ledger.settle, reservation, usd=usd, landed=landed))
+
+
+async def _make(render: renders.Render, *, job: Job, services: Services, reservation: limits.Reservation | None = None) -> Generated:
     """The render task of a new job: send it, write it down as pending once OpenAI names it, then land the image."""
     notes = list(job.notes)
     stem = imagefiles.image_file_stem()
@@ -407,14 +431,17 @@ async def _make(render: renders.Render, *, job: Job, services: Services) -> Gene
             notes.append(note)
             result = await services.openai.create(request, render.tell, on_started=started)
     except RenderLost:
-        raise  # still pending: it can be collected later
+        raise  # still pending: it can be collected later (and stays counted against the limits)
     except ImageServerError as exc:
         if written:
             await _ended(job.conversation.id, render.response_id, exc, services=services)
+        await _settle(reservation, services, cost=None, landed=False)
         raise
     finally:
         render.named.set()
-    return await _land(job, result, render, services=services, stem=stem, notes=notes, written=bool(written))
+    generated = await _land(job, result, render, services=services, stem=stem, notes=notes, written=bool(written))
+    await _settle(reservation, services, cost=generated.cost, landed=True)
+    return generated
 
 
 async def _resume(render: renders.Render, *, conversation: storage.Conversation, pending: storage.PendingRender, services: Services) -> Generated:

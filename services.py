@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import costs
+import limits
 import storage
 from openai_api import OpenAIImages
 from renders import Renders
@@ -58,6 +59,17 @@ class Services:
     @cached_property
     def openai(self) -> OpenAIImages:
         return OpenAIImages(self.settings)
+
+    @cached_property
+    def ledger(self) -> limits.Ledger:
+        return limits.Ledger(self.settings.usage_dir)
+
+    @cached_property
+    def limits(self) -> limits.Limits:
+        settings = self.settings
+        return limits.Limits(
+            concurrent=settings.max_concurrent_per_user, daily_images=settings.daily_images_per_user, daily_usd=settings.daily_budget_usd
+        )
 
     @cached_property
     def prices(self) -> dict[str, costs.Prices]:

@@ -63,6 +63,15 @@ class Settings:
     background: bool = field(default=True, metadata={"env": "OPENAI_IMAGES_BACKGROUND"})
     """false: send foreground requests instead of OpenAI background responses (which survive dropped connections and restarts)."""
 
+    max_concurrent_per_user: int | None = field(default=None, metadata={"env": "OPENAI_IMAGES_MAX_CONCURRENT_PER_USER"})
+    """The most renders one user may have in progress at once (unset: no limit)."""
+
+    daily_images_per_user: int | None = field(default=None, metadata={"env": "OPENAI_IMAGES_DAILY_IMAGES_PER_USER"})
+    """The most images one user may start per UTC day (unset: no limit)."""
+
+    daily_budget_usd: float | None = field(default=None, metadata={"env": "OPENAI_IMAGES_DAILY_BUDGET_USD"})
+    """The most estimated spend (USD) one user may start per UTC day (unset: no limit)."""
+
     max_retries: int = field(default=DEFAULT_MAX_RETRIES, metadata={"env": "OPENAI_IMAGES_MAX_RETRIES"})
     """Retries after a rate limit (not an exhausted quota), a 5xx or a dropped connection (default 2; timeouts are never retried)."""
 
@@ -87,6 +96,11 @@ class Settings:
     @property
     def uses_azure(self) -> bool:
         return bool(self.azure_endpoint and self.azure_api_key)
+
+    @property
+    def usage_dir(self) -> Path:
+        """Where the per-day usage counts for the limits are kept."""
+        return self.data_dir / "usage"
 
     @property
     def conversations_dir(self) -> Path:
@@ -134,6 +148,18 @@ def _convert(name: str, env_name: str, raw: str) -> object:
             value = 0.0
         if not 1 <= value <= MAX_WAIT_SECONDS:
             raise ConfigurationError(f"{env_name}={raw!r} must be a number of seconds from 1 to 3600 (default 50).")
+        return value
+    if name in ("max_concurrent_per_user", "daily_images_per_user"):
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigurationError(f"{env_name}={raw!r} must be a whole number of at least 1 (or unset for no limit).")
+        return int(raw)
+    if name == "daily_budget_usd":
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not value >= 0:
+            raise ConfigurationError(f"{env_name}={raw!r} must be an amount of US dollars, e.g. 5 or 0.50 (or unset for no limit).")
         return value
     if name == "max_retries":
         if not raw.isdigit() or int(raw) > 10:
