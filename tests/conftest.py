@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -103,3 +105,30 @@ def same_pixels(sent: bytes, original: bytes) -> bool:
         if a.format == "JPEG":  # encoded again with the same tables: within a step or two of every pixel
             return max(abs(x - y) for x, y in zip(a.convert("RGB").tobytes(), b.convert("RGB").tobytes())) <= 8
         return a.convert("RGBA").tobytes() == b.convert("RGBA").tobytes()
+
+
+def uv_command() -> str:
+    """The uv beside this Python, or on PATH; the test is skipped without one."""
+    beside = Path(sys.executable).with_name("uv.exe" if os.name == "nt" else "uv")
+    uv = str(beside) if beside.exists() else shutil.which("uv")
+    if not uv:
+        pytest.skip("needs uv (pip install uv), which Claude Desktop brings for bundles of server type uv")
+    return uv
+
+
+def uv_environment(uv: str) -> dict[str, str]:
+    """uv reads no pip settings: give it the package sources pip uses here (a mirror, a folder of wheels), this
+    test's Python so it downloads none, and the user's uv cache so each run does not fetch every package again."""
+    env = {"UV_PYTHON": sys.executable, "UV_INDEX_STRATEGY": "unsafe-best-match"}
+    cache = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
+    env["UV_CACHE_DIR"] = cache
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], check=False, capture_output=True, text=True).stdout
+    pip = {}
+    for line in listed.splitlines():  # e.g. global.extra-index-url='file:///opt/pypi/simple'
+        key, _, value = line.partition("=")
+        pip[key.rsplit(".", 1)[-1]] = value.strip().strip("'\"")
+    for option, uv_name in {"index-url": "UV_DEFAULT_INDEX", "extra-index-url": "UV_INDEX", "find-links": "UV_FIND_LINKS", "cert": "SSL_CERT_FILE"}.items():
+        value = os.environ.get(f"PIP_{option.replace('-', '_').upper()}") or pip.get(option)
+        if value:
+            env[uv_name] = value
+    return env

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import FAKE_KEY, ROOT, result_text
+from conftest import FAKE_KEY, ROOT, result_text, uv_command, uv_environment
 
 import openai_images_mcp
 import settings
@@ -147,32 +147,6 @@ def test_the_manifest_passes_mcpb_validate():
     assert done.returncode == 0 and "validation passes" in done.stdout, done.stdout + done.stderr
 
 
-def _uv() -> str:
-    beside = Path(sys.executable).with_name("uv.exe" if os.name == "nt" else "uv")
-    uv = str(beside) if beside.exists() else shutil.which("uv")
-    if not uv:
-        pytest.skip("needs uv (pip install uv), which Claude Desktop brings for bundles of server type uv")
-    return uv
-
-
-def _uv_environment(uv: str) -> dict[str, str]:
-    """uv reads no pip settings: give it the package sources pip uses here (a mirror, a folder of wheels), this
-    test's Python so it downloads none, and the user's uv cache so each run does not fetch every package again."""
-    env = {"UV_PYTHON": sys.executable, "UV_INDEX_STRATEGY": "unsafe-best-match"}
-    cache = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
-    env["UV_CACHE_DIR"] = cache
-    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], check=False, capture_output=True, text=True).stdout
-    pip = {}
-    for line in listed.splitlines():  # e.g. global.extra-index-url='file:///opt/pypi/simple'
-        key, _, value = line.partition("=")
-        pip[key.rsplit(".", 1)[-1]] = value.strip().strip("'\"")
-    for option, uv_name in {"index-url": "UV_DEFAULT_INDEX", "extra-index-url": "UV_INDEX", "find-links": "UV_FIND_LINKS", "cert": "SSL_CERT_FILE"}.items():
-        value = os.environ.get(f"PIP_{option.replace('-', '_').upper()}") or pip.get(option)
-        if value:
-            env[uv_name] = value
-    return env
-
-
 @pytest.fixture
 def installed_bundle(tmp_path) -> Path:
     """The bundle scripts/build_bundle.py makes, unpacked the way Claude Desktop installs it."""
@@ -196,7 +170,7 @@ def installed_bundle(tmp_path) -> Path:
 @pytest.mark.slow
 @pytest.mark.integration
 async def test_the_built_bundle_starts_from_its_manifest_and_makes_an_image(installed_bundle, tmp_path, server_env, home, fake_openai):
-    uv = _uv()
+    uv = uv_command()
     installed = installed_bundle
     manifest = json.loads((installed / "manifest.json").read_text(encoding="utf-8"))
     assert manifest == MANIFEST
@@ -206,7 +180,7 @@ async def test_the_built_bundle_starts_from_its_manifest_and_makes_an_image(inst
     assert config["command"] == "uv"  # Claude Desktop runs these arguments with the uv it brings
     env = {name: value for name, value in server_env.items() if name not in config["env"]}
     env.update(config["env"])
-    env.update(_uv_environment(uv))
+    env.update(uv_environment(uv))
 
     from fastmcp import Client
     from fastmcp.client.transports import StdioTransport

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, uv_command, uv_environment
 import openai_images_mcp
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -52,14 +52,40 @@ def test_the_command_and_version_come_from_the_modules():
     assert PROJECT["requires-python"] == ">=3.11"
 
 
-@pytest.mark.slow
-@pytest.mark.integration
-async def test_pip_install_in_a_fresh_venv_gives_a_command_that_answers_tools_list(tmp_path, server_env):
-    # Installed from a copy of what an sdist holds, so that the build's build/ and *.egg-info stay out of the checkout.
+def _source(tmp_path: Path) -> Path:
+    """A copy of what an sdist holds, so that a build's build/ and *.egg-info stay out of the checkout."""
     source = tmp_path / "source"
     source.mkdir()
     for path in [*ROOT.glob("*.py"), ROOT / "pyproject.toml", ROOT / "README.md", ROOT / "LICENSE", ROOT / "requirements.txt"]:
         shutil.copy2(path, source / path.name)
+    return source
+
+
+async def _lists_its_tools(command: str, args: list[str], env: dict[str, str], cwd: Path) -> None:
+    from fastmcp import Client
+    from fastmcp.client.transports import StdioTransport
+
+    async with Client(StdioTransport(command, args, env=env, cwd=str(cwd), keep_alive=False)) as client:
+        tools = {tool.name for tool in await client.list_tools()}
+        assert client.server_info.version == openai_images_mcp.__version__
+    assert {"openai_generate_image", "openai_conversational_image", "openai_list_conversations", "openai_get_image"} <= tools
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+async def test_uvx_from_the_source_gives_the_command(tmp_path, server_env):
+    uv = uv_command()
+    env = {**server_env, **uv_environment(uv)}
+    run = [uv, "tool", "run", "--from", str(_source(tmp_path)), "openai-images-mcp"]  # what `uvx --from . openai-images-mcp` runs
+    version = subprocess.run([*run, "--version"], capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
+    assert version.stdout.strip() == f"openai-images-mcp {openai_images_mcp.__version__}", version.stderr[-3000:]
+    await _lists_its_tools(run[0], run[1:], env, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+async def test_pip_install_in_a_fresh_venv_gives_a_command_that_answers_tools_list(tmp_path, server_env):
+    source = _source(tmp_path)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
@@ -74,11 +100,4 @@ async def test_pip_install_in_a_fresh_venv_gives_a_command_that_answers_tools_li
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert Path(site.stdout.strip()).parent != ROOT  # the installed copy, not the checkout
 
-    from fastmcp import Client
-    from fastmcp.client.transports import StdioTransport
-
-    transport = StdioTransport(str(command), [], env=server_env, cwd=str(tmp_path), keep_alive=False)
-    async with Client(transport) as client:
-        tools = {tool.name for tool in await client.list_tools()}
-        assert client.server_info.version == openai_images_mcp.__version__
-    assert {"openai_generate_image", "openai_conversational_image", "openai_list_conversations", "openai_get_image"} <= tools
+    await _lists_its_tools(str(command), [], server_env, tmp_path)
