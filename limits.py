@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from errors import ImageServerError
-from safefiles import atomic_write, read_regular_file
+from safefiles import atomic_write, held_lock, read_regular_file
 
 log = logging.getLogger("openai_images_mcp.limits")
 
@@ -126,14 +128,12 @@ class Ledger:
     def _write(self, day: str, ledger: dict[str, dict[str, float]]) -> None:
         atomic_write(self._path(day), json.dumps({"day": day, "users": ledger}, indent=2).encode())
 
-    def _locked(self, day: str):
-        from filelock import FileLock, Timeout
-
-        self.folder.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.folder / f".{day}.lock"), timeout=LOCK_TIMEOUT_SECONDS)
+    @contextmanager
+    def _locked(self, day: str) -> Iterator[None]:
         try:
-            return lock.acquire()
-        except Timeout:
+            with held_lock(self.folder / f".{day}.lock", timeout=LOCK_TIMEOUT_SECONDS):
+                yield
+        except TimeoutError:
             raise LimitReached(f"The usage ledger in {self.folder} stayed locked for {LOCK_TIMEOUT_SECONDS} s; try again.") from None
 
 

@@ -1,4 +1,4 @@
-"""Files handled with care: a read that may meet a hostile file, and a write that appears whole or not at all.
+"""Files handled with care: a read that may meet a hostile file, a write that appears whole or not at all, and a lock.
 
 The server reads paths it did not choose (the user's images) and files anyone may have edited
 (its own conversations), so a FIFO, a device, a folder or a huge file must answer at once with
@@ -10,11 +10,11 @@ fsynced, and then replaces the target in one rename.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 import errno
 import os
 import stat
 import tempfile
-from pathlib import Path
 from pathlib import Path
 
 
@@ -70,3 +70,24 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+@contextlib.contextmanager
+def held_lock(path: Path, *, timeout: float) -> Iterator[None]:
+    """Hold the lock file `path` (shared by every process), waiting up to `timeout` seconds.
+
+    A lock file that is not a regular file (a FIFO would hang the wait, a link redirect it) is
+    refused with OSError EINVAL; waiting too long raises TimeoutError (filelock's Timeout).
+    """
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise OSError(errno.EINVAL, "the lock file is not a regular file", str(path))
+    lock = FileLock(str(path), timeout=timeout)
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()

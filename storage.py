@@ -8,12 +8,12 @@ every use, so a tool argument can never name a path outside the store.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import secrets
-import stat
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Callable, Iterator, Literal
@@ -21,7 +21,7 @@ from typing import Annotated, Any, Callable, Iterator, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from errors import InvalidInput, NotFound, StorageError
-from safefiles import atomic_write, read_regular_file
+from safefiles import atomic_write, held_lock, read_regular_file
 
 log = logging.getLogger("openai_images_mcp.storage")
 
@@ -296,33 +296,27 @@ class ConversationStore:
     @contextmanager
     def locked(self, conversation_id: str) -> Iterator[None]:
         """Hold the conversation's lock (shared by every server process) for a read-modify-write."""
-        from filelock import FileLock, Timeout
-
         check_conversation_id(conversation_id)
         path = self.locks / f"{conversation_id}.lock"
-        lock = FileLock(str(path), timeout=LOCK_TIMEOUT_SECONDS)
+        held = ExitStack()
         try:
-            self.locks.mkdir(parents=True, exist_ok=True)
-            with suppress(FileNotFoundError):
-                if not stat.S_ISREG(os.lstat(path).st_mode):  # a FIFO or a link here would hang or redirect the lock
-                    raise StorageError(
-                        f"The lock file {path} is not a regular file, so conversation {conversation_id} was not changed. "
-                        "Remove it; the server makes a new one."
-                    )
-            lock.acquire()
-        except Timeout:
+            held.enter_context(held_lock(path, timeout=LOCK_TIMEOUT_SECONDS))
+        except TimeoutError:
             raise StorageError(
                 f"Conversation {conversation_id} stayed locked by another call for {LOCK_TIMEOUT_SECONDS} s; try again."
             ) from None
         except OSError as exc:
+            if exc.errno == errno.EINVAL:  # a FIFO or a link here would hang or redirect the lock
+                raise StorageError(
+                    f"The lock file {path} is not a regular file, so conversation {conversation_id} was not changed. "
+                    "Remove it; the server makes a new one."
+                ) from None
             raise StorageError(
                 f"Could not lock conversation {conversation_id} ({path}: {exc.strerror or exc}). "
                 "Check that OPENAI_IMAGES_DATA_DIR points to a writable folder."
             ) from None
-        try:
+        with held:
             yield
-        finally:
-            lock.release()
 
     def update(self, conversation_id: str, change: Callable[[Conversation], None]) -> Conversation:
         """Load, apply `change`, stamp updated_at and save, all under the conversation's lock."""
