@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
+from backends import LOCK_TIMEOUT_SECONDS, Documents
 from errors import ImageServerError
-from safefiles import atomic_write, held_lock, read_regular_file
 
 log = logging.getLogger("openai_images_mcp.limits")
 
 LOCAL_USER = "local"
 MAX_LEDGER_BYTES = 1024 * 1024
-LOCK_TIMEOUT_SECONDS = 30
 
 
 class LimitReached(ImageServerError):
@@ -54,10 +51,10 @@ class Reservation:
 
 
 class Ledger:
-    """Today's images and estimated spend per user, one JSON file per UTC day."""
+    """Today's images and estimated spend per user, one document per UTC day (`YYYY-MM-DD.json`)."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, documents: Documents):
+        self.documents = documents
 
     def reserve(self, *, user: str, limits: Limits, usd: float, running: int, now: datetime | None = None) -> Reservation:
         """Count one render for `user`, or raise LimitReached naming the limit and when it resets; nothing else changes."""
@@ -69,8 +66,8 @@ class Ledger:
                 "allows at once; nothing was sent. The limit frees up as soon as one lands: collect it with openai_get_image, "
                 "or try again in a moment."
             )
-        with self._locked(day):
-            ledger = self._read(day)
+
+        def count(ledger: dict[str, dict[str, float]]) -> None:
             used = ledger.setdefault(user, {"images": 0, "usd": 0.0})
             resets = _reset_text(moment)
             if limits.daily_images is not None and used["images"] >= limits.daily_images:
@@ -86,35 +83,47 @@ class Ledger:
                 )
             used["images"] += 1
             used["usd"] = round(used["usd"] + usd, 6)
-            self._write(day, ledger)
+
+        self._change(day, count)
         return Reservation(day=day, user=user, usd=usd)
 
     def settle(self, reservation: Reservation, *, usd: float | None, landed: bool) -> None:
         """The render ended: keep it at its real cost (`usd`; None keeps the estimate), or give it back if it made no image."""
+
+        def correct(ledger: dict[str, dict[str, float]]) -> None:
+            used = ledger.setdefault(reservation.user, {"images": 0, "usd": 0.0})
+            if landed:
+                used["usd"] = round(max(0.0, used["usd"] - reservation.usd + (reservation.usd if usd is None else usd)), 6)
+            else:
+                used["images"] = max(0, used["images"] - 1)
+                used["usd"] = round(max(0.0, used["usd"] - reservation.usd), 6)
+
         try:
-            with self._locked(reservation.day):
-                ledger = self._read(reservation.day)
-                used = ledger.setdefault(reservation.user, {"images": 0, "usd": 0.0})
-                if landed:
-                    used["usd"] = round(max(0.0, used["usd"] - reservation.usd + (reservation.usd if usd is None else usd)), 6)
-                else:
-                    used["images"] = max(0, used["images"] - 1)
-                    used["usd"] = round(max(0.0, used["usd"] - reservation.usd), 6)
-                self._write(reservation.day, ledger)
+            self._change(reservation.day, correct)
         except (OSError, ImageServerError) as exc:  # the image is what matters; the ledger is a courtesy
             log.warning("Could not update the usage ledger for %s: %s", reservation.day, exc)
 
-    def _path(self, day: str) -> Path:
-        return self.folder / f"{day}.json"
+    def _change(self, day: str, change: Callable[[dict[str, dict[str, float]]], None]) -> None:
+        """Apply `change` to the day's counts atomically against every other process or replica."""
 
-    def _read(self, day: str) -> dict[str, dict[str, float]]:
-        """The day's counts; a missing or damaged file counts as nothing used (and is rewritten whole)."""
+        def apply(current: bytes | None) -> bytes:
+            ledger = self._parsed(day, current)
+            change(ledger)
+            return json.dumps({"day": day, "users": ledger}, indent=2).encode()
+
         try:
-            data = json.loads(read_regular_file(self._path(day), MAX_LEDGER_BYTES, follow_links=False))
-        except FileNotFoundError:
+            self.documents.update(f"{day}.json", apply, MAX_LEDGER_BYTES)
+        except TimeoutError:
+            raise LimitReached(f"The usage ledger in {self.documents.label} stayed locked for {LOCK_TIMEOUT_SECONDS} s; try again.") from None
+
+    def _parsed(self, day: str, raw: bytes | None) -> dict[str, dict[str, float]]:
+        """The day's counts; a missing or damaged document counts as nothing used (and is rewritten whole)."""
+        if raw is None:
             return {}
-        except (OSError, ValueError) as exc:
-            log.warning("The usage ledger %s is unreadable (%s); counting from zero", self._path(day), exc)
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            log.warning("The usage ledger %s/%s.json is unreadable (%s); counting from zero", self.documents.label, day, exc)
             return {}
         users = data.get("users") if isinstance(data, dict) else None
         if not isinstance(users, dict):
@@ -124,17 +133,6 @@ class Ledger:
             for name, used in users.items()
             if isinstance(used, dict) and isinstance(used.get("images", 0), int) and isinstance(used.get("usd", 0.0), (int, float))
         }
-
-    def _write(self, day: str, ledger: dict[str, dict[str, float]]) -> None:
-        atomic_write(self._path(day), json.dumps({"day": day, "users": ledger}, indent=2).encode())
-
-    @contextmanager
-    def _locked(self, day: str) -> Iterator[None]:
-        try:
-            with held_lock(self.folder / f".{day}.lock", timeout=LOCK_TIMEOUT_SECONDS):
-                yield
-        except TimeoutError:
-            raise LimitReached(f"The usage ledger in {self.folder} stayed locked for {LOCK_TIMEOUT_SECONDS} s; try again.") from None
 
 
 def _reset_text(moment: datetime) -> str:

@@ -8,20 +8,18 @@ every use, so a tool argument can never name a path outside the store.
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import re
 import secrets
-from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
+import backends
+from backends import Change, Documents, FolderDocuments, refused_lock
 from errors import InvalidInput, NotFound, StorageError
-from safefiles import atomic_write, held_lock, read_regular_file
 
 log = logging.getLogger("openai_images_mcp.storage")
 
@@ -29,7 +27,7 @@ SCHEMA_VERSION = 2  # 2: the prompt's analysis is one record (1 kept three loose
 CONVERSATION_ID = re.compile(r"^conv_[0-9a-f]{16}$")
 IMAGE_ID = re.compile(r"^img_[0-9a-f]{16}$")
 TITLE_LENGTH = 80
-LOCK_TIMEOUT_SECONDS = 30
+LOCK_TIMEOUT_SECONDS = backends.LOCK_TIMEOUT_SECONDS
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a conversation file larger than this is refused, read or written
 # Text read back from a file is cut to these lengths, whatever the file says (prompts are at most 32,000).
 MAX_TEXT_CHARS = 40_000
@@ -243,89 +241,103 @@ class Listing(BaseModel):
 
 
 class ConversationStore:
-    """JSON files under `folder`, one per conversation, named `<id>.json`."""
+    """Conversations as documents named `<id>.json`: files in `folder` by default, or any `backends.Documents`."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.locks = folder.parent / "locks"
+    def __init__(self, folder: Path | None = None, *, documents: Documents | None = None):
+        if documents is None:
+            if folder is None:
+                raise ValueError("ConversationStore needs a folder or documents")
+            documents = FolderDocuments(folder, folder.parent / "locks")
+        self.documents = documents
+        self.folder = folder  # None when the conversations are not files
+        self.label = documents.label
 
     def path_for(self, conversation_id: str) -> Path:
+        if self.folder is None:
+            raise ValueError("this store keeps no files")
         return self.folder / f"{check_conversation_id(conversation_id)}.json"
+
+    def _where(self, conversation_id: str) -> str:
+        return f"{self.label}/{conversation_id}.json" if self.folder is None else str(self.path_for(conversation_id))
 
     def load(self, conversation_id: str) -> Conversation:
         """Read one conversation; StorageError when it is missing or unreadable (the file is left as it is)."""
-        path = self.path_for(conversation_id)
+        name = f"{check_conversation_id(conversation_id)}.json"
         try:
-            raw = read_regular_file(path, MAX_FILE_BYTES, follow_links=False)
+            raw = self.documents.read(name, MAX_FILE_BYTES)
         except FileNotFoundError:
             raise NotFound(
-                f"No conversation {conversation_id} in {self.folder}. "
+                f"No conversation {conversation_id} in {self.label}. "
                 "Call openai_list_conversations to see the saved ones, or omit conversation_id to start a new one."
             ) from None
         except OSError as exc:
-            raise StorageError(f"Could not read conversation file {path}: {exc.strerror or exc}. It was left untouched.") from None
+            raise StorageError(
+                f"Could not read conversation file {self._where(conversation_id)}: {exc.strerror or exc}. It was left untouched."
+            ) from None
+        return self._checked(conversation_id, raw)
+
+    def _checked(self, conversation_id: str, raw: bytes) -> Conversation:
         try:
             conversation = Conversation.model_validate_json(raw)
         except ValidationError:
             raise StorageError(
-                f"Conversation file {path} is damaged (not valid conversation JSON). It was left untouched; "
+                f"Conversation file {self._where(conversation_id)} is damaged (not valid conversation JSON). It was left untouched; "
                 "move it aside or fix it by hand, or start a new conversation."
             ) from None
         if conversation.id != conversation_id:
-            raise StorageError(f"Conversation file {path} holds id {conversation.id!r}, not {conversation_id!r}.")
+            raise StorageError(f"Conversation file {self._where(conversation_id)} holds id {conversation.id!r}, not {conversation_id!r}.")
         return conversation
 
-    def save(self, conversation: Conversation) -> None:
-        """Write atomically: a temporary file in the same folder, fsync, then rename over the old one."""
-        path = self.path_for(conversation.id)
+    def _encoded(self, conversation: Conversation) -> bytes:
         data = conversation.model_dump_json(indent=2).encode()
         if len(data) > MAX_FILE_BYTES:
             raise StorageError(
                 f"Conversation {conversation.id} would grow past {MAX_FILE_BYTES // 1024 // 1024} MB, the most one "
                 "conversation file holds; it was not changed. Start a new conversation to go on."
             )
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data)
-        except OSError as exc:
-            raise StorageError(
-                f"Could not save conversation {conversation.id} in {self.folder}: {exc.strerror or exc}. "
-                "Check that OPENAI_IMAGES_DATA_DIR points to a writable folder."
-            ) from None
+        return data
 
-    @contextmanager
-    def locked(self, conversation_id: str) -> Iterator[None]:
-        """Hold the conversation's lock (shared by every server process) for a read-modify-write."""
-        check_conversation_id(conversation_id)
-        path = self.locks / f"{conversation_id}.lock"
-        held = ExitStack()
+    def save(self, conversation: Conversation) -> None:
+        """Write the whole conversation, whole or not at all (a file: a temporary file, fsync, rename over the old one)."""
+        data = self._encoded(conversation)
+        self._write(conversation.id, lambda current: data)
+
+    def _write(self, conversation_id: str, change: Change) -> None:
+        """One atomic read-modify-write of the conversation's document, with the backend's failures told as StorageError."""
+        name = f"{check_conversation_id(conversation_id)}.json"
         try:
-            held.enter_context(held_lock(path, timeout=LOCK_TIMEOUT_SECONDS))
+            self.documents.update(name, change, MAX_FILE_BYTES)
         except TimeoutError:
             raise StorageError(
                 f"Conversation {conversation_id} stayed locked by another call for {LOCK_TIMEOUT_SECONDS} s; try again."
             ) from None
         except OSError as exc:
-            if exc.errno == errno.EINVAL:  # a FIFO or a link here would hang or redirect the lock
+            if refused_lock(exc):
                 raise StorageError(
-                    f"The lock file {path} is not a regular file, so conversation {conversation_id} was not changed. "
-                    "Remove it; the server makes a new one."
+                    f"The lock file {exc.filename or 'of this conversation'} is not a regular file, so conversation {conversation_id} "
+                    "was not changed. Remove it; the server makes a new one."
                 ) from None
-            raise StorageError(
-                f"Could not lock conversation {conversation_id} ({path}: {exc.strerror or exc}). "
-                "Check that OPENAI_IMAGES_DATA_DIR points to a writable folder."
-            ) from None
-        with held:
-            yield
+            hint = "Check that OPENAI_IMAGES_DATA_DIR points to a writable folder." if self.folder else "Check the bucket and its credentials."
+            raise StorageError(f"Could not save conversation {conversation_id} in {self.label}: {exc.strerror or exc}. {hint}") from None
 
     def update(self, conversation_id: str, change: Callable[[Conversation], None]) -> Conversation:
-        """Load, apply `change`, stamp updated_at and save, all under the conversation's lock."""
-        with self.locked(conversation_id):
-            conversation = self.load(conversation_id)
+        """Load, apply `change`, stamp updated_at and save, atomically against every other writer.
+
+        `change` may run more than once (an object store retries when another replica wrote first), each time on a fresh copy.
+        """
+        done: list[Conversation] = []
+
+        def apply(current: bytes | None) -> bytes:
+            if current is None:
+                self.load(conversation_id)  # raises NotFound with the usual words
+            conversation = self._checked(conversation_id, current)
             change(conversation)
             conversation.updated_at = now_iso()
-            self.save(conversation)
-            return conversation
+            done[:] = [conversation]
+            return self._encoded(conversation)
+
+        self._write(conversation_id, apply)
+        return done[0]
 
     def add_turn(
         self, conversation_id: str, *, prompt: str | None, image: ImageRecord, assistant_text: str | None, **fields: Any
@@ -342,10 +354,9 @@ class ConversationStore:
     def begin_render(self, conversation: Conversation, pending: PendingRender, *, is_new: bool) -> Conversation:
         """Write down a render OpenAI has started, before anything else happens: a new conversation's first save."""
         if is_new:
-            with self.locked(conversation.id):
-                started = conversation.model_copy(update={"pending_render": pending, "updated_at": now_iso()})
-                self.save(started)
-                return started
+            started = conversation.model_copy(update={"pending_render": pending, "updated_at": now_iso()})
+            self.save(started)
+            return started
 
         def change(stored: Conversation) -> None:
             if stored.pending_render is not None and stored.pending_render.response_id != pending.response_id:
@@ -364,6 +375,7 @@ class ConversationStore:
         recorded: list[ImageRecord] = []
 
         def change(conversation: Conversation) -> None:
+            recorded.clear()  # a retried write starts again from the stored conversation
             if conversation.image_of_response(response_id) is None:
                 record_turn(conversation, prompt=prompt, image=image, assistant_text=assistant_text)
                 for name, value in fields.items():
@@ -414,7 +426,7 @@ class ConversationStore:
             if raw is None or image_id.encode() not in raw:
                 continue  # cheap byte test first: parsing every file is what makes big stores slow
             conversation = self._parse(path, raw)
-            if conversation is None or f"{conversation.id}.json" != os.path.basename(path):
+            if conversation is None or f"{conversation.id}.json" != path:
                 continue  # a file whose name and content disagree belongs to no one
             record = conversation.image(image_id)
             if record is not None:
@@ -423,7 +435,7 @@ class ConversationStore:
             owners = ", ".join(conversation.id for conversation, _ in found[:5])
             raise StorageError(
                 f"Image {image_id} is listed by {len(found)} conversation files ({owners}); a file may have been copied "
-                f"or planted in {self.folder}, so the id is not used. Refine the image through its conversation_id instead."
+                f"or planted in {self.label}, so the id is not used. Refine the image through its conversation_id instead."
             )
         return found[0] if found else None
 
@@ -473,38 +485,25 @@ class ConversationStore:
             conversations=[_summary(c) for c in found[:limit]],
             total_matching=total,
             unreadable=unreadable,
-            folder=str(self.folder),
+            folder=self.label,
         )
 
     def _files(self) -> list[tuple[int, str]]:
-        """(modification time in ns, path) of every conversation file (plain strings: 10,000 Paths cost 60 ms)."""
-        try:
-            entries = list(os.scandir(self.folder))
-        except FileNotFoundError:
-            return []
-        files = []
-        for entry in entries:
-            if entry.name.startswith("conv_") and entry.name.endswith(".json"):
-                try:  # not following links; a non-regular file is kept here and refused when read
-                    files.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
-                except OSError:
-                    continue
-        return files
+        """(modification time in ns, name) of every conversation document."""
+        return [(mtime, name) for mtime, name in self.documents.names() if name.startswith("conv_")]
 
-    @staticmethod
-    def _read_bytes(path: str) -> bytes | None:
+    def _read_bytes(self, name: str) -> bytes | None:
         try:
-            return read_regular_file(path, MAX_FILE_BYTES, follow_links=False)
+            return self.documents.read(name, MAX_FILE_BYTES)
         except OSError as exc:
-            log.warning("Skipping unreadable conversation file %s: %s", path, exc.strerror or exc)
+            log.warning("Skipping unreadable conversation file %s/%s: %s", self.label, name, exc.strerror or exc)
             return None
 
-    @staticmethod
-    def _parse(path: str, raw: bytes) -> Conversation | None:
+    def _parse(self, name: str, raw: bytes) -> Conversation | None:
         try:
             return Conversation.model_validate_json(raw)
         except (ValidationError, ValueError) as exc:
-            log.warning("Skipping damaged conversation file %s: %s", path, type(exc).__name__)
+            log.warning("Skipping damaged conversation file %s/%s: %s", self.label, name, type(exc).__name__)
             return None
 
 

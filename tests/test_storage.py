@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import pytest
@@ -77,7 +78,7 @@ def test_failed_write_keeps_the_previous_version(store, monkeypatch):
     def broken_fsync(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
+    monkeypatch.setattr(os, "fsync", broken_fsync)
     conversation.title = "changed"
     with pytest.raises(StorageError, match="No space left"):
         store.save(conversation)

@@ -12,6 +12,7 @@ from fastmcp import Client
 import inputs
 import openai_images_mcp
 import rendering
+import backends
 import storage
 from PIL import Image
 from services import Services
@@ -142,10 +143,10 @@ def test_one_calls_images_have_a_total_budget(in_process_env, fake_openai, tmp_p
 def test_a_failure_after_the_image_arrived_names_the_saved_file(in_process_env, fake_openai, home, monkeypatch):
     made = _call("openai_generate_image", {"prompt": "A fox"})
 
-    def broken_lock(self, conversation_id):
+    def broken_lock(self, name, change, limit):
         raise OSError(13, "Permission denied")
 
-    monkeypatch.setattr(storage.ConversationStore, "locked", broken_lock)
+    monkeypatch.setattr(backends.FolderDocuments, "update", broken_lock)
     result = _call("openai_conversational_image", {"prompt": "Blue", "conversation_id": made.structured_content["conversation_id"]})
     text = result.content[0].text
     assert result.is_error and "Unexpected error" not in text
