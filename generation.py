@@ -375,7 +375,7 @@ async def _reserve(job: Job, services: Services) -> limits.Reservation | None:
     estimate = preview(job, services).estimate
     usd = estimate.high_usd if estimate.high_usd is not None else estimate.low_usd or 0.0
     reserve = functools.partial(
-        services.ledger.reserve, user=limits.LOCAL_USER, limits=services.limits, usd=usd, running=len(services.renders.all())
+        services.ledger.reserve, user=services.user, limits=services.limits, usd=usd, running=len(services.renders.all())
     )
     return await asyncio.to_thread(reserve)
 
@@ -582,12 +582,11 @@ def recall(conversation: storage.Conversation, record: storage.ImageRecord, serv
     Nothing is sent to OpenAI. The analysis is shown with the conversation's first image only.
     """
     settings = services.settings
-    image = imagefiles.read_saved_image(
-        record.path, f"image {record.image_id}", output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=True
-    )
+    image = inputs.read_saved(record.path, f"image {record.image_id}", services, keep_metadata=True)
     saved = imagefiles.SavedImage(
-        path=image.path, format=image.mime_type.removeprefix("image/"), width=image.width, height=image.height, byte_size=len(image.data)
+        location=record.path, format=image.mime_type.removeprefix("image/"), width=image.width, height=image.height, byte_size=len(image.data)
     )
+    saved = services.images.linked(saved)
     notes: list[str] = []
     try:
         preview = imagefiles.preview_of(image.data)
@@ -620,7 +619,7 @@ def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Servi
     """
     try:
         checked = imagefiles.check_image(result.b64)
-        saved = imagefiles.save_image(checked, services.settings.output_dir, stem=stem)
+        saved = services.images.save(checked, stem=stem)
     except StorageError as exc:
         raise StorageError(str(exc) + _still_collectable(job, written)) from None
     except ImageServerError:
@@ -636,18 +635,24 @@ def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Servi
         conversation, record, recorded = _record_turn(job, record, result, services=services, written=written)
     except Exception as exc:
         if not isinstance(exc, ImageServerError):
-            log.exception("Could not record %s", saved.path)
+            log.exception("Could not record %s", saved.location)
         reason = str(exc) if isinstance(exc, ImageServerError) else f"{type(exc).__name__}: {exc}"
         raise StorageError(
-            f"The image was saved to {saved.path}, but the conversation could not be updated: {reason} "
+            f"The image was saved to {saved.location}, but the conversation could not be updated: {reason} "
             "Pass that file as input_image_path to go on from it."
         ) from None
     try:
         preview = imagefiles.make_preview(checked.decoded)
     except Exception as exc:
-        log.exception("Could not make the preview of %s", saved.path)
+        log.exception("Could not make the preview of %s", saved.location)
         preview = None
         notes.append(f"No inline preview this time ({type(exc).__name__}); the saved file is complete.")
+    if preview is not None:
+        try:
+            saved = services.images.save_preview(saved, preview[0])
+        except Exception as exc:  # the image and its record are safe; only the preview's link is missing
+            log.warning("Could not store the preview of %s: %s", saved.location, exc)
+            notes.append("The preview could not be stored beside the image, so this result has no link to it.")
     return Generated(
         job=job, saved=saved, record=record, conversation=conversation, cost=cost, preview=preview, notes=notes, recorded=recorded
     )
@@ -677,7 +682,7 @@ def _record_of(
     )
     record = storage.ImageRecord(
         image_id=storage.new_image_id(),
-        path=str(saved.path),
+        path=saved.location,
         response_id=result.response_id,
         image_call_id=result.image_call_id,
         prompt=job.prompt,

@@ -67,11 +67,31 @@ class CheckedImage:
 
 @dataclass(frozen=True, kw_only=True)
 class SavedImage:
-    path: Path
+    """A stored image: `location` is a file path, or s3://bucket/key in an object store."""
+
+    location: str
     format: str
     width: int
     height: int
     byte_size: int
+    url: str | None = None  # a time-limited HTTPS link to the image, where the backend gives one
+    preview_url: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
+
+    @property
+    def in_bucket(self) -> bool:
+        return self.location.startswith("s3://")
+
+    @property
+    def name(self) -> str:
+        return self.location.rsplit("/", 1)[-1] if self.in_bucket else self.path.name
+
+    @property
+    def uri(self) -> str:
+        return self.location if self.in_bucket else self.path.as_uri()
 
 
 def _pil():
@@ -189,7 +209,14 @@ def _read_image(path: Path, what: str, *, keep_metadata: bool) -> InputImage:
     return _decode(data, path, what, keep_metadata=keep_metadata)
 
 
-def _decode(data: bytes, path: Path, what: str, *, keep_metadata: bool) -> InputImage:
+def decode_image(data: bytes, shown: str, what: str, *, keep_metadata: bool) -> InputImage:
+    """An image's bytes read from elsewhere (an object store), decoded with the same checks as a file; `shown` names it in messages."""
+    if not data:
+        raise InvalidInput(f"{what}: {shown} is empty (0 bytes).")
+    return _decode(data, shown, what, keep_metadata=keep_metadata)
+
+
+def _decode(data: bytes, path: Path | str, what: str, *, keep_metadata: bool) -> InputImage:
     """Decode fully (a damaged file or a decompression bomb is refused) and, unless asked not to, encode the picture again."""
     Image = _pil()
     try:
@@ -294,14 +321,14 @@ def save_image(image: CheckedImage, folder: Path, *, stem: str | None = None) ->
     if stem is not None and SAVED_NAME.fullmatch(f"{stem}.{image.extension}"):
         existing = folder / f"{stem}.{image.extension}"
         if _holds(existing, image.data):
-            return SavedImage(path=existing, format=image.format, width=image.width, height=image.height, byte_size=len(image.data))
+            return SavedImage(location=str(existing), format=image.format, width=image.width, height=image.height, byte_size=len(image.data))
     else:
         stem = None
     path = _write_new_file(folder, image.extension, image.data, stem=stem)
     if path.stat().st_size != len(image.data):
         path.unlink(missing_ok=True)
         raise StorageError(f"The image written to {path} came out the wrong size; it was removed. Check free disk space.")
-    return SavedImage(path=path, format=image.format, width=image.width, height=image.height, byte_size=len(image.data))
+    return SavedImage(location=str(path), format=image.format, width=image.width, height=image.height, byte_size=len(image.data))
 
 
 def _holds(path: Path, data: bytes) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 import imagefiles
 import storage
-from errors import ConfigurationError, InvalidInput
+from errors import ConfigurationError, InvalidInput, StorageError
 from image_models import COMPLETION_WINDOWS, ImageOptions, effective_model, validate_options, validate_size
 from openai_api import ImageInput, missing_key_message
 from services import Services
@@ -200,6 +200,7 @@ async def prepare_images(
             loaded.remove(target)
             loaded.insert(0, target)
         edited = target.path or "the edited image"
+        check_remote_path("mask_path", services)
         mask = await asyncio.to_thread(
             functools.partial(
                 imagefiles.read_mask, call.mask_path, width=target.width, height=target.height,
@@ -218,28 +219,57 @@ async def prepare_images(
 
 async def load_image(path: str, what: str, services: Services) -> LoadedImage:
     """Read an image the user named, off the event loop; held to OPENAI_IMAGES_ALLOWED_DIRS."""
+    check_remote_path(what, services)
     settings = services.settings
     return await asyncio.to_thread(
         functools.partial(_loaded, imagefiles.read_input_image, path, what, allowed_dirs=settings.allowed_dirs, keep_metadata=settings.keep_metadata)
     )
 
 
+def check_remote_path(what: str, services: Services) -> None:
+    """A signed-in user of a shared server has no files on it: a path is read only from OPENAI_IMAGES_ALLOWED_DIRS, which must be set.
+
+    Without this, a path could name another user's image in the server's own folders.
+    """
+    if services.remote and not services.settings.allowed_dirs:
+        raise InvalidInput(
+            f"{what}: this server is shared over HTTP, so it cannot read files from your computer, and it reads none of its own "
+            "unless its operator sets OPENAI_IMAGES_ALLOWED_DIRS. To edit an image made here, pass its image_id as "
+            "input_image_file_id, or refine it with its conversation_id."
+        )
+
+
 async def load_saved_image(record: storage.ImageRecord, what: str, services: Services) -> LoadedImage:
-    """Read back an image from a conversation file's record, to send: only one this server saved in the output folder."""
-    settings = services.settings
-    read = functools.partial(imagefiles.read_saved_image, output_dir=settings.output_dir)
-    return await asyncio.to_thread(
-        functools.partial(_loaded, read, record.path, what, allowed_dirs=settings.allowed_dirs, keep_metadata=settings.keep_metadata)
-    )
+    """Read back an image from a conversation file's record, to send: only one this server saved, where it saves them."""
+    keep = services.settings.keep_metadata
+
+    def read(location: str, what: str, *, allowed_dirs, keep_metadata: bool) -> imagefiles.InputImage:
+        return read_saved(location, what, services, keep_metadata=keep_metadata)
+
+    return await asyncio.to_thread(functools.partial(_loaded, read, record.path, what, allowed_dirs=(), keep_metadata=keep))
 
 
 async def read_saved_file(record: storage.ImageRecord, what: str, services: Services) -> imagefiles.InputImage:
     """The saved file's own bytes and type, after the same checks as load_saved_image (for the image:// resource)."""
+    return await asyncio.to_thread(functools.partial(read_saved, record.path, what, services, keep_metadata=True))
+
+
+def read_saved(location: str, what: str, services: Services, *, keep_metadata: bool) -> imagefiles.InputImage:
+    """Blocking: an image this server saved, from its output folder or its bucket, checked like any input."""
     settings = services.settings
-    read = functools.partial(
-        imagefiles.read_saved_image, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=True
-    )
-    return await asyncio.to_thread(read, record.path, what)
+    if not location.startswith("s3://"):
+        return imagefiles.read_saved_image(
+            location, what, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=keep_metadata
+        )
+    if services.bucket is None:
+        raise InvalidInput(f"{what} is kept in a bucket ({location[:200]}), but OPENAI_IMAGES_STORAGE names none; set it to read it.")
+    try:
+        data = services.images.read(location, imagefiles.MAX_INPUT_BYTES)
+    except FileNotFoundError:
+        raise InvalidInput(f"{what}: nothing is stored at {location[:300]} any more.") from None
+    except OSError as exc:
+        raise StorageError(f"{what}: could not read {location[:300]} from the bucket ({exc.strerror or exc}).") from None
+    return imagefiles.decode_image(data, location, what, keep_metadata=keep_metadata)
 
 
 def _loaded(read, path: str, what: str, *, allowed_dirs, keep_metadata: bool) -> LoadedImage:

@@ -51,8 +51,10 @@ class ImageResult(BaseModel):
         )
     )
     conversation_id: str | None = Field(default=None, description="Pass this back to answer the question or refine the image")
-    path: str | None = Field(default=None, description="Absolute path of the saved full-quality image")
-    uri: str | None = Field(default=None, description="file:// URI of the saved image")
+    path: str | None = Field(default=None, description="Absolute path of the saved full-quality image, or s3://bucket/key in object storage")
+    uri: str | None = Field(default=None, description="file:// URI of the saved image (s3:// in object storage)")
+    url: str | None = Field(default=None, description="Time-limited HTTPS link to download the full image (object storage only)")
+    preview_url: str | None = Field(default=None, description="Time-limited HTTPS link to the preview JPEG (object storage only)")
     image_id: str | None = Field(default=None, description="Id of the saved image; its bytes are at the resource image://<image_id>")
     size: str | None = Field(default=None, description="WIDTHxHEIGHT of the saved image")
     format: str | None = None
@@ -163,7 +165,9 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
     structured = ImageResult(
         status="generated",
         path=record.path,
-        uri=saved.path.as_uri(),
+        uri=saved.uri,
+        url=saved.url,
+        preview_url=saved.preview_url,
         conversation_id=conversation.id,
         image_id=record.image_id,
         size=record.size,
@@ -190,6 +194,8 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
         f"Cost: {costs.format_usd(record.cost_usd)} ({record.cost_note})" + (" · nothing was sent to OpenAI now" if shown_again else ""),
         session.text(),
     ]
+    if saved.url:
+        lines.append(f"Download (link valid for a limited time): {saved.url}")
     if job.analysis:
         lines += _analysis_lines(job.analysis)
     if record.revised_prompt:
@@ -206,7 +212,7 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
     link = ResourceLink(
         type="resource_link",
         uri=image_uri(record.image_id),  # resources/read answers it; the file:// URI is in the structured content
-        name=saved.path.name,
+        name=saved.name,
         title=f"Full-quality image {record.size}",
         description=f"Saved at {record.path}",
         mime_type=MIME_TYPES.get(saved.format, "application/octet-stream"),

@@ -1,4 +1,4 @@
-"""The shared state of one server process: settings, the conversation store, the OpenAI client and the cost so far.
+"""The shared state of one server process, and each user's share of it: settings, stores, the OpenAI client and the cost so far.
 
 One `Services` object is made by the entry point (the MCP server, a test, later a CLI)
 and passed down to the pipeline, which never reaches for a global. Everything is made
@@ -8,15 +8,22 @@ that needs OpenAI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+import backends
 import costs
 import limits
+import signin
 import storage
 from openai_api import OpenAIImages
 from renders import Renders
 from settings import Settings
+
+if TYPE_CHECKING:
+    import s3store
 
 
 @dataclass
@@ -40,32 +47,87 @@ class SessionCost:
 
 
 class Services:
-    """Settings (from the environment unless given), store, OpenAI client, prices, the session's cost and its renders."""
+    """Settings (from the environment unless given), store, images, OpenAI client, prices, the session's cost and its renders.
 
-    def __init__(self, settings: Settings | None = None):
+    One object serves one user. The process's own object is the local user's (stdio, and HTTP without
+    sign-in); `for_user` gives each signed-in user theirs, with their own conversations, images,
+    renders and running cost, sharing the OpenAI client, the limits and the usage ledger.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, user: str = limits.LOCAL_USER, parent: Services | None = None):
         if settings is not None:
             self.__dict__["settings"] = settings  # fills the cached_property below
+        self.user = user
+        self.parent = parent
         self.session_cost = SessionCost()
         self.renders = Renders()  # the renders this process follows, which may outlive the calls that started them
+        self._users: dict[str, Services] = {}
+        self._users_lock = threading.Lock()
+
+    def for_user(self, user: str) -> Services:
+        """The services of `user` (made on first use, then kept): their own store and images, everything else shared."""
+        if self.parent is not None:
+            return self.parent.for_user(user)
+        if user == self.user:
+            return self
+        with self._users_lock:
+            found = self._users.get(user)
+            if found is None:
+                key = signin.user_key(user)
+                base = self.settings
+                own = replace(base, output_dir=base.output_dir / key, data_dir=base.data_dir / "users" / key)
+                found = self._users[user] = Services(own, user=user, parent=self)
+            return found
+
+    @property
+    def remote(self) -> bool:
+        """True for a signed-in user of a shared server, who has no files on this machine."""
+        return self.user != limits.LOCAL_USER
 
     @cached_property
     def settings(self) -> Settings:
         return Settings.from_env()
 
     @cached_property
+    def bucket(self) -> s3store.Bucket | None:
+        """The object store named by OPENAI_IMAGES_STORAGE, or None for the local folders."""
+        if self.parent is not None:
+            return self.parent.bucket
+        if not self.settings.storage:
+            return None
+        import s3store
+
+        return s3store.open_bucket(self.settings.storage, endpoint=self.settings.s3_endpoint)
+
+    @cached_property
     def store(self) -> storage.ConversationStore:
+        if self.bucket is not None:
+            return storage.ConversationStore(documents=self.bucket.documents(f"users/{signin.user_key(self.user)}/conversations"))
         return storage.ConversationStore(self.settings.conversations_dir)
 
     @cached_property
+    def images(self) -> backends.Images:
+        if self.bucket is not None:
+            return self.bucket.images(f"users/{signin.user_key(self.user)}/images", link_seconds=self.settings.link_seconds)
+        return backends.FolderImages(self.settings.output_dir)
+
+    @cached_property
     def openai(self) -> OpenAIImages:
-        return OpenAIImages(self.settings)
+        return self.parent.openai if self.parent is not None else OpenAIImages(self.settings)
 
     @cached_property
     def ledger(self) -> limits.Ledger:
-        return limits.Ledger(self.settings.usage_dir)
+        if self.parent is not None:
+            return self.parent.ledger
+        if self.bucket is not None:
+            return limits.Ledger(self.bucket.documents("usage"))
+        usage = self.settings.usage_dir
+        return limits.Ledger(backends.FolderDocuments(usage, usage))
 
     @cached_property
     def limits(self) -> limits.Limits:
+        if self.parent is not None:
+            return self.parent.limits
         settings = self.settings
         return limits.Limits(
             concurrent=settings.max_concurrent_per_user, daily_images=settings.daily_images_per_user, daily_usd=settings.daily_budget_usd
@@ -73,4 +135,6 @@ class Services:
 
     @cached_property
     def prices(self) -> dict[str, costs.Prices]:
+        if self.parent is not None:
+            return self.parent.prices
         return costs.parse_price_overrides(self.settings.prices) if self.settings.prices else {}

@@ -18,6 +18,9 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_WAIT_SECONDS = 50.0  # under the 60 s after which Claude Desktop on macOS and the TypeScript SDK give up
 MAX_WAIT_SECONDS = 3600.0
+DEFAULT_LINK_SECONDS = 3600
+MAX_LINK_SECONDS = 7 * 24 * 3600  # what S3 allows a presigned link
+DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024  # tool arguments are text: prompts are at most 32,000 characters
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -93,6 +96,39 @@ class Settings:
     keep_metadata: bool = field(default=False, metadata={"env": "OPENAI_IMAGES_KEEP_METADATA"})
     """true: send input images as their original bytes, EXIF and GPS included; default false sends the decoded picture only."""
 
+    storage: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_STORAGE"})
+    """s3://bucket/prefix to keep conversations and images in an S3-compatible bucket (AWS S3, R2, MinIO ...); unset keeps the local folders."""
+
+    s3_endpoint: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_S3_ENDPOINT"})
+    """The object store's URL for anything but AWS S3, e.g. https://<account>.r2.cloudflarestorage.com or http://minio:9000."""
+
+    link_seconds: int = field(default=DEFAULT_LINK_SECONDS, metadata={"env": "OPENAI_IMAGES_LINK_SECONDS"})
+    """How long the presigned links in results stay valid, in seconds (60-604800, default 3600); object storage only."""
+
+    auth_tokens: str | None = field(default=None, repr=False, metadata={"env": "OPENAI_IMAGES_AUTH_TOKENS"})
+    """HTTP sign-in for development: user=token pairs separated by commas, or @/path/to/file with one pair per line."""
+
+    jwt_jwks_url: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_JWT_JWKS_URL"})
+    """HTTP sign-in with your identity provider: the URL of its JSON Web Key Set."""
+
+    jwt_issuer: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_JWT_ISSUER"})
+    """The issuer (iss) every JWT must carry; also published as the authorization server clients sign in with."""
+
+    jwt_audience: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_JWT_AUDIENCE"})
+    """The audience (aud) every JWT must carry, usually this server's public URL."""
+
+    public_url: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_PUBLIC_URL"})
+    """The URL clients reach the HTTP server at (behind a proxy: https://images.example.com); default http://HOST:PORT."""
+
+    allowed_hosts: tuple[str, ...] = field(default=(), metadata={"env": "OPENAI_IMAGES_ALLOWED_HOSTS"})
+    """More Host header values the HTTP server answers, separated by commas (DNS-rebinding protection; the public URL's host is allowed)."""
+
+    allowed_origins: tuple[str, ...] = field(default=(), metadata={"env": "OPENAI_IMAGES_ALLOWED_ORIGINS"})
+    """Browser origins allowed to call the HTTP server, separated by commas (others get 403)."""
+
+    max_request_bytes: int = field(default=DEFAULT_MAX_REQUEST_BYTES, metadata={"env": "OPENAI_IMAGES_MAX_REQUEST_BYTES"})
+    """The largest HTTP request body accepted, in bytes (default 4194304, 4 MB); larger ones get 413."""
+
     @property
     def uses_azure(self) -> bool:
         return bool(self.azure_endpoint and self.azure_api_key)
@@ -119,6 +155,8 @@ class Settings:
         settings = cls(**values)
         remember_secret(settings.api_key)
         remember_secret(settings.azure_api_key)
+        for pair in (settings.auth_tokens or "").split(","):
+            remember_secret(pair.partition("=")[2].strip() or None)
         for url in (settings.base_url, settings.azure_endpoint):
             parts = urlsplit(url or "")
             remember_secret(parts.password)
@@ -161,6 +199,26 @@ def _convert(name: str, env_name: str, raw: str) -> object:
         if not value >= 0:
             raise ConfigurationError(f"{env_name}={raw!r} must be an amount of US dollars, e.g. 5 or 0.50 (or unset for no limit).")
         return value
+    if name == "link_seconds":
+        if not raw.isdigit() or not 60 <= int(raw) <= MAX_LINK_SECONDS:
+            raise ConfigurationError(f"{env_name}={raw!r} must be a whole number of seconds from 60 to {MAX_LINK_SECONDS} (7 days).")
+        return int(raw)
+    if name == "max_request_bytes":
+        if not raw.isdigit() or not 1024 <= int(raw) <= 1024**3:
+            raise ConfigurationError(f"{env_name}={raw!r} must be a whole number of bytes from 1024 to 1073741824.")
+        return int(raw)
+    if name == "storage":
+        parts = urlsplit(raw)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise ConfigurationError(f"{env_name}={raw!r} must be s3://bucket or s3://bucket/prefix (or unset for the local folders).")
+        return raw.rstrip("/")
+    if name in ("s3_endpoint", "jwt_jwks_url", "jwt_issuer", "public_url"):
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigurationError(f"{env_name}={raw!r} must be an http:// or https:// URL.")
+        return raw.rstrip("/") if name == "public_url" else raw
+    if name in ("allowed_hosts", "allowed_origins"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     if name == "max_retries":
         if not raw.isdigit() or int(raw) > 10:
             raise ConfigurationError(f"{env_name}={raw!r} must be a whole number from 0 to 10.")
