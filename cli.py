@@ -79,13 +79,23 @@ def version() -> str:
     raise ConfigurationError(f"{server_script()} has no __version__; reinstall {PROG}.")
 
 
-def serve() -> int:
-    """Run the stdio server, as `python -m openai_images_mcp` does (the module runs as __main__, as a client starts it)."""
+def serve(arguments: Sequence[str] = ()) -> int:
+    """Run the server, as `python -m openai_images_mcp` does (the module runs as __main__, as a client starts it): stdio, or HTTP."""
     import runpy
 
-    sys.argv = [str(server_script())]
+    sys.argv = [str(server_script()), *arguments]
     runpy.run_module(SERVER_MODULE, run_name="__main__", alter_sys=True)
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    if not args.http:
+        if (args.host, args.port, args.path) != ("127.0.0.1", 8000, "/mcp"):
+            raise InvalidInput("--host, --port and --path go with --http; without it the server speaks stdio.")
+        return serve()
+    if not 0 < args.port < 65536:
+        raise InvalidInput(f"--port {args.port} is not a port number (1-65535).")
+    return serve(["--http", "--host", args.host, "--port", str(args.port), "--path", args.path])
 
 
 # --- config ---------------------------------------------------------------------------
@@ -644,7 +654,20 @@ def build_parser() -> argparse.ArgumentParser:
         f'{PROG} generate "a red fox in snow" --size 1536x1024 · {PROG} list --query fox',
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
-    commands = parser.add_subparsers(title="subcommands", metavar="{config,doctor,generate,list}")
+    commands = parser.add_subparsers(title="subcommands", metavar="{serve,config,doctor,generate,list}")
+
+    serving = commands.add_parser(
+        "serve", help="run the server: stdio (what no subcommand does), or Streamable HTTP with --http",
+        description="Run the MCP server. Without --http it serves stdin/stdout, as clients start it. With --http it serves "
+        "Streamable HTTP at http://HOST:PORT/PATH, answers GET /healthz without sign-in, and needs sign-in "
+        "(OPENAI_IMAGES_AUTH_TOKENS or the OPENAI_IMAGES_JWT_* settings) on any address but loopback.",
+        epilog=f"Example: OPENAI_IMAGES_AUTH_TOKENS=alice=<token> {PROG} serve --http --host 0.0.0.0 --port 8000",
+    )
+    serving.add_argument("--http", action="store_true", help="serve Streamable HTTP instead of stdio")
+    serving.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serving.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serving.add_argument("--path", default="/mcp", help="the MCP endpoint's path (default /mcp)")
+    serving.set_defaults(run=run_serve)
 
     config = commands.add_parser(
         "config", help="print or write the entry that starts this server in an MCP client",
@@ -718,7 +741,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(arguments)
         if not hasattr(args, "run"):
-            parser.error("name a subcommand (config, doctor, generate or list), or give no arguments to run the server")
+            parser.error("name a subcommand (serve, config, doctor, generate or list), or give no arguments to run the server")
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.basicConfig(level=logging.WARNING, handlers=[handler])

@@ -60,6 +60,7 @@ with _collector_paused():
     import generation
     import inputs
     import rendering
+    import signin
     import stdio_wire
     import storage
     from dialogue_mcp import ToolOutput
@@ -81,6 +82,12 @@ with _collector_paused():
     )
 
 services = Services()
+
+
+def _caller() -> Services:
+    """The services of whoever makes this call: the local user, or the signed-in one on a shared HTTP server."""
+    return services.for_user(signin.current_user())
+
 
 # --- tools -------------------------------------------------------------------
 
@@ -179,7 +186,7 @@ async def openai_conversational_image(
     (add mask_path to change only part of it). Results give the saved file's path, a small preview,
     the conversation_id and the estimated cost.
     """
-    svc = services
+    svc = _caller()
 
     async def run() -> ToolOutput:
         deadline = time.monotonic() + svc.settings.wait_seconds  # for the whole call, a refinement's wait included
@@ -263,7 +270,7 @@ async def openai_generate_image(
     Returns the saved file's path, a small preview, the estimated cost and a conversation_id; the
     image can be refined later with openai_conversational_image and that conversation_id.
     """
-    svc = services
+    svc = _caller()
 
     async def run() -> ToolResult:
         text = inputs.check_prompt(prompt)
@@ -304,7 +311,7 @@ async def openai_list_conversations(
 
     Use an id from here as conversation_id in openai_conversational_image to answer or keep refining.
     """
-    svc = services
+    svc = _caller()
 
     async def run() -> ToolResult:
         listing = await asyncio.to_thread(svc.store.list, limit, query)
@@ -345,7 +352,7 @@ async def openai_get_image(
     image (or image_id's) again: path, preview and resource link. It never starts a paid generation; it
     may save an image that is already paid for. cancel=true stops the render in progress.
     """
-    svc = services
+    svc = _caller()
 
     async def run() -> ToolResult:
         conversation = await asyncio.to_thread(svc.store.load, storage.check_conversation_id(conversation_id))
@@ -459,7 +466,7 @@ async def _run(
 )
 async def conversation_resource(conversation_id: str) -> ResourceResult:
     async def read() -> ResourceResult:
-        conversation = await asyncio.to_thread(services.store.load, storage.check_conversation_id(conversation_id))
+        conversation = await asyncio.to_thread(_caller().store.load, storage.check_conversation_id(conversation_id))
         return ResourceResult([ResourceContent(conversation.model_dump_json(indent=2), mime_type="application/json")])
 
     return await _as_resource(f"conversation://{conversation_id}", read())
@@ -474,13 +481,14 @@ async def conversation_resource(conversation_id: str) -> ResourceResult:
 )
 async def image_resource(image_id: str) -> ResourceResult:
     async def read() -> ResourceResult:
-        found = await asyncio.to_thread(services.store.find_image, image_id)
+        svc = _caller()
+        found = await asyncio.to_thread(svc.store.find_image, image_id)
         if found is None:
             raise NotFound(
                 f"No saved image {image_id[:40]!r}; image ids look like img_0123456789abcdef. "
                 "Use an image_id from a result or from the conversation:// resource."
             )
-        image = await inputs.read_saved_file(found[1], f"image {image_id}", services)
+        image = await inputs.read_saved_file(found[1], f"image {image_id}", svc)
         return ResourceResult([ResourceContent(image.data, mime_type=image.mime_type)])
 
     return await _as_resource(f"image://{image_id}", read())
@@ -558,7 +566,9 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Serve MCP on stdin/stdout, or with --http over Streamable HTTP."""
+    options = _command_line(sys.argv[1:] if argv is None else argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
@@ -570,7 +580,29 @@ def main() -> None:
     # let go. At CPython's 5 ms, a ping during eight finishing renders took 43-47 ms at p99; at 1 ms, 30-40.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     _warn_about_settings()
-    stdio_wire.serve_until_stopped(mcp)
+    if not options.http:
+        stdio_wire.serve_until_stopped(mcp)
+        return
+    import http_server
+
+    try:
+        http_server.serve(mcp, services.settings, host=options.host, port=options.port, path=options.path, version=__version__)
+    except ImageServerError as exc:
+        sys.exit(f"openai-images-mcp: error: {redact(str(exc))}")
+
+
+def _command_line(argv: list[str]):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="openai_images_mcp.py", description="The openai-images MCP server (stdio unless --http).")
+    parser.add_argument("--http", action="store_true", help="serve Streamable HTTP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other needs sign-in)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--path", default="/mcp", help="the MCP endpoint's path (default /mcp)")
+    options = parser.parse_args(argv)
+    if not options.http and argv:
+        parser.error("--host, --port and --path go with --http")
+    return options
 
 
 def _warn_about_settings() -> None:

@@ -1,0 +1,217 @@
+"""Serving the MCP server over Streamable HTTP: sign-in, /healthz, a cap on request bodies, Host/Origin checks and JSON logs.
+
+The server module hands its FastMCP object to `serve`; nothing here imports it. FastMCP's own
+Streamable HTTP app does the protocol (both eras, the stateless 2026-07-28 one included), checks
+bearer tokens through the provider `signin` builds, answers 401 with `WWW-Authenticate`, and guards
+against DNS rebinding: a Host header it does not know gets 421, an Origin it does not trust 403.
+Around it sit two small ASGI layers of ours: `/healthz`, answered before anything else so that a
+load balancer's probe needs neither a token nor a known Host, and the body cap (413).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import signin
+from errors import ConfigurationError, redact
+
+log = logging.getLogger("openai_images_mcp.http")
+
+HEALTH_PATH = "/healthz"
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any `fields` a record carries; secrets redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["error"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def log_as_json_lines() -> None:
+    """Send every log record to stderr as one JSON line (uvicorn's and FastMCP's too)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for name in ("fastmcp", "uvicorn", "uvicorn.error", "uvicorn.access", "mcp"):
+        named = logging.getLogger(name)
+        named.handlers.clear()
+        named.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # our access log below says more, and no query strings
+
+
+class Edge:
+    """The outermost ASGI layer: /healthz, the body cap, and one access-log line per request."""
+
+    def __init__(self, app, *, max_body: int, version: str):
+        self.app = app
+        self.max_body = max_body
+        self.version = version
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == HEALTH_PATH:
+            await _answer(send, 200, json.dumps({"status": "ok", "version": self.version}).encode(), "application/json")
+            return
+        started = time.perf_counter()
+        status: list[int] = [0]
+        received = [0]
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body:
+            await _too_large(send, self.max_body)
+            status[0] = 413
+        elif declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            # No length given (chunked): read the body here, up to the cap, and hand it on whole. The HTTP
+            # layer enforces a declared length, so only these bodies can grow past what they said.
+            body = await _read_body(receive, self.max_body)
+            received[0] = len(body or b"")
+            if body is None:
+                await _too_large(send, self.max_body)
+                status[0] = 413
+            else:
+                await self.app(scope, _replay(body, receive), sending)
+        else:
+            await self.app(scope, receive, sending)
+        log.info(
+            "%s %s %s",
+            scope.get("method"),
+            scope["path"],
+            status[0],
+            extra={
+                "fields": {
+                    "method": scope.get("method"),
+                    "path": scope["path"][:200],
+                    "status": status[0],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "request_bytes": declared if declared is not None else received[0],
+                    "client": (scope.get("client") or ("", 0))[0],
+                }
+            },
+        )
+
+
+async def _read_body(receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it passes `limit` bytes (the rest is not read)."""
+    parts, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(parts)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+def _replay(body: bytes, receive):
+    sent = [False]
+
+    async def receiving():
+        if not sent[0]:
+            sent[0] = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return receiving
+
+
+def _content_length(scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _too_large(send, limit: int) -> None:
+    message = f"Request body over {limit} bytes (OPENAI_IMAGES_MAX_REQUEST_BYTES)."
+    await _answer(send, 413, json.dumps({"error": message}).encode(), "application/json")
+
+
+async def _answer(send, status: int, body: bytes, content_type: str) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def public_url(settings, *, host: str, port: int) -> str:
+    """Where clients reach the server: OPENAI_IMAGES_PUBLIC_URL, else http://HOST:PORT."""
+    if settings.public_url:
+        return settings.public_url
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def build_app(mcp, settings, *, host: str, port: int, path: str, version: str):
+    """The ASGI app: FastMCP's Streamable HTTP endpoint at `path`, with sign-in as the settings say, inside our edge layer.
+
+    ConfigurationError when the settings do not allow serving: sign-in is required off loopback.
+    """
+    if not path.startswith("/") or path == HEALTH_PATH:
+        raise ConfigurationError(f"--path {path!r} must start with / and must not be {HEALTH_PATH}.")
+    base = public_url(settings, host=host, port=port)
+    auth = signin.provider(settings, base_url=base)
+    if auth is None and not signin.is_loopback(host):
+        raise ConfigurationError(
+            f"Refusing to serve on {host}: every address but loopback needs sign-in, and none is set. Set OPENAI_IMAGES_JWT_JWKS_URL, "
+            "OPENAI_IMAGES_JWT_ISSUER and OPENAI_IMAGES_JWT_AUDIENCE (your identity provider), or OPENAI_IMAGES_AUTH_TOKENS "
+            "(development), or bind to 127.0.0.1."
+        )
+    mcp.auth = auth
+    hosts = [*settings.allowed_hosts]
+    public_host = urlsplit(base).hostname
+    if public_host:
+        hosts.append(public_host)
+    if not signin.is_loopback(host) and host not in ("0.0.0.0", "::"):
+        hosts.append(host)
+    app = mcp.http_app(
+        path=path,
+        host_origin_protection=True,
+        allowed_hosts=hosts,
+        allowed_origins=list(settings.allowed_origins) or None,
+    )
+    return Edge(app, max_body=settings.max_request_bytes, version=version)
+
+
+def serve(mcp, settings, *, host: str, port: int, path: str, version: str) -> None:
+    """Run the HTTP server until interrupted (ConfigurationError, before binding, when the settings do not allow it)."""
+    import uvicorn
+
+    log_as_json_lines()
+    app = build_app(mcp, settings, host=host, port=port, path=path, version=version)
+    signed = "no sign-in (loopback only)" if mcp.auth is None else type(mcp.auth).__name__
+    log.info(
+        "Serving MCP at %s%s",
+        public_url(settings, host=host, port=port),
+        path,
+        extra={"fields": {"host": host, "port": port, "path": path, "auth": signed, "storage": settings.storage or "local folders"}},
+    )
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
