@@ -132,3 +132,6 @@ def uv_environment(uv: str) -> dict[str, str]:
         if value:
             env[uv_name] = value
     return env
+
+
+from s3_server import s3_bucket, s3_server  # noqa: E402,F401  (the S3 test server fixtures)
