@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -189,3 +190,81 @@ def test_a_bad_tokens_setting_stops_the_server_with_one_line(server_env):
     )
     assert done.returncode != 0 and "at least 16 characters" in done.stderr.strip().splitlines()[-1]
     assert "short" not in done.stderr
+
+
+@pytest.fixture
+def identity_provider():
+    """A JWKS endpoint on 127.0.0.1 holding one RSA key, and a way to mint tokens signed with it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwks = json.dumps({"keys": [{**public, "kid": "test-key", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    issuer = "https://idp.example.test"
+
+    def mint(subject: str, *, audience: str = "openai-images-test", signer=key) -> str:
+        import time
+
+        claims = {"sub": subject, "iss": issuer, "aud": audience, "iat": int(time.time()), "exp": int(time.time()) + 600}
+        return jwt.encode(claims, signer, algorithm="RS256", headers={"kid": "test-key"})
+
+    yield {"jwks": f"http://127.0.0.1:{server.server_address[1]}/jwks.json", "issuer": issuer, "mint": mint}
+    server.shutdown()
+
+
+def test_jwt_sign_in_checks_signature_issuer_and_audience_and_publishes_resource_metadata(server_env, tmp_path, identity_provider, fake_openai):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    env = {
+        **server_env,
+        "OPENAI_IMAGES_JWT_JWKS_URL": identity_provider["jwks"],
+        "OPENAI_IMAGES_JWT_ISSUER": identity_provider["issuer"],
+        "OPENAI_IMAGES_JWT_AUDIENCE": "openai-images-test",
+    }
+    mint = identity_provider["mint"]
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    async def scenario(url):
+        async with http_client(url, mint("auth0|carol")) as carol:
+            made = await call_tool(carol, "openai_generate_image", {"prompt": "A fox"})
+        async with http_client(url, mint("auth0|dave")) as dave:
+            theirs = await call_tool(dave, "openai_list_conversations", {})
+        return made, theirs
+
+    with http_server(env, tmp_path / "server.log") as server:
+        made, theirs = asyncio.run(scenario(server.url))
+        refused = {
+            reason: httpx.post(server.url, headers={**MCP_HEADERS, "authorization": f"Bearer {token}"}, json=INITIALIZE)
+            for reason, token in {
+                "audience": mint("auth0|carol", audience="someone-else"),
+                "signature": mint("auth0|carol", signer=stranger),
+                "garbage": "not.a.jwt",
+            }.items()
+        }
+        metadata = httpx.get(f"{server.base}/.well-known/oauth-protected-resource/mcp")
+        challenge = httpx.post(server.url, headers=MCP_HEADERS, json=INITIALIZE).headers["www-authenticate"]
+    assert not made.is_error, result_text(made)
+    assert made.structured_content["path"].startswith(str(Path(server_env["OPENAI_IMAGES_OUTPUT_DIR"]) / signin.user_key("auth0|carol")))
+    assert theirs.structured_content["conversations"] == []
+    assert {reason: answer.status_code for reason, answer in refused.items()} == {"audience": 401, "signature": 401, "garbage": 401}
+    assert metadata.status_code == 200
+    assert [server.rstrip("/") for server in metadata.json()["authorization_servers"]] == [identity_provider["issuer"]]
+    assert metadata.json()["resource"].rstrip("/").endswith("/mcp")
+    assert "resource_metadata=" in challenge and "oauth-protected-resource" in challenge
