@@ -277,6 +277,11 @@ class BucketImages:
         key = self._key_of(location)
         return self._link(key), self._link(self._preview_key(key))
 
+    def linked(self, saved: SavedImage) -> SavedImage:
+        """A saved image shown again: `saved` with fresh links to it and to its preview."""
+        url, preview_url = self.links(saved.location)
+        return dataclasses.replace(saved, url=url, preview_url=preview_url)
+
     def _key_of(self, location: str) -> str:
         """The key of a location read from a conversation file: only s3://<bucket>/<this prefix>/<a saved image's name>."""
         start = f"s3://{self._place.bucket}/{self._place.base}/"
