@@ -68,7 +68,7 @@ class Edge:
             await self.app(scope, receive, send)
             return
         if scope["path"] == HEALTH_PATH:
-            await _answer(send, 200, json.dumps({"status": "ok", "version": self.version}).encode(), "application/json")
+            await _answer(send, 200, json.dumps({"status": "ok", "version": self.version}).encode(), content_type="application/json")
             return
         started = time.perf_counter()
         status: list[int] = [0]
@@ -153,10 +153,10 @@ def _content_length(scope) -> int | None:
 
 async def _too_large(send, limit: int) -> None:
     message = f"Request body over {limit} bytes (OPENAI_IMAGES_MAX_REQUEST_BYTES)."
-    await _answer(send, 413, json.dumps({"error": message}).encode(), "application/json")
+    await _answer(send, 413, json.dumps({"error": message}).encode(), content_type="application/json")
 
 
-async def _answer(send, status: int, body: bytes, content_type: str) -> None:
+async def _answer(send, status: int, body: bytes, *, content_type: str) -> None:
     headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

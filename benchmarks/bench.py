@@ -1,4 +1,4 @@
-"""Benchmarks for openai-images-mcp: start-up, per-image overhead, memory, listing at scale, result size, concurrency, renders.
+"""Benchmarks for openai-images-mcp: start-up, per-image overhead, memory, listing at scale, result size, concurrency, renders, HTTP, S3.
 
 Every figure is measured beside a floor taken in the same run on the same machine, because absolute
 times on a shared 2-core machine swing by tens of percent from one minute to the next, while the
@@ -13,13 +13,19 @@ ratio ours / floor stays put. The floors:
 - result size: the full image as base64, i.e. what inlining the image would have cost;
 - renders (8 photo renders finishing together): for the ping round trip, the same server's pings
   at idle; for the wall time, one render alone on the same server; for CPU, the bare work above,
-  its process's CPU per image.
+  its process's CPU per image;
+- HTTP (`cli.py serve --http`, signed in with a static token; 1 and 16 clients, each its own MCP
+  session): for tools/list, a minimal one-tool FastMCP HTTP server (benchmarks/floor_http_server.py)
+  asked by the same client, alternating; for images, the bare work above, 1 and 16 at once;
+- S3 (OPENAI_IMAGES_STORAGE=s3://..., against moto's S3 server on 127.0.0.1): the same server
+  with local folders, one image each in turn, over stdio.
 
 Everything talks to the fake OpenAI server from tests/fake_openai.py on 127.0.0.1, in temporary
 folders that are removed at the end; its images are photo-like (about 1.6 MB as PNG at 1024x1024,
 ``FakeOpenAI.photo_like``), so decoding, previews and stream parsing cost what real images cost.
-MCP messages go through a bare JSON-lines client over the child's pipes, so no client-side SDK
-import is ever timed.
+MCP messages go through a bare JSON-lines client over the child's pipes, or over HTTP through bare
+JSON-RPC POSTs with httpx (the answer read whole, as JSON or SSE), so no client-side MCP SDK is ever
+timed. The s3 phase needs s3store.py, boto3 and moto[server] (requirements-test.txt).
 
 Run: python benchmarks/bench.py [--runs N] [--image-runs N] [--quick] [--only PHASE ...] [--json PATH]
 The exit status is 0 when targets are missed (this is a measurement); it is 1 when a figure could
@@ -31,12 +37,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import importlib.util
 import json
 import math
 import os
 import platform
 import random
+import re
 import secrets
+import socket
 import statistics
 import sys
 import tempfile
@@ -53,6 +62,7 @@ sys.dont_write_bytecode = True  # the benchmark leaves nothing behind in the che
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "openai_images_mcp.py"
 FLOOR_SERVER = ROOT / "benchmarks" / "floor_server.py"
+FLOOR_HTTP_SERVER = ROOT / "benchmarks" / "floor_http_server.py"
 DEFAULT_JSON = ROOT / "benchmarks" / "results.json"
 
 PROTOCOL_VERSION = "2025-11-25"
@@ -82,6 +92,15 @@ CPU_IMAGES = 10  # sequential renders whose process CPU is averaged
 QUICK_CPU_IMAGES = 2
 PING_TARGET_MS = 50.0
 RENDERS_RATIO_TARGET = 1.3
+HTTP_TOKEN = "bench-token-0123456789abcdef0123"  # 32 characters: OPENAI_IMAGES_AUTH_TOKENS=bench=<it>
+HTTP_CLIENTS = (1, 16)
+HTTP_ROUNDS = 3  # rounds of ours and the floor in turn, every figure once per round
+LIST_SECONDS = 2.0  # how long each tools/list measurement keeps every client asking
+QUICK_LIST_SECONDS = 0.3
+HTTP_IMAGES = {1: 6, 16: 2}  # images per client in one measurement: 6 in a row for 1 client, 32 in all for 16
+QUICK_HTTP_IMAGES = {1: 2, 16: 1}
+S3_BUCKET = "bench-bucket"
+START_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 120.0
 CLOSE_TIMEOUT = 5.0
 LINE_LIMIT = 64 * 1024 * 1024
@@ -105,7 +124,7 @@ class Figure:
 
     name: str
     label: str
-    unit: str  # "ms", "s", "MB" (MiB) or "bytes"
+    unit: str  # "ms", "s", "MB" (MiB), "bytes" or "/s" (a rate: higher is better, so it carries no target)
     value: float | None
     floor: float | None
     floor_label: str
@@ -170,6 +189,8 @@ def show(value: float | None, unit: str) -> str:
         return f"{value:.2f} s"
     if unit == "MB":
         return f"{value:.1f} MB"
+    if unit == "/s":
+        return f"{value:.1f}/s"
     return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
 
 
@@ -198,7 +219,37 @@ class Reply:
         return self.message["result"]
 
 
-class StdioSession:
+class Session:
+    """What a host does with an MCP server, over whichever transport `request` and `notify` speak."""
+
+    name: str
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Reply:
+        raise NotImplementedError
+
+    async def notify(self, method: str) -> None:
+        raise NotImplementedError
+
+    async def handshake(self) -> Reply:
+        """initialize, notifications/initialized, tools/list: what a host does before the first call."""
+        params = {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}
+        await self.request("initialize", params)
+        await self.notify("notifications/initialized")
+        reply = await self.request("tools/list")
+        if not reply.result.get("tools"):
+            raise BenchError(f"{self.name}: tools/list came back empty")
+        return reply
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Reply:
+        """tools/call; a tool error raises BenchError with the tool's own text."""
+        reply = await self.request("tools/call", {"name": name, "arguments": arguments})
+        if reply.result.get("isError"):
+            texts = [part.get("text", "") for part in reply.result.get("content", [])]
+            raise BenchError(f"{self.name}: {name} returned an error: {' '.join(texts)[:500]}")
+        return reply
+
+
+class StdioSession(Session):
     """JSON-RPC over a child's stdin/stdout, one JSON object per line, with concurrent requests matched by id."""
 
     def __init__(self, process: asyncio.subprocess.Process, name: str):
@@ -258,24 +309,6 @@ class StdioSession:
     async def notify(self, method: str) -> None:
         await self._send({"jsonrpc": "2.0", "method": method})
 
-    async def handshake(self) -> Reply:
-        """initialize, notifications/initialized, tools/list: what a host does before the first call."""
-        params = {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}
-        await self.request("initialize", params)
-        await self.notify("notifications/initialized")
-        reply = await self.request("tools/list")
-        if not reply.result.get("tools"):
-            raise BenchError(f"{self.name}: tools/list came back empty")
-        return reply
-
-    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Reply:
-        """tools/call; a tool error raises BenchError with the tool's own text."""
-        reply = await self.request("tools/call", {"name": name, "arguments": arguments})
-        if reply.result.get("isError"):
-            texts = [part.get("text", "") for part in reply.result.get("content", [])]
-            raise BenchError(f"{self.name}: {name} returned an error: {' '.join(texts)[:500]}")
-        return reply
-
     async def close(self) -> None:
         """Close stdin (a stdio server's cue to exit), then wait; kill only if it does not go."""
         if self.process.stdin is not None and not self.process.stdin.is_closing():
@@ -330,13 +363,155 @@ def cpu_ms(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
+# --------------------------------------------------------------------------- a bare HTTP client
+
+
+def sse_messages(body: str) -> list[Any]:
+    """The JSON messages of a text/event-stream body: each event's data lines, joined."""
+    messages = []
+    for event in re.split(r"\r?\n\r?\n", body):
+        data = [line[5:].removeprefix(" ") for line in event.splitlines() if line.startswith("data:")]
+        if data:
+            messages.append(json.loads("\n".join(data)))
+    return messages
+
+
+class HttpSession(Session):
+    """JSON-RPC over Streamable HTTP: one MCP session on one connection of its own, each request a POST
+    whose answer (JSON, or an SSE stream that ends with the answer) is read whole."""
+
+    def __init__(self, url: str, name: str):
+        import httpx
+
+        self.url = url
+        self.name = name
+        self.headers = {
+            "accept": "application/json, text/event-stream",
+            "content-type": "application/json",
+            "authorization": f"Bearer {HTTP_TOKEN}",
+        }
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(REQUEST_TIMEOUT, connect=10.0), limits=httpx.Limits(max_connections=1))
+        self._next_id = 0
+
+    async def _post(self, message: dict[str, Any]) -> Any:
+        import httpx
+
+        try:
+            response = await self.client.post(self.url, headers=self.headers, content=json.dumps(message))
+        except httpx.HTTPError as exc:
+            raise BenchError(f"{self.name}: {message['method']} failed: {type(exc).__name__}: {exc}") from None
+        if response.status_code not in (200, 202):
+            raise BenchError(f"{self.name}: {message['method']} answered HTTP {response.status_code}: {response.text[:300]}")
+        session = response.headers.get("mcp-session-id")
+        if session and "mcp-session-id" not in self.headers:
+            self.headers.update({"mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION})
+        return response
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Reply:
+        """POST one request and read its answer; a JSON-RPC error raises BenchError."""
+        self._next_id += 1
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": self._next_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        sent = time.perf_counter()
+        response = await self._post(message)
+        arrived = time.perf_counter()
+        try:
+            found = [response.json()] if response.headers.get("content-type", "").startswith("application/json") else sse_messages(response.text)
+        except ValueError:
+            raise BenchError(f"{self.name}: {method} answered with a body that is not JSON or SSE: {response.text[:200]!r}") from None
+        answer = next((m for m in found if isinstance(m, dict) and m.get("id") == self._next_id and "method" not in m), None)
+        if answer is None:
+            raise BenchError(f"{self.name}: {method} got no answer with id {self._next_id}: {response.text[:300]!r}")
+        if "error" in answer:
+            raise BenchError(f"{self.name}: {method} failed: {answer['error']}")
+        return Reply(answer, len(response.content), arrived, sent)
+
+    async def notify(self, method: str) -> None:
+        await self._post({"jsonrpc": "2.0", "method": method})
+
+    async def close(self) -> None:
+        """End the MCP session (DELETE), then the connection."""
+        try:
+            if "mcp-session-id" in self.headers:
+                await self.client.delete(self.url, headers=self.headers, timeout=CLOSE_TIMEOUT)
+        except Exception as exc:  # the server may be stopping already; its figures are in
+            log(f"{self.name}: ending the session failed: {type(exc).__name__}")
+        await self.client.aclose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def wait_until_up(process: asyncio.subprocess.Process, url: str, name: str, log_path: Path) -> None:
+    """Poll GET `url` until it answers 200; BenchError if the process exits first or START_TIMEOUT passes."""
+    import httpx
+
+    deadline = time.perf_counter() + START_TIMEOUT
+    async with httpx.AsyncClient(timeout=1.0) as probe:
+        while True:
+            if process.returncode is not None:
+                raise BenchError(f"{name} exited with {process.returncode} before answering {url} (see {log_path})")
+            try:
+                if (await probe.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() > deadline:
+                raise BenchError(f"{name} did not answer {url} within {START_TIMEOUT:g} s (see {log_path})")
+            await asyncio.sleep(0.05)
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then kill if it has not gone after a while."""
+    if process.returncode is None:
+        process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), 2 * CLOSE_TIMEOUT)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+@asynccontextmanager
+async def http_served(argv: list[str], env: dict[str, str], log_path: Path, name: str) -> AsyncIterator[str]:
+    """Start an HTTP server (`argv` without its port: a free one is added), wait until GET /healthz answers 200;
+    yields the MCP endpoint, and stops the server afterwards."""
+    port = free_port()
+    with open(log_path, "ab") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            *argv, str(port), stdin=asyncio.subprocess.DEVNULL, stdout=stderr, stderr=stderr, env=env, cwd=str(ROOT)
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await wait_until_up(process, f"{base}/healthz", name, log_path)
+        yield f"{base}/mcp"
+    finally:
+        await stop(process)
+
+
+@asynccontextmanager
+async def http_sessions(url: str, count: int, name: str) -> AsyncIterator[list[HttpSession]]:
+    """`count` sessions with the server at `url`, each through its handshake; all closed afterwards."""
+    sessions = [HttpSession(url, f"{name} client {number}") for number in range(count)]
+    try:
+        await asyncio.gather(*(session.handshake() for session in sessions))
+        yield sessions
+    finally:
+        await asyncio.gather(*(session.close() for session in sessions))
+
+
 # --------------------------------------------------------------------------- the floor worker
 
 
 async def floor_worker() -> None:
     """Answer `generate` requests on stdin with the bare work, timed in-process: the per-image floor.
 
-    params: {"requests": [Responses request body, ...]} sent at once; result: {"seconds", "bytes"}.
+    params: {"requests": [Responses request body, ...], "at_once": N}: the requests, at most N in flight at a
+    time (default: all at once); result: {"seconds", "bytes"}.
     """
     import httpx
     import openai
@@ -358,9 +533,16 @@ async def floor_worker() -> None:
             break
         message = json.loads(line)
         answer: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"]}
+        requests = message["params"]["requests"]
+        in_flight = asyncio.Semaphore(message["params"].get("at_once") or max(1, len(requests)))
+
+        async def one(request: dict[str, Any]) -> int:
+            async with in_flight:
+                return await bare_generation(client, request, folder)
+
         try:
             started = time.perf_counter()
-            sizes = await asyncio.gather(*(bare_generation(client, r, folder) for r in message["params"]["requests"]))
+            sizes = await asyncio.gather(*(one(r) for r in requests))
             answer["result"] = {"seconds": time.perf_counter() - started, "bytes": sizes}
         except Exception as exc:  # reported to the bench, which stops with this message
             answer["error"] = {"code": -32000, "message": f"{type(exc).__name__}: {exc}"}
@@ -428,13 +610,16 @@ def floor_worker_argv() -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), "--floor-worker"]
 
 
-async def generate(server: StdioSession, prompt: str, size: str) -> Reply:
+async def generate(server: Session, prompt: str, size: str) -> Reply:
     return await server.call_tool("openai_generate_image", {"prompt": prompt, "size": size})
 
 
-async def floor_generate(worker: StdioSession, requests: list[dict[str, Any]]) -> float:
-    """Seconds the worker took for `requests`, all sent at once."""
-    reply = await worker.request("generate", {"requests": requests})
+async def floor_generate(worker: StdioSession, requests: list[dict[str, Any]], at_once: int | None = None) -> float:
+    """Seconds the worker took for `requests`, all sent at once (or at most `at_once` at a time)."""
+    params: dict[str, Any] = {"requests": requests}
+    if at_once is not None:
+        params["at_once"] = at_once
+    reply = await worker.request("generate", params)
     return float(reply.result["seconds"])
 
 
@@ -903,6 +1088,189 @@ async def measure_cpu_per_image(ws: Workspace, fake: Any, size: str, count: int)
     return ours, floor
 
 
+# --------------------------------------------------------------------------- 8. HTTP
+
+
+def http_env(ws: Workspace, phase: str, base_url: str) -> dict[str, str]:
+    return {**ws.env(phase, base_url), "OPENAI_IMAGES_AUTH_TOKENS": f"bench={HTTP_TOKEN}"}
+
+
+def ours_http_argv() -> list[str]:
+    """As users start it (cwd is the checkout); http_served adds the port."""
+    return [sys.executable, "cli.py", "serve", "--http", "--host", "127.0.0.1", "--port"]
+
+
+def floor_http_argv() -> list[str]:
+    return [sys.executable, str(FLOOR_HTTP_SERVER)]
+
+
+async def list_rate(sessions: list[HttpSession], seconds: float) -> float:
+    """tools/list answers per second, every session asking in a loop (one request in flight each) for `seconds`."""
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    async def ask(session: HttpSession) -> int:
+        answered = 0
+        while time.perf_counter() < deadline:
+            await session.request("tools/list")
+            answered += 1
+        return answered
+
+    answered = sum(await asyncio.gather(*(ask(session) for session in sessions)))
+    return answered / (time.perf_counter() - started)
+
+
+async def image_rate(sessions: list[HttpSession], per_client: int, label: str) -> float:
+    """Images per second, every session making `per_client` images in a row, all sessions at once."""
+    started = time.perf_counter()
+
+    async def make(number: int, session: HttpSession) -> None:
+        for turn in range(per_client):
+            await generate(session, f"{PROMPT} ({label}, client {number}, image {turn})", SIZES[0])
+
+    await asyncio.gather(*(make(number, session) for number, session in enumerate(sessions)))
+    return len(sessions) * per_client / (time.perf_counter() - started)
+
+
+async def floor_image_rate(worker: StdioSession, template: dict[str, Any], clients: int, per_client: int, label: str) -> float:
+    """The bare work's images per second: as many requests, at most `clients` in flight."""
+    requests = [dict(template, input=f"{PROMPT} ({label}, floor {n})") for n in range(clients * per_client)]
+    return len(requests) / await floor_generate(worker, requests, at_once=clients)
+
+
+async def measure_http(ws: Workspace, fake: Any, *, rounds: int, list_seconds: float, images: dict[int, int]) -> list[Figure]:
+    log_path, most = ws.log("http"), max(HTTP_CLIENTS)
+    floor_env = ws.env("http-floor", fake.base_url)
+    async with http_served(ours_http_argv(), http_env(ws, "http", fake.base_url), log_path, "server") as ours_url, http_served(
+        floor_http_argv(), floor_env, log_path, "floor HTTP server"
+    ) as floor_url, http_sessions(ours_url, most, "server") as ours, http_sessions(
+        floor_url, most, "floor HTTP server"
+    ) as floor, spawned(floor_worker_argv(), floor_env, log_path, "floor worker") as worker:
+        # One image per session at once, discarded: the first call's imports, the connections to the fake, its encoding.
+        await asyncio.gather(*(generate(session, f"{PROMPT} (HTTP warm-up {n})", SIZES[0]) for n, session in enumerate(ours)))
+        template = sent_request(fake)
+        await floor_image_rate(worker, template, most, 1, "warm-up")
+        rates: dict[tuple[str, str, int], list[float]] = {}
+        for number in range(rounds):
+            order = ("ours", "floor") if number % 2 == 0 else ("floor", "ours")
+            for clients in HTTP_CLIENTS:
+                for who in order:
+                    sessions = (ours if who == "ours" else floor)[:clients]
+                    rates.setdefault(("list", who, clients), []).append(await list_rate(sessions, list_seconds))
+            for clients in HTTP_CLIENTS:
+                label = f"round {number}, {clients} clients"
+                for who in order:
+                    if who == "ours":
+                        rate = await image_rate(ours[:clients], images[clients], label)
+                    else:
+                        rate = await floor_image_rate(worker, template, clients, images[clients], label)
+                    rates.setdefault(("images", who, clients), []).append(rate)
+            log(f"round {number + 1}/{rounds}: " + "; ".join(
+                f"{kind} x{clients}: ours {rates[(kind, 'ours', clients)][-1]:.1f}/s, floor {rates[(kind, 'floor', clients)][-1]:.1f}/s"
+                for kind in ("list", "images") for clients in HTTP_CLIENTS
+            ))
+
+    def figure(kind: str, clients: int, label: str, floor_label: str) -> Figure:
+        ours_rates, floor_rates = rates[(kind, "ours", clients)], rates[(kind, "floor", clients)]
+        extra = {"paired_ratio_median": median([o / f for o, f in zip(ours_rates, floor_rates)])}
+        if clients == 1:  # one request in flight: the inverse of the rate is the round trip
+            extra.update(ours_ms_each=1000 / median(ours_rates), floor_ms_each=1000 / median(floor_rates))
+        clients_text = "1 client" if clients == 1 else f"{clients} clients"
+        return Figure(
+            f"http_{kind}_{clients}_per_s", f"{label} over HTTP, {clients_text}", "/s", median(ours_rates), median(floor_rates),
+            floor_label, extra=extra,
+        )
+
+    lists = [figure("list", n, "tools/list", "minimal one-tool FastMCP HTTP server, the same client") for n in HTTP_CLIENTS]
+    made = [
+        figure("images", n, f"{SIZES[0]} images", "SDK stream + b64 decode + write, in one process" if n == 1 else
+               f"SDK stream + b64 decode + write, {n} at once, in one process")
+        for n in HTTP_CLIENTS
+    ]
+    return lists + made
+
+
+# --------------------------------------------------------------------------- 9. S3 storage
+
+
+MOTO_REQUEST = re.compile(rb'"(?:GET|PUT|POST|HEAD|DELETE) [^"]*" \d{3}')  # one line of moto's (werkzeug's) request log
+
+
+def s3_missing() -> str | None:
+    """Why the s3 phase cannot run here, or None: it needs the backend (s3store.py), boto3 and moto's server."""
+    if not (ROOT / "s3store.py").is_file():
+        return "s3store missing (no s3store.py in the checkout)"
+    absent = [name for name in ("boto3", "moto", "flask") if importlib.util.find_spec(name) is None]
+    if absent:
+        return f"{', '.join(absent)} not installed (pip install 'moto[server]' boto3, as requirements-test.txt says)"
+    return None
+
+
+@asynccontextmanager
+async def moto_server(log_path: Path) -> AsyncIterator[str]:
+    """moto's standalone S3 server on a free port of 127.0.0.1, its request log in `log_path`; yields its endpoint."""
+    port = free_port()
+    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(log_path.parent), "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "ab") as sink:
+        process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL, stdout=sink, stderr=sink, env=env)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        await wait_until_up(process, f"{endpoint}/moto-api/data.json", "moto's S3 server", log_path)
+        yield endpoint
+    finally:
+        await stop(process)
+
+
+def moto_requests(log_path: Path) -> int:
+    return len(MOTO_REQUEST.findall(log_path.read_bytes()))
+
+
+async def measure_s3(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
+    import boto3
+
+    size, log_path, moto_log = SIZES[0], ws.log("s3"), ws.folder("s3") / "moto.log"
+    credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}
+    async with moto_server(moto_log) as endpoint:
+        boto3.client(
+            "s3", endpoint_url=endpoint, region_name=credentials["AWS_REGION"], aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        ).create_bucket(Bucket=S3_BUCKET)
+        s3_env = {
+            **ws.env("s3-bucket", fake.base_url), **credentials, "AWS_EC2_METADATA_DISABLED": "true",
+            "OPENAI_IMAGES_STORAGE": f"s3://{S3_BUCKET}/bench", "OPENAI_IMAGES_S3_ENDPOINT": endpoint,
+        }
+        async with spawned(ours_argv(), ws.env("s3-local", fake.base_url), log_path, "server (local folders)") as local, spawned(
+            ours_argv(), s3_env, log_path, "server (S3)"
+        ) as bucket:
+            await asyncio.gather(local.handshake(), bucket.handshake())
+            await generate(local, f"{PROMPT} (warm-up, local)", size)  # the first image's imports and connections: discarded
+            stored = (await generate(bucket, f"{PROMPT} (warm-up, S3)", size)).result["structuredContent"]["path"]
+            if not str(stored).startswith(f"s3://{S3_BUCKET}/"):
+                raise BenchError(f"the S3 server saved its image at {stored}, not in s3://{S3_BUCKET}/")
+            times: dict[str, list[float]] = {"local": [], "s3": []}
+            before = moto_requests(moto_log)
+            for run in range(runs):
+                order = (("local", local), ("s3", bucket)) if run % 2 == 0 else (("s3", bucket), ("local", local))
+                for who, server in order:
+                    times[who].append((await generate(server, f"{PROMPT} (run {run}, {who})", size)).seconds * 1000)
+            requests = (moto_requests(moto_log) - before) / runs
+    s3, folders = times["s3"], times["local"]
+    log(f"S3: {median(s3):.0f} ms, local folders {median(folders):.0f} ms, {requests:.1f} S3 requests per image")
+    return [
+        Figure(
+            f"s3_image_{size}_ms", f"one image {size} over stdio, S3 storage (moto)", "ms", median(s3), median(folders),
+            "the same server with local folders",
+            extra={
+                "overhead_ms": median(s3) - median(folders),
+                "paired_ratio_median": median([s / f for s, f in zip(s3, folders)]),
+                "paired_added_ms_median": median([s - f for s, f in zip(s3, folders)]),
+                "s3_requests_per_image": requests,
+            },
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -922,6 +1290,16 @@ NOTES = (
     "write (no fsync, no preview, no validation, no conversation file) in one warm process.",
     "Result size 'floor' is a reference: the full image as base64, i.e. what inlining it would cost.",
     "Memory: VmHWM / VmRSS from /proc/<pid>/status of the spawned process (MiB).",
+    "HTTP: `cli.py serve --http` signed in with a static token, and the floor HTTP server, each asked by 1 or 16 "
+    "clients with an MCP session and a connection each (bare JSON-RPC POSTs, one in flight per client, answers read "
+    f"whole); tools/list for {LIST_SECONDS:g} s per figure and round, {SIZES[0]} images {HTTP_IMAGES[1]} in a row for 1 "
+    f"client and {HTTP_IMAGES[16]} each for 16; {HTTP_ROUNDS} rounds (--quick: 1), who goes first alternating. Rates (/s) are higher-is-better, so a ratio under 1 is slower than the "
+    "floor. The image floor sends as many requests with at most 1 or 16 in flight; the fake runs in the bench's "
+    "process, beside the clients.",
+    "S3: the same stdio server with OPENAI_IMAGES_STORAGE=s3://... against moto's S3 server on 127.0.0.1, and with "
+    "local folders, one image each in turn; 'overhead' is the ms S3 adds per image. moto answers on the same machine, "
+    "so this is our code's, boto3's and moto's cost without network round trips: a real bucket adds about one round "
+    "trip per S3 request (s3_requests_per_image in the JSON).",
 )
 
 
@@ -1002,7 +1380,7 @@ def _version(package: str) -> str | None:
 # --------------------------------------------------------------------------- main
 
 
-PHASES = ("startup", "images", "memory", "listing", "concurrency", "renders")
+PHASES = ("startup", "images", "memory", "listing", "concurrency", "renders", "http", "s3")
 
 
 async def run_all(
@@ -1014,8 +1392,16 @@ async def run_all(
     *,
     render_rounds: int = RENDER_ROUNDS,
     cpu_images: int = CPU_IMAGES,
+    http_rounds: int = HTTP_ROUNDS,
+    list_seconds: float = LIST_SECONDS,
+    http_images: dict[int, int] = HTTP_IMAGES,
 ) -> list[Figure]:
-    """The chosen phases (default: all) in turn, in one temporary folder that is removed afterwards."""
+    """The chosen phases (default: all) in turn, in one temporary folder that is removed afterwards.
+
+    BenchError before anything runs when the s3 phase is chosen but cannot run here.
+    """
+    if "s3" in only and (why := s3_missing()):
+        raise BenchError(f"s3: not measured: {why}")
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     from fake_openai import FakeOpenAI
 
@@ -1032,6 +1418,12 @@ async def run_all(
                 f"renders, a warm-up and {render_rounds} rounds of 1 then {RENDER_CALLS} at once, CPU over {cpu_images} images",
                 lambda: measure_renders(ws, fake, rounds=render_rounds, cpu_images=cpu_images),
             ),
+            (
+                "http",
+                f"HTTP, {http_rounds} rounds of tools/list for {list_seconds:g} s and of images, 1 and {max(HTTP_CLIENTS)} clients",
+                lambda: measure_http(ws, fake, rounds=http_rounds, list_seconds=list_seconds, images=http_images),
+            ),
+            ("s3", f"S3 storage, {image_runs} images on each storage", lambda: measure_s3(ws, fake, image_runs)),
         ]
         figures: list[Figure] = []
         for name, title, phase in phases:
@@ -1039,16 +1431,18 @@ async def run_all(
                 continue
             log(title)
             figures += await phase()
-    order = ("startup", "idle", "image", "peak", "result", "list", "concurrency", "ping", "renders", "cpu")
+    order = ("startup", "idle", "image", "s3", "peak", "result", "list", "concurrency", "http", "ping", "renders", "cpu")
     return sorted(figures, key=lambda f: next(i for i, prefix in enumerate(order) if f.name.startswith(prefix)))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=None, help=f"start-up runs per server (default {DEFAULT_RUNS}, --quick 2)")
-    parser.add_argument("--image-runs", type=int, default=None, help=f"calls per image size (default {IMAGE_RUNS}, --quick 2)")
+    parser.add_argument("--image-runs", type=int, default=None,
+                        help=f"calls per image size, and per storage in the s3 phase (default {IMAGE_RUNS}, --quick 2)")
     parser.add_argument("--quick", action="store_true",
-                        help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations, 1 round of renders")
+                        help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations, 1 round of renders "
+                        f"and of HTTP ({QUICK_LIST_SECONDS:g} s of tools/list)")
     parser.add_argument("--only", action="append", choices=PHASES, metavar="PHASE",
                         help=f"run only this phase (repeatable): {', '.join(PHASES)}; default all")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON.relative_to(ROOT)})")
@@ -1077,6 +1471,8 @@ def main(argv: list[str] | None = None) -> int:
             run_all(
                 args.runs, args.image_runs, conversations, tuple(args.only or PHASES), worst_edge,
                 render_rounds=1 if args.quick else RENDER_ROUNDS, cpu_images=QUICK_CPU_IMAGES if args.quick else CPU_IMAGES,
+                http_rounds=1 if args.quick else HTTP_ROUNDS, list_seconds=QUICK_LIST_SECONDS if args.quick else LIST_SECONDS,
+                http_images=QUICK_HTTP_IMAGES if args.quick else HTTP_IMAGES,
             )
         )
     except BenchError as exc:
