@@ -339,8 +339,13 @@ def run_doctor(args: argparse.Namespace) -> int:
             f"OPENAI_API_KEY is not set: put your key in the server's environment (the client entry's \"env\"; "
             f"`{PROG} config CLIENT --write --api-key-from-env` copies it from this shell)",
         )
-    doctor.report(*_folder_state(settings.output_dir, "OPENAI_IMAGES_OUTPUT_DIR"))
-    doctor.report(*_folder_state(settings.conversations_dir, "OPENAI_IMAGES_DATA_DIR"))
+    if settings.storage:
+        doctor.report(*_bucket_state(settings))
+    else:
+        doctor.report(*_folder_state(settings.output_dir, "OPENAI_IMAGES_OUTPUT_DIR"))
+        doctor.report(*_folder_state(settings.conversations_dir, "OPENAI_IMAGES_DATA_DIR"))
+    if settings.auth_tokens or settings.jwt_jwks_url or settings.jwt_issuer or settings.jwt_audience:
+        doctor.report(*_sign_in_state(settings))
     doctor.report(*_models_state(settings))
     if settings.prices:
         doctor.report(*_prices_state(settings))
@@ -349,6 +354,33 @@ def run_doctor(args: argparse.Namespace) -> int:
     else:
         doctor.report(False, "OpenAI", "not checked without an API key")
     return EXIT_FAILED if doctor.failed else 0
+
+
+def _bucket_state(settings) -> tuple[bool, str, str]:
+    """Can the bucket of OPENAI_IMAGES_STORAGE be listed with these credentials (one free LIST request)?"""
+    import s3store
+
+    try:
+        bucket = s3store.open_bucket(settings.storage, endpoint=settings.s3_endpoint)
+        bucket.check()
+    except ImageServerError as exc:
+        return False, "storage", str(exc)
+    except OSError as exc:
+        return False, "storage", f"{settings.storage}: {exc.strerror or exc}. Check the bucket, OPENAI_IMAGES_S3_ENDPOINT and the AWS credentials"
+    return True, "storage", f"{bucket.label} answers (conversations and images go there, not to local folders)"
+
+
+def _sign_in_state(settings) -> tuple[bool, str, str]:
+    """Do the HTTP sign-in settings make a provider (no request to the identity provider)?"""
+    import signin
+
+    try:
+        signin.provider(settings, base_url=settings.public_url or "http://127.0.0.1:8000")
+    except ImageServerError as exc:
+        return False, "sign-in", str(exc)
+    if settings.auth_tokens:
+        return True, "sign-in", f"static tokens for {len(signin.parse_tokens(settings.auth_tokens))} user(s) (development)"
+    return True, "sign-in", f"JWTs from {settings.jwt_issuer} for audience {settings.jwt_audience}"
 
 
 def _check_packages(doctor: Doctor) -> bool:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import subprocess
+import sys
 
 import httpx
 import pytest
-from conftest import call_tool, result_text
+from conftest import ROOT, call_tool, result_text, stdio_client
 from http_helpers import http_client, http_server
 from PIL import Image
 
@@ -115,3 +117,30 @@ def test_two_server_processes_on_one_bucket_both_land_their_turns_on_one_convers
     assert prompts[0] == "A paper boat on a pond" and sorted(prompts[1:]) == ["Add rain", "Make the boat red"]
     assert stored["pending_render"] is None and listing.structured_content["conversations"][0]["image_count"] == 3
     assert len(fake_openai.response_requests()) == 3
+
+
+def test_doctor_checks_the_bucket_and_the_sign_in_settings(server_env, s3_bucket):
+    def doctor(env):
+        return subprocess.run([sys.executable, str(ROOT / "cli.py"), "doctor"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    good = doctor({**server_env, **s3_bucket.env, "OPENAI_IMAGES_AUTH_TOKENS": f"alice={ALICE}"})
+    missing = doctor({**server_env, **s3_bucket.env, "OPENAI_IMAGES_STORAGE": "s3://no-such-bucket-here"})
+    assert good.returncode == 0, good.stdout
+    assert f"OK   storage: s3://{s3_bucket.bucket} answers" in good.stdout and "OK   sign-in: static tokens for 1 user(s)" in good.stdout
+    assert ALICE not in good.stdout
+    assert missing.returncode == 1 and "FAIL storage:" in missing.stdout and "no-such-bucket-here" in missing.stdout
+
+
+def test_on_stdio_the_local_user_keeps_everything_in_the_bucket_too(server_env, s3_bucket, home):
+    env = {**server_env, **s3_bucket.env}
+
+    async def scenario():
+        async with stdio_client(env) as client:
+            return await call_tool(client, "openai_generate_image", {"prompt": "A heron at dawn"})
+
+    made = asyncio.run(scenario())
+    assert not made.is_error, result_text(made)
+    assert made.structured_content["path"].startswith(f"s3://{s3_bucket.bucket}/users/local/images/openai_image_")
+    conversation = f"users/local/conversations/{made.structured_content['conversation_id']}.json"
+    assert conversation in _keys(s3_bucket)
+    assert _files_under(home["output"]) == [] and _files_under(home["data"]) == []
