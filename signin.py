@@ -16,7 +16,7 @@ import ipaddress
 import re
 from pathlib import Path
 
-from errors import ConfigurationError
+from errors import ConfigurationError, remember_secret
 from limits import LOCAL_USER
 
 USER_NAME = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
@@ -101,6 +101,8 @@ def provider(settings, *, base_url: str):
         raise ConfigurationError("Set either OPENAI_IMAGES_AUTH_TOKENS or the OPENAI_IMAGES_JWT_* settings, not both.")
     if settings.auth_tokens:
         tokens = parse_tokens(settings.auth_tokens)
+        for token in tokens.values():  # a tokens file's too: no log line or message ever shows one
+            remember_secret(token)
 
         class TokenTable(TokenVerifier):
             """The development tokens: every entry compared in constant time, so timing tells nothing about a token."""

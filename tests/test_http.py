@@ -268,3 +268,19 @@ def test_jwt_sign_in_checks_signature_issuer_and_audience_and_publishes_resource
     assert [server.rstrip("/") for server in metadata.json()["authorization_servers"]] == [identity_provider["issuer"]]
     assert metadata.json()["resource"].rstrip("/").endswith("/mcp")
     assert "resource_metadata=" in challenge and "oauth-protected-resource" in challenge
+
+
+def test_tokens_can_come_from_a_file_and_never_reach_the_log(server_env, tmp_path):
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(f"# the team\nalice={ALICE}\n\nbob={BOB}\n")
+    env = {**server_env, "OPENAI_IMAGES_AUTH_TOKENS": f"@{tokens}"}
+
+    async def scenario(url):
+        async with http_client(url, BOB) as bob:
+            return await call_tool(bob, "openai_list_conversations", {})
+
+    with http_server(env, tmp_path / "server.log") as server:
+        listing = asyncio.run(scenario(server.url))
+        wrong = httpx.post(server.url, headers={**MCP_HEADERS, "authorization": f"Bearer {ALICE}-not"}, json=INITIALIZE)
+    assert not listing.is_error and wrong.status_code == 401
+    assert ALICE not in server.log.read_text() and BOB not in server.log.read_text()
