@@ -432,10 +432,12 @@ class HttpSession(Session):
 
     async def close(self) -> None:
         """End the MCP session (DELETE), then the connection."""
+        import httpx
+
         try:
             if "mcp-session-id" in self.headers:
                 await self.client.delete(self.url, headers=self.headers, timeout=CLOSE_TIMEOUT)
-        except Exception as exc:  # the server may be stopping already; its figures are in
+        except httpx.HTTPError as exc:  # the figures are in; only the goodbye was lost
             log(f"{self.name}: ending the session failed: {type(exc).__name__}")
         await self.client.aclose()
 
@@ -535,20 +537,21 @@ async def floor_worker() -> None:
         answer: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"]}
         requests = message["params"]["requests"]
         in_flight = asyncio.Semaphore(message["params"].get("at_once") or max(1, len(requests)))
-
-        async def one(request: dict[str, Any]) -> int:
-            async with in_flight:
-                return await bare_generation(client, request, folder)
-
         try:
             started = time.perf_counter()
-            sizes = await asyncio.gather(*(one(r) for r in requests))
+            sizes = await asyncio.gather(*(bounded(in_flight, bare_generation(client, r, folder)) for r in requests))
             answer["result"] = {"seconds": time.perf_counter() - started, "bytes": sizes}
         except Exception as exc:  # reported to the bench, which stops with this message
             answer["error"] = {"code": -32000, "message": f"{type(exc).__name__}: {exc}"}
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
     await client.close()
+
+
+async def bounded(in_flight: asyncio.Semaphore, work: Awaitable[int]) -> int:
+    """`work`, started once `in_flight` lets it."""
+    async with in_flight:
+        return await work
 
 
 async def bare_generation(client: Any, request: dict[str, Any], folder: Path) -> int:
@@ -1244,8 +1247,9 @@ async def measure_s3(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
             ours_argv(), s3_env, log_path, "server (S3)"
         ) as bucket:
             await asyncio.gather(local.handshake(), bucket.handshake())
-            await generate(local, f"{PROMPT} (warm-up, local)", size)  # the first image's imports and connections: discarded
-            stored = (await generate(bucket, f"{PROMPT} (warm-up, S3)", size)).result["structuredContent"]["path"]
+            # The first image's imports and connections (and boto3's client), discarded.
+            _, warm = await asyncio.gather(generate(local, f"{PROMPT} (warm-up, local)", size), generate(bucket, f"{PROMPT} (warm-up, S3)", size))
+            stored = warm.result["structuredContent"]["path"]
             if not str(stored).startswith(f"s3://{S3_BUCKET}/"):
                 raise BenchError(f"the S3 server saved its image at {stored}, not in s3://{S3_BUCKET}/")
             times: dict[str, list[float]] = {"local": [], "s3": []}

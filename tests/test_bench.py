@@ -6,6 +6,7 @@ What it pins is that the printed table and verdict say what the JSON records, wh
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -35,6 +36,11 @@ FIGURES = {
     "ping_p99_during_renders_ms",
     "renders_8_vs_1_ratio",
     "cpu_per_image_ms",
+    "http_list_1_per_s",
+    "http_list_16_per_s",
+    "http_images_1_per_s",
+    "http_images_16_per_s",
+    "s3_image_1024x1024_ms",
 }
 # Read from /proc, so Linux only.
 PROC_FIGURES = {"idle_rss_mb", "peak_rss_mb", "peak_rss_worst_inputs_mb", "cpu_per_image_ms"}
@@ -120,6 +126,8 @@ def test_quick_benchmark_writes_every_figure_with_floor_and_ratio(tmp_path: Path
     assert _is_number(figures["image_1024x1024_ms"]["paired_ratio_median"])
     assert figures["ping_p99_during_renders_ms"]["pings"] > 0
     assert figures["renders_8_vs_1_ratio"]["target_on"] == "ratio"
+    assert figures["http_list_1_per_s"]["unit"] == "/s" and _is_number(figures["http_list_1_per_s"]["ours_ms_each"])
+    assert figures["s3_image_1024x1024_ms"]["s3_requests_per_image"] > 0
     bench = _bench()
     for figure in figures.values():
         _check_table_row(run.stdout, figure, bench)
@@ -134,10 +142,19 @@ def test_bench_options_choose_phases_and_run_counts():
     quick = bench.parse_args(["--quick"])
     assert (quick.runs, quick.image_runs, quick.only) == (2, 2, None)
     assert bench.parse_args(["--only", "renders"]).only == ["renders"]
+    assert bench.parse_args(["--only", "http", "--only", "s3"]).only == ["http", "s3"]
     with pytest.raises(SystemExit):
         bench.parse_args(["--only", "everything"])
     with pytest.raises(SystemExit):
         bench.parse_args(["--image-runs", "0"])
+
+
+def test_the_s3_phase_without_its_backend_stops_before_measuring_and_says_why(monkeypatch, tmp_path: Path):
+    bench = _bench()
+    monkeypatch.setattr(bench, "ROOT", tmp_path)  # a checkout without s3store.py
+    assert bench.s3_missing().startswith("s3store missing")
+    with pytest.raises(bench.BenchError, match="^s3: not measured: s3store missing"):
+        asyncio.run(bench.run_all(1, 1, 1, only=("s3",)))
 
 
 @pytest.mark.integration
