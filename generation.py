@@ -59,6 +59,8 @@ class Job:
     mask_url: str | None = None
     notes: list[str] = field(default_factory=list)  # what the user should know about how the job was built
     completion_window: str = "soonest"  # "2h" or "8h": a discounted render, collected later
+    parent: storage.ImageRecord | None = None  # the earlier image this turn refines (a refinement: the last one unless told)
+    variation: str | None = None  # "2/4" for one of several variations
 
 
 @dataclass(kw_only=True)
@@ -73,6 +75,7 @@ class Generated:
     preview: tuple[bytes, str] | None  # JPEG bytes and MIME type; None when it could not be made
     notes: list[str]
     recorded: bool = True  # False when another process had recorded the same render first
+    show_tree: bool = False  # list the conversation's images as the tree they form (openai_get_image)
 
 
 @dataclass(kw_only=True)
@@ -188,17 +191,19 @@ def plan_refinement(
     images: list[ImageInput],
     mask_url: str | None,
     services: Services,
+    parent: storage.ImageRecord | None = None,
 ) -> Job:
     """A new turn in an existing conversation: OpenAI sees the earlier turns through previous_response_id.
 
-    Without an explicit size the last image's size is kept, or the closest the current model accepts.
+    It refines `parent` (any earlier image of the conversation: a new branch), else the last image.
+    Without an explicit size that image's size is kept, or the closest the current model accepts.
     """
     notes = []
+    base = parent or conversation.last_image
     if explicit_size:
         size = explicit_size
     else:
-        last = conversation.last_image
-        size, note = sizes.fit_size(last.size if last else conversation.requested_size or DEFAULT_SIZE, services.settings.image_model)
+        size, note = sizes.fit_size(base.size if base else conversation.requested_size or DEFAULT_SIZE, services.settings.image_model)
         notes = [note] if note else []
     return Job(
         prompt=text,
@@ -212,7 +217,22 @@ def plan_refinement(
         mask_url=mask_url,
         notes=notes,
         completion_window=call.completion_window,
+        parent=base,
     )
+
+
+def pick_image(conversation: storage.Conversation, image_id: str | None) -> storage.ImageRecord | None:
+    """The image a refinement starts from: `image_id` when given (it must be this conversation's), else None for the last."""
+    if image_id is None:
+        return None
+    record = conversation.image(image_id.strip())
+    if record is None:
+        known = ", ".join(image.image_id for image in conversation.images[-8:]) or "none yet"
+        raise InvalidInput(
+            f"image_id {image_id[:40]!r} is not an image of conversation {conversation.id} (its images: {known}). "
+            "Use an image_id from this conversation's results, or omit image_id to refine the last image."
+        )
+    return record
 
 
 def _window(call: inputs.CallOptions | None, requested: str | None) -> str:
@@ -233,12 +253,19 @@ def request_for(job: Job, services: Services, *, images: list[ImageInput] | None
         size=job.size,
         image_model=services.settings.image_model,
         images=job.images if images is None else images,
-        previous_response_id=job.conversation.last_response_id if chained and not job.is_new else None,
+        previous_response_id=_chained_from(job) if chained and not job.is_new else None,
         options=job.options,
         mask_url=job.mask_url,
         background=services.openai.uses_background,
         completion_window=job.completion_window,
     )
+
+
+def _chained_from(job: Job) -> str | None:
+    """The response a turn goes on from: the refined image's own (a branch), else the conversation's last."""
+    if job.parent is not None and job.parent.response_id and job.parent is not job.conversation.last_image:
+        return job.parent.response_id
+    return job.conversation.last_response_id
 
 
 def preview(job: Job, services: Services) -> DryRun:
@@ -413,6 +440,8 @@ async def _make(render: renders.Render, *, job: Job, services: Services, reserva
             options=job.options.tool_fields(),
             analysis=job.analysis,
             notes=notes,
+            parent_id=job.parent.image_id if job.parent else None,
+            variation=job.variation,
         )
         try:
             await asyncio.to_thread(functools.partial(services.store.begin_render, job.conversation, pending, is_new=job.is_new))
@@ -526,6 +555,8 @@ def _job_of_pending(conversation: storage.Conversation, pending: storage.Pending
         user_message=pending.user_message,
         analysis=pending.analysis,
         completion_window=pending.completion_window,
+        parent=conversation.image(pending.parent_id) if pending.parent_id else None,
+        variation=pending.variation,
     )
 
 
@@ -694,6 +725,8 @@ def _record_of(
         usage=result.usage,
         cost_usd=cost.total_usd,
         cost_note=cost.note,
+        parent_id=job.parent.image_id if job.parent else None,
+        variation=job.variation,
     )
     return record, cost
 
@@ -717,8 +750,8 @@ def _record_turn(
 
 
 async def _without_previous_response(job: Job, services: Services) -> tuple[dict[str, Any], str]:
-    """The retry request when OpenAI has forgotten the conversation: the last image goes in as an input."""
-    last = job.conversation.last_image
+    """The retry request when OpenAI has forgotten the conversation: the refined image (the last, or a branch's) goes in as an input."""
+    last = job.parent or job.conversation.last_image
     gone = "OpenAI no longer has this conversation's previous response (stored responses expire)"
     if last is None:
         raise OpenAIError(f"{gone}. Start a new conversation, or pass the image to edit with input_image_path.")

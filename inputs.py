@@ -170,6 +170,7 @@ async def prepare_images(
     path: str | None,
     call: CallOptions,
     services: Services,
+    edited: storage.ImageRecord | None = None,
 ) -> tuple[list[ImageInput], str | None]:
     """Every image to send beside the prompt, and the mask as a data URL; all checked before anything is sent.
 
@@ -188,7 +189,7 @@ async def prepare_images(
         if target is None and loaded:
             raise InvalidInput("mask_path needs the edited image's size: pass it as input_image_path or an image_id (img_...), not an OpenAI file id.")
         if target is None:
-            last = conversation.last_image if conversation else None
+            last = edited or (conversation.last_image if conversation else None)
             if last is None:
                 raise InvalidInput(
                     "mask_path needs an image to edit: give input_image_path (or input_image_file_id with an img_ id), "

@@ -147,6 +147,10 @@ async def openai_conversational_image(
         str | None,
         Field(description="Id from an earlier result (conv_...): answers its pending question, or refines its last image. Omit to start a new conversation."),
     ] = None,
+    image_id: Annotated[
+        str | None,
+        Field(description="With conversation_id: refine this earlier image of the conversation (img_...) instead of its last one, starting a new branch."),
+    ] = None,
     dialogue_mode: ModeArg = dialogue.DEFAULT_MODE.value,
     skip_dialogue: Annotated[bool, Field(description="True to generate at once without any questions.")] = False,
     input_image_file_id: Annotated[
@@ -183,8 +187,8 @@ async def openai_conversational_image(
     the result then shows a question and a conversation_id. Ask the user, and call again with that
     conversation_id and the user's answer as prompt; after the last answer the image is made from an
     improved prompt. To change an existing image, call with its conversation_id and describe the change
-    (add mask_path to change only part of it). Results give the saved file's path, a small preview,
-    the conversation_id and the estimated cost.
+    (add mask_path to change only part of it); add image_id to go on from an earlier image instead of
+    the last. Results give the saved file's path, a small preview, the conversation_id and the estimated cost.
     """
     svc = _caller()
 
@@ -203,6 +207,8 @@ async def openai_conversational_image(
         )
         inputs.check_key(svc, dry_run=call.dry_run)  # before the first question: the dialogue would end in this error
         with_image = bool(input_image_file_id or input_image_path)
+        if image_id is not None and conversation_id is None:
+            raise InvalidInput("image_id names an earlier image to refine, so it needs that image's conversation_id as well.")
         if conversation_id is not None:
             conversation = await asyncio.to_thread(svc.store.load, storage.check_conversation_id(conversation_id))
             if conversation.question_pending and not call.dry_run:
@@ -216,12 +222,13 @@ async def openai_conversational_image(
                 # A dialogue whose image is not made yet: the first attempt failed, or this is a dry run.
                 return await dialogue_mcp.finish(conversation, call=call, ctx=ctx, services=svc)
             model = inputs.check_model_name(assistant_model or conversation.assistant_model or svc.settings.assistant_model)
+            parent = generation.pick_image(conversation, image_id)
             images, mask_url = await inputs.prepare_images(
-                conversation=conversation, file_id=input_image_file_id, path=input_image_path, call=call, services=svc
+                conversation=conversation, file_id=input_image_file_id, path=input_image_path, call=call, services=svc, edited=parent
             )
             job = generation.plan_refinement(
                 conversation=conversation, text=text, explicit_size=explicit_size, assistant_model=model,
-                call=call, images=images, mask_url=mask_url, services=svc,
+                call=call, images=images, mask_url=mask_url, services=svc, parent=parent,
             )
             return await _run(job, call=call, ctx=ctx, svc=svc, wait_seconds=max(deadline - time.monotonic(), 1.0))
 
@@ -375,6 +382,7 @@ async def openai_get_image(
         record, notes = _image_to_show(conversation, image_id)
         shown = await asyncio.to_thread(generation.recall, conversation, record, svc)
         shown.notes[:0] = notes
+        shown.show_tree = True
         return rendering.generated_result(shown, svc.session_cost)
 
     return await _as_tool_result(run())

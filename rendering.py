@@ -41,6 +41,48 @@ class QuestionInfo(BaseModel):
     total: int
 
 
+class TreeNode(BaseModel):
+    """One image of a conversation, and the image it refined."""
+
+    image_id: str
+    parent_id: str | None = None
+    prompt: str
+    variation: str | None = None
+
+
+MAX_TREE_IMAGES = 40  # the most images listed in a tree; older ones are counted, not shown
+
+
+def image_tree(conversation: storage.Conversation) -> list[TreeNode]:
+    """The conversation's latest images as nodes, oldest first (at most MAX_TREE_IMAGES)."""
+    return [
+        TreeNode(image_id=image.image_id, parent_id=image.parent_id, prompt=shorten(image.prompt, 80), variation=image.variation)
+        for image in conversation.images[-MAX_TREE_IMAGES:]
+    ]
+
+
+def tree_lines(conversation: storage.Conversation, current: str | None) -> list[str]:
+    """The images as an indented tree of refinements, the one shown marked: one line each."""
+    nodes = image_tree(conversation)
+    shown = {node.image_id for node in nodes}
+    children: dict[str | None, list[TreeNode]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id if node.parent_id in shown else None, []).append(node)
+    lines = [f"Images of {conversation.id} (each under the image it refined; refine any with image_id):"]
+    if len(conversation.images) > len(nodes):
+        lines.append(f"  ({len(conversation.images) - len(nodes)} older image(s) not shown)")
+
+    def walk(parent: str | None, depth: int) -> None:
+        for node in children.get(parent, []):
+            variation = f" [variation {node.variation}]" if node.variation else ""
+            mark = "  <- this one" if node.image_id == current else ""
+            lines.append(f"{'  ' * (depth + 1)}- {node.image_id}{variation}: {node.prompt}{mark}")
+            walk(node.image_id, depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
 class ImageResult(BaseModel):
     """Structured content of the generating tools: an image, a question before generating, or a stop."""
 
@@ -79,6 +121,8 @@ class ImageResult(BaseModel):
     request: dict[str, Any] | None = Field(default=None, description="Dry run: the request that would be sent (image data elided)")
     estimated_cost_usd: list[float | None] | None = Field(default=None, description="Dry run: [low, high] estimate in USD")
     notes: list[str] = Field(default_factory=list)
+    parent_id: str | None = Field(default=None, description="The image this one refined; None for a conversation's first image")
+    tree: list[TreeNode] | None = Field(default=None, description="openai_get_image: the conversation's images and what each refined, oldest first")
 
 
 IMAGE_RESULT_SCHEMA = ImageResult.model_json_schema()
@@ -182,6 +226,8 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
         cost_note=record.cost_note,
         session_cost_usd=round(session.usd, 6),
         notes=generated.notes,
+        parent_id=record.parent_id,
+        tree=image_tree(conversation) if generated.show_tree else None,
         **_analysis_fields(job.analysis),
     )
     options = ", ".join(f"{k} {v}" for k, v in record.options.items() if k != "partial_images")
@@ -201,10 +247,12 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
     if record.revised_prompt:
         lines.append(f"OpenAI's revised prompt: {shorten(record.revised_prompt)}")
     lines += [f"Note: {note}" for note in generated.notes]
-    lines.append(
-        f'To refine this image, call openai_conversational_image with conversation_id="{conversation.id}" '
-        "and describe the change in prompt. The inline picture is a small preview; the file is full quality."
-    )
+    if generated.show_tree and len(conversation.images) > 1:
+        lines += tree_lines(conversation, record.image_id)
+    refine = f'To refine this image, call openai_conversational_image with conversation_id="{conversation.id}"'
+    if conversation.last_image is not None and conversation.last_image.image_id != record.image_id:
+        refine += f' and image_id="{record.image_id}"'  # not the latest: name it, or the turn goes on from the latest
+    lines.append(refine + " and describe the change in prompt. The inline picture is a small preview; the file is full quality.")
     inline = []
     if generated.preview is not None:
         preview_data, preview_mime = generated.preview
@@ -345,6 +393,8 @@ def listing_result(listing: storage.Listing, query: str | None, session: Session
 
 def _listing_entry(number: int, c: storage.ConversationSummary) -> str:
     facts = [f"{c.image_count} image(s)", f"mode {c.dialogue_mode}"]
+    if c.branches > 1:
+        facts.append(f"{c.branches} branches (openai_get_image shows the tree)")
     if c.rendering_since:
         facts.append(f"rendering since {c.rendering_since} (collect it with openai_get_image)")
     if c.question_pending:

@@ -97,6 +97,8 @@ class ImageRecord(BaseModel):
     usage: dict[str, Any] = Field(default_factory=dict)  # {"image": tool_usage.image_gen, "assistant": usage}
     cost_usd: float | None = None  # estimate from usage; None when no price is known
     cost_note: Short | None = None
+    parent_id: Short | None = None  # the image this one refined (None: a first image); the conversation's images form a tree
+    variation: Short | None = None  # "2/4": one of several variations made at once from one prompt
 
 
 class PromptAnalysis(BaseModel):
@@ -127,6 +129,8 @@ class PendingRender(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)  # the image tool's options, as sent
     analysis: PromptAnalysis | None = None
     notes: list[Short] = Field(default_factory=list)
+    parent_id: Short | None = None  # the image this render refines
+    variation: Short | None = None  # "2/4" when it is one of several variations
 
 
 class EndedRender(BaseModel):
@@ -190,6 +194,16 @@ class Conversation(BaseModel):
         """The image that response `response_id` made, once it is recorded."""
         return next((image for image in self.images if image.response_id == response_id), None)
 
+    def parent_of(self, image: ImageRecord) -> ImageRecord | None:
+        """The image `image` refined, if it is in this conversation."""
+        return self.image(image.parent_id) if image.parent_id else None
+
+    @property
+    def leaves(self) -> list[ImageRecord]:
+        """The images nothing was refined from yet: one per branch of the tree."""
+        parents = {image.parent_id for image in self.images if image.parent_id}
+        return [image for image in self.images if image.image_id not in parents]
+
     @property
     def last_ended_render(self) -> EndedRender | None:
         """The render that ended without an image after the last image, if the latest thing to happen was one."""
@@ -231,6 +245,7 @@ class ConversationSummary(BaseModel):
     unpriced_images: int
     rendering_since: str | None = Field(default=None, description="When the image being made now was started; None when none is")
     pending_response_id: str | None = None
+    branches: int = Field(default=0, description="How many lines of refinement the images form (1: one line; more after refining an earlier image or making variations)")
 
 
 class Listing(BaseModel):
@@ -541,5 +556,6 @@ def _summary(conversation: Conversation) -> ConversationSummary:
         unpriced_images=len(conversation.images) - len(priced),
         rendering_since=conversation.pending_render.started_at if conversation.pending_render else None,
         pending_response_id=conversation.pending_render.response_id if conversation.pending_render else None,
+        branches=len(conversation.leaves),
     )
 
