@@ -49,7 +49,8 @@ with _collector_paused():
     import mcp_types
     import pydantic
     from fastmcp import Context, FastMCP
-    from fastmcp.exceptions import MCPError, ResourceError, ToolError, ValidationError
+    from fastmcp.exceptions import MCPError, PromptError, ResourceError, ToolError, ValidationError
+    from fastmcp.prompts.base import Prompt, PromptArgument
     from fastmcp.resources import ResourceContent, ResourceResult
     from fastmcp.server.middleware import Middleware
     from fastmcp.tools.base import ToolResult
@@ -59,6 +60,7 @@ with _collector_paused():
     import dialogue_mcp
     import generation
     import inputs
+    import prompt_templates
     import rendering
     import signin
     import stdio_wire
@@ -500,6 +502,32 @@ async def image_resource(image_id: str) -> ResourceResult:
         return ResourceResult([ResourceContent(image.data, mime_type=image.mime_type)])
 
     return await _as_resource(f"image://{image_id}", read())
+
+
+# --- prompts ---------------------------------------------------------------------------
+
+
+class _TemplatePrompt(Prompt):
+    """One of prompt_templates' ready-made requests, offered by clients as a slash command."""
+
+    template_name: str
+
+    async def render(self, arguments: dict[str, object] | None = None) -> str:
+        try:
+            return prompt_templates.render(self.template_name, {k: None if v is None else str(v) for k, v in (arguments or {}).items()})
+        except ValueError as exc:
+            error = PromptError(str(exc))
+            error.log_level = logging.DEBUG  # the caller's mistake, answered in words: no traceback on stderr
+            raise error from None
+
+
+for _template in prompt_templates.TEMPLATES:
+    mcp.add_prompt(
+        _TemplatePrompt(
+            name=_template.name, title=_template.title, description=_template.description, template_name=_template.name,
+            arguments=[PromptArgument(name=a.name, description=a.description, required=a.required) for a in _template.arguments],
+        )
+    )
 
 
 # --- errors ------------------------------------------------------------------------
