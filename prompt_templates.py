@@ -19,7 +19,7 @@ class Argument:
     required: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Template:
     name: str
     title: str
@@ -29,9 +29,9 @@ class Template:
 
 TEMPLATES: tuple[Template, ...] = (
     Template(
-        "logo", "Design a logo",
-        "A logo for a brand or product: a square PNG on a transparent background, with a few questions first.",
-        (
+        name="logo", title="Design a logo",
+        description="A logo for a brand or product: a square PNG on a transparent background, with a few questions first.",
+        arguments=(
             Argument("brand", "The name the logo is for, as it should be spelled", required=True),
             Argument("about", "What the brand does or stands for, in a few words"),
             Argument("style", "A look, e.g. minimal flat, vintage badge, geometric, hand-drawn"),
@@ -39,44 +39,44 @@ TEMPLATES: tuple[Template, ...] = (
         ),
     ),
     Template(
-        "product_shot", "Product shot",
-        "A studio-quality photo of a product, for a shop, a listing or an advert.",
-        (
+        name="product_shot", title="Product shot",
+        description="A studio-quality photo of a product, for a shop, a listing or an advert.",
+        arguments=(
             Argument("product", "The product, with what makes it recognisable (material, colour, shape)", required=True),
             Argument("setting", "Where it is shown, e.g. white seamless studio, marble counter, outdoors at golden hour"),
             Argument("use", "Where the image goes, e.g. Amazon listing, website hero, Instagram ad"),
         ),
     ),
     Template(
-        "slide_background", "Slide background",
-        "A 16:9 background for presentation slides, calm enough for text on top.",
-        (
+        name="slide_background", title="Slide background",
+        description="A 16:9 background for presentation slides, calm enough for text on top.",
+        arguments=(
             Argument("topic", "What the talk or deck is about", required=True),
             Argument("style", "A look, e.g. soft gradient, abstract geometric, blurred photo"),
             Argument("text_space", "Where the slide's text goes, e.g. left third, centre, top"),
         ),
     ),
     Template(
-        "social_post", "Social media post",
-        "An image for a social network, in the frame that platform uses (post, story, pin, thumbnail, header ...).",
-        (
+        name="social_post", title="Social media post",
+        description="An image for a social network, in the frame that platform uses (post, story, pin, thumbnail, header ...).",
+        arguments=(
             Argument("platform", "Where it is posted, e.g. Instagram post, Instagram story, Pinterest pin, YouTube thumbnail, LinkedIn banner", required=True),
             Argument("message", "What the post says or shows", required=True),
             Argument("style", "A look, e.g. bold flat illustration, lifestyle photo, retro poster"),
         ),
     ),
     Template(
-        "sticker", "Sticker or transparent icon",
-        "A sticker or icon with a transparent background: a square PNG, ready to place on anything.",
-        (
+        name="sticker", title="Sticker or transparent icon",
+        description="A sticker or icon with a transparent background: a square PNG, ready to place on anything.",
+        arguments=(
             Argument("subject", "What the sticker or icon shows", required=True),
             Argument("style", "A look, e.g. kawaii with a white die-cut border, flat line icon, 3D glossy"),
         ),
     ),
     Template(
-        "photo_edit", "Edit a photo",
-        "Change a photo you have: replace a background, remove an object, change the season, retouch.",
-        (
+        name="photo_edit", title="Edit a photo",
+        description="Change a photo you have: replace a background, remove an object, change the season, retouch.",
+        arguments=(
             Argument("image_path", "Absolute path of the photo on this computer (PNG, JPEG or WebP)", required=True),
             Argument("change", "What to change, e.g. replace the sky with a sunset, remove the car on the left", required=True),
             Argument("mask_path", "Optional: a PNG the same size as the photo whose transparent pixels mark what may change"),
