@@ -1196,7 +1196,8 @@ async def measure_http(ws: Workspace, fake: Any, *, rounds: int, list_seconds: f
 # --------------------------------------------------------------------------- 9. S3 storage
 
 
-MOTO_REQUEST = re.compile(rb'"(?:GET|PUT|POST|HEAD|DELETE) [^"]*" \d{3}')  # one line of moto's (werkzeug's) request log
+# One line of moto's (werkzeug's) request log; werkzeug colours the request of a 4xx or 5xx answer.
+MOTO_REQUEST = re.compile(rb'"(?:\x1b\[[0-9;]*m)?(?:GET|PUT|POST|HEAD|DELETE) [^"]*" \d{3}')
 
 
 def s3_missing() -> str | None:
