@@ -53,6 +53,7 @@ async def begin(
         messages=[storage.Message(role="user", text=text)],
         requested_size=explicit_size,
         requested_window=call.completion_window if call.completion_window != "soonest" else None,
+        requested_variations=call.variations if call.variations > 1 else None,
         options=call.options.tool_fields(),
         dialogue=dialogue.stored(state),
         analysis=storage.PromptAnalysis(image_type=state.image_type.value, score_before=state.score_before),
@@ -94,7 +95,7 @@ async def finish(conversation: storage.Conversation, *, call: inputs.CallOptions
     job = generation.plan_from_dialogue(conversation, call, services)
     if call is not None and call.dry_run:
         return rendering.dry_run_result(generation.preview(job, services))
-    outcome = await generation.generate(job, services, progress_reporter(ctx))
+    outcome = await generation.run(job, services, progress_reporter(ctx))
     return rendering.outcome_result(outcome, services.session_cost)
 
 

@@ -61,6 +61,7 @@ class Job:
     completion_window: str = "soonest"  # "2h" or "8h": a discounted render, collected later
     parent: storage.ImageRecord | None = None  # the earlier image this turn refines (a refinement: the last one unless told)
     variation: str | None = None  # "2/4" for one of several variations
+    variations: int = 1  # how many to make at once (generate_variations), one request each
 
 
 @dataclass(kw_only=True)
@@ -88,6 +89,18 @@ class Rendering:
     elapsed_seconds: float
     completion_window: str
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Variations:
+    """Several images made at once from one job: each variation's outcome, in order (an error for one that failed)."""
+
+    conversation_id: str
+    outcomes: list[Generated | Rendering | ImageServerError]
+
+    @property
+    def made(self) -> list[Generated]:
+        return [outcome for outcome in self.outcomes if isinstance(outcome, Generated)]
 
 
 @dataclass(kw_only=True)
@@ -126,6 +139,7 @@ def plan_new(
     mask_url: str | None,
     services: Services,
     completion_window: str = "soonest",
+    variations: int = 1,
 ) -> Job:
     """A new image with no questions asked: still detect the type, score the prompt and pick a size."""
     detected = enhancer.detect_type(text)
@@ -149,6 +163,7 @@ def plan_new(
         images=images,
         mask_url=mask_url,
         completion_window=completion_window,
+        variations=variations,
     )
 
 
@@ -178,6 +193,7 @@ def plan_from_dialogue(conversation: storage.Conversation, call: inputs.CallOpti
         analysis=analysis,
         notes=[note] if note else [],
         completion_window=_window(call, conversation.requested_window),
+        variations=_variations(call, conversation.requested_variations),
     )
 
 
@@ -218,6 +234,7 @@ def plan_refinement(
         notes=notes,
         completion_window=call.completion_window,
         parent=base,
+        variations=call.variations,
     )
 
 
@@ -233,6 +250,13 @@ def pick_image(conversation: storage.Conversation, image_id: str | None) -> stor
             "Use an image_id from this conversation's results, or omit image_id to refine the last image."
         )
     return record
+
+
+def _variations(call: inputs.CallOptions | None, requested: int | None) -> int:
+    """This call's variations, else what the dialogue's first call asked for (read from a file: checked)."""
+    if call is not None and call.variations > 1:
+        return call.variations
+    return requested if isinstance(requested, int) and 1 <= requested <= inputs.MAX_VARIATIONS else 1
 
 
 def _window(call: inputs.CallOptions | None, requested: str | None) -> str:
@@ -289,6 +313,15 @@ def preview(job: Job, services: Services) -> DryRun:
     )
 
 
+async def run(
+    job: Job, services: Services, on_progress: OnProgress | None = None, *, wait_seconds: float | None = None
+) -> Generated | Rendering | Variations:
+    """Make the job's image, or its variations when it asks for several."""
+    if job.variations > 1:
+        return await generate_variations(job, services, on_progress, wait_seconds=wait_seconds)
+    return await generate(job, services, on_progress, wait_seconds=wait_seconds)
+
+
 async def generate(job: Job, services: Services, on_progress: OnProgress | None = None, *, wait_seconds: float | None = None) -> Generated | Rendering:
     """Start `job` at OpenAI and wait for its image up to the deadline (OPENAI_IMAGES_WAIT_SECONDS).
 
@@ -334,7 +367,7 @@ async def collect(
     if done and render.done:
         return render.task.result()
     return Rendering(
-        conversation_id=render.key,
+        conversation_id=render.conversation_id,
         response_id=render.response_id,
         started_at=render.started_at,
         elapsed_seconds=round(render.elapsed(), 1),
@@ -348,6 +381,8 @@ def follow(conversation: storage.Conversation, services: Services) -> renders.Re
     Resuming looks the response up at OpenAI by its id: it never starts a second generation.
     """
     live = services.renders.live(conversation.id)
+    if live is None and conversation.pending_render is not None:
+        live = services.renders.following(conversation.pending_render.response_id)  # variation 1, started here
     if live is not None or conversation.pending_render is None:
         return live
     pending = conversation.pending_render
@@ -359,6 +394,88 @@ def follow(conversation: storage.Conversation, services: Services) -> renders.Re
     )
     log.info("Resuming render %s of %s (started %s)", pending.response_id, conversation.id, pending.started_at)
     return services.renders.launch(render, functools.partial(_resume, conversation=conversation, pending=pending, services=services))
+
+
+def follow_variations(conversation: storage.Conversation, services: Services) -> list[renders.Render]:
+    """The renders of the conversation's other pending variations, each resumed from its file when this process is not following it."""
+    followed = []
+    for pending in conversation.pending_variations:
+        live = services.renders.following(pending.response_id)
+        if live is None:
+            if not RESPONSE_ID.fullmatch(pending.response_id):
+                log.warning("Conversation %s names a pending variation %r that is not a response id", conversation.id, pending.response_id[:60])
+                continue
+            render = renders.Render(
+                f"{conversation.id}~{pending.response_id}", started_at=pending.started_at, response_id=pending.response_id,
+                completion_window=pending.completion_window, conversation_id=conversation.id,
+            )
+            live = services.renders.launch(render, functools.partial(_resume, conversation=conversation, pending=pending, services=services))
+        followed.append(live)
+    return followed
+
+
+async def generate_variations(
+    job: Job, services: Services, on_progress: OnProgress | None = None, *, wait_seconds: float | None = None
+) -> Variations:
+    """Make `job.variations` images of one job at once, one request each, all in the job's conversation.
+
+    The user's turn is recorded once, before the renders start (a new conversation is saved
+    first), so that each render lands into the same conversation as its own image, "2/4" and so
+    on, all refining the same image. Each render outlives the call as any render does; the call
+    waits for all of them up to its one deadline. Limits count every variation before any is sent.
+    """
+    conversation = job.conversation
+    message = storage.Message(role="user", text=job.user_message) if job.user_message else None
+    if job.is_new:
+        conversation = conversation.model_copy(update={"messages": [*conversation.messages, *([message] if message else [])]})
+        if job.analysis is not None:
+            conversation.analysis = job.analysis
+        await asyncio.to_thread(services.store.save, conversation)
+    elif message is not None:
+        conversation = await asyncio.to_thread(services.store.update, conversation.id, lambda stored: stored.messages.append(message))
+    total = job.variations
+    jobs = [
+        dataclasses.replace(job, conversation=conversation, is_new=False, user_message=None, variation=f"{number}/{total}", variations=1)
+        for number in range(1, total + 1)
+    ]
+    reservations: list[limits.Reservation | None] = []
+    try:
+        for each in jobs:
+            reservations.append(await _reserve(each, services, starting=len(reservations)))
+    except ImageServerError:
+        for reservation in reservations:
+            await _settle(reservation, services, cost=None, landed=False)
+        raise
+    launched = []
+    for each, reservation in zip(jobs, reservations):
+        render = renders.Render(f"{conversation.id}~{each.variation}", completion_window=job.completion_window, conversation_id=conversation.id)
+        launched.append(services.renders.launch(render, functools.partial(_make, job=each, services=services, reservation=reservation)))
+    return await collect_variations(
+        launched, services, on_progress, wait_seconds=wait_seconds, until_named=job.completion_window != "soonest", conversation_id=conversation.id
+    )
+
+
+async def collect_variations(
+    launched: list[renders.Render],
+    services: Services,
+    on_progress: OnProgress | None = None,
+    *,
+    wait_seconds: float | None,
+    conversation_id: str,
+    until_named: bool = False,
+) -> Variations:
+    """Wait for several renders at once, up to one deadline; progress is reported for the first."""
+    outcomes = await asyncio.gather(
+        *(
+            collect(render, services, on_progress if number == 0 else None, wait_seconds=wait_seconds, until_named=until_named)
+            for number, render in enumerate(launched)
+        ),
+        return_exceptions=True,
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, ImageServerError):
+            raise outcome
+    return Variations(conversation_id=conversation_id, outcomes=list(outcomes))
 
 
 async def cancel(conversation: storage.Conversation, services: Services) -> Generated | Cancelled:
@@ -395,14 +512,17 @@ async def cancel(conversation: storage.Conversation, services: Services) -> Gene
     return Cancelled(conversation=updated, response_id=pending.response_id, started_at=pending.started_at, message=message)
 
 
-async def _reserve(job: Job, services: Services) -> limits.Reservation | None:
-    """Count the job against the user's limits before anything is sent; LimitReached when it would pass one."""
+async def _reserve(job: Job, services: Services, *, starting: int = 0) -> limits.Reservation | None:
+    """Count the job against the user's limits before anything is sent; LimitReached when it would pass one.
+
+    `starting` renders of the same call were counted already and are about to start.
+    """
     if not services.limits.any:
         return None
     estimate = preview(job, services).estimate
     usd = estimate.high_usd if estimate.high_usd is not None else estimate.low_usd or 0.0
     reserve = functools.partial(
-        services.ledger.reserve, user=services.user, limits=services.limits, usd=usd, running=len(services.renders.all())
+        services.ledger.reserve, user=services.user, limits=services.limits, usd=usd, running=len(services.renders.all()) + starting
     )
     return await asyncio.to_thread(reserve)
 

@@ -394,6 +394,41 @@ def preview_of(data: bytes) -> tuple[bytes, str]:
         return make_preview(image)
 
 
+CONTACT_CELL = 384  # each variation's tile on the contact sheet: two columns stay within PREVIEW_EDGE * 1.5
+
+
+def contact_sheet(previews: list[tuple[int, bytes]]) -> tuple[bytes, str]:
+    """One JPEG of several previews side by side, each labelled with its number, under PREVIEW_MAX_BASE64 as a preview is.
+
+    `previews` are (number, preview JPEG bytes); two columns, as many rows as needed.
+    """
+    Image = _pil()
+    from PIL import ImageDraw, ImageFont
+
+    columns = 1 if len(previews) == 1 else 2
+    rows = (len(previews) + columns - 1) // columns
+    gap = 8
+    sheet = Image.new("RGB", (columns * CONTACT_CELL + (columns + 1) * gap, rows * CONTACT_CELL + (rows + 1) * gap), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=40)
+    for index, (number, data) in enumerate(previews):
+        with Image.open(io.BytesIO(data)) as tile:
+            tile = tile.convert("RGB")
+            tile.thumbnail((CONTACT_CELL, CONTACT_CELL), reducing_gap=1.0)
+            left = gap + (index % columns) * (CONTACT_CELL + gap) + (CONTACT_CELL - tile.width) // 2
+            top = gap + (index // columns) * (CONTACT_CELL + gap) + (CONTACT_CELL - tile.height) // 2
+            sheet.paste(tile, (left, top))
+        badge = (left + 8, top + 8, left + 64, top + 64)
+        draw.ellipse(badge, fill="black", outline="white", width=3)
+        draw.text(((badge[0] + badge[2]) / 2, (badge[1] + badge[3]) / 2), str(number), fill="white", font=font, anchor="mm")
+    for quality in (85, 70, 55, 40, 25):
+        buffer = io.BytesIO()
+        sheet.save(buffer, "JPEG", quality=quality, optimize=True)
+        if len(buffer.getvalue()) * 4 / 3 < PREVIEW_MAX_BASE64:
+            break
+    return buffer.getvalue(), "image/jpeg"
+
+
 def make_preview(image) -> tuple[bytes, str]:
     """A JPEG of at most PREVIEW_EDGE px whose base64 stays under PREVIEW_MAX_BASE64.
 

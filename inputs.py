@@ -84,6 +84,10 @@ class CallOptions:
     mask_path: str | None
     dry_run: bool
     completion_window: str = "soonest"
+    variations: int = 1  # how many images to make at once, one request each
+
+
+MAX_VARIATIONS = 4
 
 
 def check_call_options(
@@ -93,10 +97,13 @@ def check_call_options(
     dry_run: bool,
     services: Services,
     completion_window: str | None = None,
+    variations: int = 1,
     **chosen: Any,
 ) -> CallOptions:
     """Check the image options (`chosen`: ImageOptions' fields) against the configured model before anything is read or sent."""
     window = completion_window or "soonest"
+    if not isinstance(variations, int) or not 1 <= variations <= MAX_VARIATIONS:
+        raise InvalidInput(f"variations={str(variations)[:20]!r} is not allowed: make 1 to {MAX_VARIATIONS} at once (each is charged as one image).")
     if window not in COMPLETION_WINDOWS:
         raise InvalidInput(f"completion_window={str(window)[:40]!r} is not allowed; use one of {', '.join(COMPLETION_WINDOWS)}.")
     if window != "soonest" and not services.settings.background:
@@ -115,7 +122,8 @@ def check_call_options(
     if len(references) > MAX_INPUT_IMAGES:
         raise InvalidInput(f"reference_image_paths has {len(references)} paths; OpenAI takes at most {MAX_INPUT_IMAGES} images.")
     return CallOptions(
-        options=options, reference_paths=references, mask_path=mask_path if given(mask_path) else None, dry_run=dry_run, completion_window=window
+        options=options, reference_paths=references, mask_path=mask_path if given(mask_path) else None, dry_run=dry_run, completion_window=window,
+        variations=variations,
     )
 
 

@@ -131,6 +131,16 @@ ReferencesArg = Annotated[
 PartialArg = Annotated[int, Field(ge=0, le=3, description=PARTIAL_HELP)]
 DryRunArg = Annotated[bool, Field(description=DRY_RUN_HELP)]
 WindowArg = Annotated[Literal[COMPLETION_WINDOWS], Field(description=WINDOW_HELP)]
+VARIATIONS_HELP = (
+    "1-4 (default 1): make that many images of this prompt at once, one request each (each charged as one image). "
+    "The result shows one numbered contact sheet and each image_id; refine the one the user picks with its image_id."
+)
+VariationsArg = Annotated[int, Field(ge=1, le=inputs.MAX_VARIATIONS, description=VARIATIONS_HELP)]
+VARIATIONS_HELP = (
+    "1-4 (default 1): make that many images of this prompt at once, one request each (each charged as one image). "
+    "The result shows one numbered contact sheet and each image_id; refine the one the user picks with its image_id."
+)
+VariationsArg = Annotated[int, Field(ge=1, le=inputs.MAX_VARIATIONS, description=VARIATIONS_HELP)]
 
 
 @mcp.tool(
@@ -181,6 +191,7 @@ async def openai_conversational_image(
     input_fidelity: FidelityArg = None,
     partial_images: PartialArg = 0,
     completion_window: WindowArg = "soonest",
+    variations: VariationsArg = 1,
     dry_run: DryRunArg = False,
 ) -> ToolOutput:
     """Create an image through a short guided conversation, or refine an earlier one.
@@ -205,7 +216,7 @@ async def openai_conversational_image(
             quality=quality, background=background, output_format=output_format, output_compression=output_compression,
             moderation=moderation, input_fidelity=input_fidelity, partial_images=partial_images,
             reference_paths=reference_image_paths, mask_path=mask_path, dry_run=dry_run, services=svc,
-            completion_window=completion_window,
+            completion_window=completion_window, variations=variations,
         )
         inputs.check_key(svc, dry_run=call.dry_run)  # before the first question: the dialogue would end in this error
         with_image = bool(input_image_file_id or input_image_path)
@@ -243,7 +254,7 @@ async def openai_conversational_image(
             job = generation.plan_new(
                 text=text, explicit_size=explicit_size, assistant_model=model, dialogue_mode=dialogue_mode,
                 skip_dialogue=skip_dialogue, images=images, options=call.options, mask_url=mask_url, services=svc,
-                completion_window=call.completion_window,
+                completion_window=call.completion_window, variations=call.variations,
             )
             return await _run(job, call=call, ctx=ctx, svc=svc)
         return await dialogue_mcp.begin(
@@ -272,6 +283,7 @@ async def openai_generate_image(
     reference_image_paths: ReferencesArg = None,
     partial_images: PartialArg = 0,
     completion_window: WindowArg = "soonest",
+    variations: VariationsArg = 1,
     dry_run: DryRunArg = False,
 ) -> ToolResult:
     """Generate one image straight away from a complete description, without questions.
@@ -288,7 +300,7 @@ async def openai_generate_image(
             quality=quality, background=background, output_format=output_format, output_compression=output_compression,
             moderation=moderation, input_fidelity=input_fidelity, partial_images=partial_images,
             reference_paths=reference_image_paths, mask_path=None, dry_run=dry_run, services=svc,
-            completion_window=completion_window,
+            completion_window=completion_window, variations=variations,
         )
         inputs.check_key(svc, dry_run=call.dry_run)
         images, _ = await inputs.prepare_images(conversation=None, file_id=None, path=None, call=call, services=svc)
@@ -296,6 +308,7 @@ async def openai_generate_image(
             text=text, explicit_size=explicit_size, assistant_model=svc.settings.assistant_model,
             dialogue_mode=dialogue.DialogueMode.SKIP.value, skip_dialogue=True, images=images,
             options=call.options, mask_url=None, services=svc, completion_window=call.completion_window,
+            variations=call.variations,
         )
         return await _run(job, call=call, ctx=ctx, svc=svc)
 
@@ -373,6 +386,13 @@ async def openai_get_image(
                 return rendering.cancelled_render_result(outcome)
             return rendering.generated_result(outcome, svc.session_cost)
         render = generation.follow(conversation, svc)
+        others = generation.follow_variations(conversation, svc)
+        if image_id is None and others:  # variations still rendering: collect them all, the main render first
+            launched = [render, *others] if render is not None else others
+            outcome = await generation.collect_variations(
+                launched, svc, dialogue_mcp.progress_reporter(ctx), wait_seconds=wait_seconds, conversation_id=conversation.id
+            )
+            return rendering.variations_result(outcome, svc.session_cost)
         if image_id is None and render is not None:
             pending = conversation.pending_render
             partials = pending.options.get("partial_images") if pending else None
@@ -445,13 +465,14 @@ async def _settle(
 async def _resume_listed(listing: storage.Listing, svc: Services) -> None:
     """Pick up the renders the listing shows as pending that no render of this process follows (after a restart)."""
     for summary in listing.conversations:
-        if summary.pending_response_id and svc.renders.live(summary.id) is None:
+        if summary.pending_response_id and svc.renders.following(summary.pending_response_id) is None:
             try:
                 conversation = await asyncio.to_thread(svc.store.load, summary.id)
             except ImageServerError as exc:
                 log.warning("Could not resume the render of %s: %s", summary.id, exc)
                 continue
             generation.follow(conversation, svc)
+            generation.follow_variations(conversation, svc)
 
 
 async def _run(
@@ -460,7 +481,7 @@ async def _run(
     """Preview the job (dry run) or make the image, and render the outcome: the image, or word that it is still rendering."""
     if call.dry_run:
         return rendering.dry_run_result(generation.preview(job, svc))
-    outcome = await generation.generate(job, svc, dialogue_mcp.progress_reporter(ctx), wait_seconds=wait_seconds)
+    outcome = await generation.run(job, svc, dialogue_mcp.progress_reporter(ctx), wait_seconds=wait_seconds)
     return rendering.outcome_result(outcome, svc.session_cost)
 
 

@@ -18,9 +18,11 @@ from pydantic import BaseModel, Field
 import costs
 import dialogue
 import enhancer
+import imagefiles
 import storage
 from dialogue import DialogueState
-from generation import Cancelled, DryRun, Generated, Rendering
+from errors import redact
+from generation import Cancelled, DryRun, Generated, Rendering, Variations
 from services import SessionCost
 
 MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif"}
@@ -83,6 +85,21 @@ def tree_lines(conversation: storage.Conversation, current: str | None) -> list[
     return lines
 
 
+class VariationInfo(BaseModel):
+    """One of several variations made at once: its number on the contact sheet, and where it stands."""
+
+    number: int
+    status: Literal["generated", "rendering", "failed"]
+    image_id: str | None = None
+    path: str | None = None
+    uri: str | None = None
+    url: str | None = None
+    size: str | None = None
+    response_id: str | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+
+
 class ImageResult(BaseModel):
     """Structured content of the generating tools: an image, a question before generating, or a stop."""
 
@@ -123,6 +140,9 @@ class ImageResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
     parent_id: str | None = Field(default=None, description="The image this one refined; None for a conversation's first image")
     tree: list[TreeNode] | None = Field(default=None, description="openai_get_image: the conversation's images and what each refined, oldest first")
+    variations: list[VariationInfo] | None = Field(
+        default=None, description="With variations: each one by its number on the contact sheet; cost_usd is then their sum"
+    )
 
 
 IMAGE_RESULT_SCHEMA = ImageResult.model_json_schema()
@@ -146,11 +166,89 @@ def _analysis_fields(analysis: storage.PromptAnalysis | None) -> dict[str, Any]:
     }
 
 
-def outcome_result(outcome: Generated | Rendering, session: SessionCost) -> ToolResult:
-    """A generating call's outcome: the saved image, or word that it is still rendering."""
+def outcome_result(outcome: Generated | Rendering | Variations, session: SessionCost) -> ToolResult:
+    """A generating call's outcome: the saved image, word that it is still rendering, or the variations."""
+    if isinstance(outcome, Variations):
+        return variations_result(outcome, session)
     if isinstance(outcome, Rendering):
         return rendering_result(outcome)
     return generated_result(outcome, session)
+
+
+def variations_result(made: Variations, session: SessionCost) -> ToolResult:
+    """Several variations: one line each, one contact sheet labelled 1..n, a resource link per image, the cost per image and summed."""
+    lines: list[str] = []
+    infos: list[VariationInfo] = []
+    sheet: list[tuple[int, bytes]] = []
+    links: list[ResourceLink] = []
+    total = 0.0
+    priced = 0
+    for number, outcome in enumerate(made.outcomes, 1):
+        if isinstance(outcome, Generated):
+            record, saved = outcome.record, outcome.saved
+            cost = record.cost_usd
+            if cost is not None:
+                total, priced = total + cost, priced + 1
+            lines.append(f"{number}. {record.image_id} · {record.size} · {costs.format_usd(cost)} · {record.path}")
+            if saved.url:
+                lines.append(f"   download: {saved.url}")
+            infos.append(
+                VariationInfo(
+                    number=number, status="generated", image_id=record.image_id, path=record.path, uri=saved.uri, url=saved.url,
+                    size=record.size, response_id=record.response_id, cost_usd=cost,
+                )
+            )
+            if outcome.preview is not None:
+                sheet.append((number, outcome.preview[0]))
+            links.append(_resource_link(record, saved, title=f"Variation {number}: full-quality image {record.size}"))
+        elif isinstance(outcome, Rendering):
+            lines.append(f"{number}. still rendering ({_duration(outcome.elapsed_seconds)} so far, render {outcome.response_id or 'not named yet'})")
+            infos.append(VariationInfo(number=number, status="rendering", response_id=outcome.response_id))
+        else:
+            message = shorten(redact(str(outcome)))
+            lines.append(f"{number}. failed: {message}")
+            infos.append(VariationInfo(number=number, status="failed", error=message))
+    done = len(made.made)
+    head = f"{done} of {len(made.outcomes)} variations made in conversation {made.conversation_id} (one request each)."
+    summary = f"Cost: {costs.format_usd(round(total, 6) if priced else None)} for the {priced} priced image(s) (estimate from reported usage)"
+    tail = []
+    if any(info.status == "rendering" for info in infos):
+        tail.append(f'The rest are still rendering: call openai_get_image with conversation_id="{made.conversation_id}" to collect them.')
+    if done:
+        tail.append(
+            f'The contact sheet is numbered like the list. To refine one, call openai_conversational_image with conversation_id="{made.conversation_id}", '
+            "its image_id and the change in prompt."
+        )
+    content: list[Any] = [TextContent(type="text", text="\n".join([head, *lines, summary, session.text(), *tail]))]
+    if sheet:
+        data, mime = imagefiles.contact_sheet(sheet)
+        content.append(ImageContent(type="image", data=base64.b64encode(data).decode("ascii"), mime_type=mime))
+    content += links
+    first = made.made[0] if made.made else None
+    structured = ImageResult(
+        status="generated" if done else "rendering" if any(info.status == "rendering" for info in infos) else "stopped",
+        conversation_id=made.conversation_id,
+        path=first.record.path if first else None,
+        uri=first.saved.uri if first else None,
+        image_id=first.record.image_id if first else None,
+        size=first.record.size if first else None,
+        cost_usd=round(total, 6) if priced else None,
+        session_cost_usd=round(session.usd, 6),
+        variations=infos,
+    )
+    return ToolResult(content=content, structured_content=structured.model_dump(mode="json"))
+
+
+def _resource_link(record: storage.ImageRecord, saved: imagefiles.SavedImage, *, title: str) -> ResourceLink:
+    return ResourceLink(
+        type="resource_link",
+        uri=image_uri(record.image_id),
+        name=saved.name,
+        title=title,
+        description=f"Saved at {record.path}",
+        mime_type=MIME_TYPES.get(saved.format, "application/octet-stream"),
+        size=saved.byte_size,
+    )
 
 
 def rendering_result(rendering: Rendering) -> ToolResult:
@@ -257,15 +355,7 @@ def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
     if generated.preview is not None:
         preview_data, preview_mime = generated.preview
         inline = [ImageContent(type="image", data=base64.b64encode(preview_data).decode("ascii"), mime_type=preview_mime)]
-    link = ResourceLink(
-        type="resource_link",
-        uri=image_uri(record.image_id),  # resources/read answers it; the file:// URI is in the structured content
-        name=saved.name,
-        title=f"Full-quality image {record.size}",
-        description=f"Saved at {record.path}",
-        mime_type=MIME_TYPES.get(saved.format, "application/octet-stream"),
-        size=saved.byte_size,
-    )
+    link = _resource_link(record, saved, title=f"Full-quality image {record.size}")  # resources/read answers it
     return ToolResult(
         content=[TextContent(type="text", text="\n".join(lines)), *inline, link],
         structured_content=structured.model_dump(mode="json"),
@@ -283,6 +373,11 @@ def dry_run_result(run: DryRun) -> ToolResult:
         + (" (discounted and delayed: the call answers at once, and openai_get_image collects the image)" if job.completion_window != "soonest" else ""),
         f"Estimated cost: {_cost_range(run.estimate)} ({run.estimate.note})",
     ]
+    n = job.variations
+    low, high = run.estimate.low_usd, run.estimate.high_usd
+    if n > 1:
+        low, high = (None if low is None else round(low * n, 6)), (None if high is None else round(high * n, 6))
+        lines.append(f"Variations: {n}, so {n} requests like this one, one per image; estimated in all: {_usd_range(low, high)}")
     if job.analysis:
         lines += _analysis_lines(job.analysis)
     lines += [f"Note: {note}" for note in job.notes]
@@ -294,7 +389,7 @@ def dry_run_result(run: DryRun) -> ToolResult:
         assistant_model=job.assistant_model,
         request=_shorten_strings(run.request),
         completion_window=job.completion_window,
-        estimated_cost_usd=[run.estimate.low_usd, run.estimate.high_usd],
+        estimated_cost_usd=[low, high],
         notes=job.notes,
         **{**_analysis_fields(job.analysis), "final_prompt": shorten(job.prompt)},
     )
@@ -445,10 +540,14 @@ def _analysis_lines(analysis: storage.PromptAnalysis) -> list[str]:
 
 
 def _cost_range(estimate: costs.CostEstimate) -> str:
-    if estimate.low_usd is None:
+    return _usd_range(estimate.low_usd, estimate.high_usd)
+
+
+def _usd_range(low: float | None, high: float | None) -> str:
+    if low is None:
         return "cost unknown"
-    if estimate.high_usd is None:
-        return f"at least {costs.format_usd(estimate.low_usd)}"
-    if estimate.high_usd == estimate.low_usd:
-        return f"about {costs.format_usd(estimate.low_usd)}"
-    return f"{costs.format_usd(estimate.low_usd)} to {costs.format_usd(estimate.high_usd)}"
+    if high is None:
+        return f"at least {costs.format_usd(low)}"
+    if high == low:
+        return f"about {costs.format_usd(low)}"
+    return f"{costs.format_usd(low)} to {costs.format_usd(high)}"

@@ -27,8 +27,12 @@ Listener = Callable[[str, "int | None"], Awaitable[None]]
 class Render:
     """One render this process is following: its task, when it began, and who is waiting on it."""
 
-    def __init__(self, key: str, *, started_at: str | None = None, response_id: str | None = None, completion_window: str = "soonest"):
-        self.key = key
+    def __init__(
+        self, key: str, *, started_at: str | None = None, response_id: str | None = None, completion_window: str = "soonest",
+        conversation_id: str | None = None,
+    ):
+        self.key = key  # the conversation id, or "<conversation id>~<n>/<of>" for one of several variations
+        self.conversation_id = conversation_id or key
         self.started_at = started_at or now_iso()
         # monotonic time of the start: a render resumed from a file began before this process did
         self.started = time.monotonic() - _seconds_since(self.started_at)
@@ -125,6 +129,10 @@ class Renders:
             log.info("Render of %s stopped (%s) after %.1f s", render.key, render.response_id, render.elapsed())
         elif task.exception() is not None:  # retrieved here, so asyncio does not warn; the waiters get it too
             log.info("Render of %s ended without an image: %s", render.key, task.exception())
+
+    def following(self, response_id: str) -> Render | None:
+        """The live render of OpenAI response `response_id`, whatever its key."""
+        return next((render for render in self.all() if render.response_id == response_id), None)
 
     def all(self) -> list[Render]:
         return [render for render in self._live.values() if not render.done]

@@ -161,12 +161,14 @@ class Conversation(BaseModel):
     last_response_id: Short | None = None
     requested_size: Short | None = None  # an explicit size from the first call, kept for the dialogue's end
     requested_window: Short | None = None  # a discounted completion_window from the first call, likewise
+    requested_variations: int | None = None  # variations asked for on the first call, made once the dialogue ends
     options: dict[str, Any] = Field(default_factory=dict)  # image options reused by later refinements
     # The pre-generation dialogue's state as plain data: dialogue.restore() checks it, so that storage
     # stays below the domain and a damaged state cannot hide the rest of the conversation.
     dialogue: dict[str, Any] | None = None
     analysis: PromptAnalysis | None = None
     pending_render: PendingRender | None = None  # the image being made right now, if any
+    pending_variations: list[PendingRender] = Field(default_factory=list)  # the other variations being made with it
     ended_renders: list[EndedRender] = Field(default_factory=list)
 
     @model_validator(mode="before")
@@ -203,6 +205,23 @@ class Conversation(BaseModel):
         """The images nothing was refined from yet: one per branch of the tree."""
         parents = {image.parent_id for image in self.images if image.parent_id}
         return [image for image in self.images if image.image_id not in parents]
+
+    def pending(self, response_id: str) -> PendingRender | None:
+        """The render `response_id` if it is pending here, as the main render or as a variation."""
+        return next((p for p in self.all_pending if p.response_id == response_id), None)
+
+    @property
+    def all_pending(self) -> list[PendingRender]:
+        """Every render pending in this conversation: the main one first, then the variations."""
+        return ([self.pending_render] if self.pending_render else []) + list(self.pending_variations)
+
+    def drop_pending(self, response_id: str) -> PendingRender | None:
+        """Forget the pending render `response_id` (it landed or ended); the one dropped, if any."""
+        found = self.pending(response_id)
+        if self.pending_render is not None and self.pending_render.response_id == response_id:
+            self.pending_render = None
+        self.pending_variations = [p for p in self.pending_variations if p.response_id != response_id]
+        return found
 
     @property
     def last_ended_render(self) -> EndedRender | None:
@@ -374,6 +393,9 @@ class ConversationStore:
             return started
 
         def change(stored: Conversation) -> None:
+            if pending.variation is not None and not pending.variation.startswith("1/"):
+                stored.pending_variations = [p for p in stored.pending_variations if p.response_id != pending.response_id] + [pending]
+                return
             if stored.pending_render is not None and stored.pending_render.response_id != pending.response_id:
                 log.warning("Conversation %s: render %s replaces %s as the pending one", stored.id, pending.response_id, stored.pending_render.response_id)
             stored.pending_render = pending
@@ -396,8 +418,7 @@ class ConversationStore:
                 for name, value in fields.items():
                     setattr(conversation, name, value)
                 recorded.append(image)
-            if conversation.pending_render is not None and conversation.pending_render.response_id == response_id:
-                conversation.pending_render = None
+            conversation.drop_pending(response_id)
 
         conversation = self.update(conversation_id, change)
         return conversation, conversation.image_of_response(response_id) or image, bool(recorded)
@@ -406,10 +427,10 @@ class ConversationStore:
         """The render ended without an image: no longer pending, and the reason kept (unless its image landed after all)."""
 
         def change(conversation: Conversation) -> None:
-            pending = conversation.pending_render
-            if pending is None or pending.response_id != response_id or conversation.image_of_response(response_id):
+            pending = conversation.pending(response_id)
+            if pending is None or conversation.image_of_response(response_id):
                 return
-            conversation.pending_render = None
+            conversation.drop_pending(response_id)
             ended = EndedRender(
                 response_id=response_id, started_at=pending.started_at, status=status, message=message, after_images=len(conversation.images)
             )
@@ -421,8 +442,8 @@ class ConversationStore:
         """Remember the last stream event seen of a pending render, so that another process resumes after it."""
 
         def change(conversation: Conversation) -> None:
-            pending = conversation.pending_render
-            if pending is not None and pending.response_id == response_id and last_sequence > pending.last_sequence:
+            pending = conversation.pending(response_id)
+            if pending is not None and last_sequence > pending.last_sequence:
                 pending.last_sequence = last_sequence
 
         self.update(conversation_id, change)
@@ -554,8 +575,8 @@ def _summary(conversation: Conversation) -> ConversationSummary:
         last_image_path=last.path if last else None,
         cost_usd=round(sum(priced), 6) if priced else None,
         unpriced_images=len(conversation.images) - len(priced),
-        rendering_since=conversation.pending_render.started_at if conversation.pending_render else None,
-        pending_response_id=conversation.pending_render.response_id if conversation.pending_render else None,
+        rendering_since=min((p.started_at for p in conversation.all_pending), default=None),
+        pending_response_id=conversation.all_pending[0].response_id if conversation.all_pending else None,
         branches=len(conversation.leaves),
     )
 
