@@ -319,7 +319,7 @@ async def openai_generate_image(
     name="openai_list_conversations",
     title="List saved image conversations",
     annotations=_annotations("List saved image conversations", read_only=True, destructive=False, idempotent=True, open_world=False),
-    output_schema=storage.Listing.model_json_schema(),
+    output_schema=rendering.LISTING_SCHEMA,
 )
 async def openai_list_conversations(
     limit: Annotated[int, Field(ge=1, le=500, description="How many conversations to show, newest first (default 20).")] = 20,

@@ -12,6 +12,7 @@ import json
 from typing import Any, Literal
 
 from fastmcp.tools.base import ToolResult
+from fastmcp.utilities.json_schema import dereference_refs
 from mcp_types import ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
@@ -145,7 +146,10 @@ class ImageResult(BaseModel):
     )
 
 
-IMAGE_RESULT_SCHEMA = ImageResult.model_json_schema()
+# Inlined once here: FastMCP inlines every $ref for clients that cannot follow one, on every tools/list
+# otherwise (measured: 12 ms of the 13 ms a tools/list took).
+IMAGE_RESULT_SCHEMA = dereference_refs(ImageResult.model_json_schema())
+LISTING_SCHEMA = dereference_refs(storage.Listing.model_json_schema())
 
 
 def image_uri(image_id: str) -> str:
