@@ -479,19 +479,46 @@ async def collect_variations(
 
 
 async def cancel(conversation: storage.Conversation, services: Services) -> Generated | Cancelled:
-    """Cancel the pending render at OpenAI and record it as cancelled; an image already made is saved instead."""
-    pending = conversation.pending_render
-    if pending is None:
+    """Cancel every pending render of the conversation (its variations too) at OpenAI and record each as cancelled.
+
+    A render OpenAI had already finished is paid for, so it is saved instead. The outcome shown is
+    the main render's (or the first variation's); what happened to the others is added as notes.
+    """
+    pendings = conversation.all_pending
+    if not pendings:
         raise InvalidInput(
             f"Conversation {conversation.id} has no render in progress, so there is nothing to cancel. "
             "Call openai_get_image without cancel to see its latest image."
         )
-    live = services.renders.live(conversation.id)
+    outcomes = [await _cancel_one(conversation, pending, services) for pending in pendings]
+    first, others = outcomes[0], outcomes[1:]
+    notes = first.notes if isinstance(first, Generated) else []
+    for pending, outcome in zip(pendings[1:], others):
+        what = f"variation {pending.variation}" if pending.variation else f"render {pending.response_id}"
+        if isinstance(outcome, Generated):
+            notes.append(f"The {what} had already finished, so it was saved as {outcome.record.image_id} ({outcome.record.path}).")
+        else:
+            notes.append(f"The {what} was cancelled too.")
+    if isinstance(first, Cancelled):
+        first.message = " ".join([first.message, *notes])
+        if others:
+            first.conversation = await asyncio.to_thread(services.store.load, conversation.id)
+    return first
+
+
+async def _cancel_one(conversation: storage.Conversation, pending: storage.PendingRender, services: Services) -> Generated | Cancelled:
+    live = services.renders.following(pending.response_id)
+    if live is None and pending is conversation.pending_render:
+        live = services.renders.live(conversation.id)
     status = "cancelled"
     if live is None or not live.saving:
         status = await services.openai.cancel(pending.response_id) if pending.background else "cancelled"
     if status == "completed" or (live is not None and live.saving):
-        render = follow(conversation, services)  # it finished first: it is paid for, so it is saved
+        # it finished first: it is paid for, so it is saved
+        if pending is conversation.pending_render:
+            render = follow(conversation, services)
+        else:
+            render = next(r for r in follow_variations(conversation, services) if r.response_id == pending.response_id)
         assert render is not None
         generated = await asyncio.shield(render.task)
         generated.notes.append("The render had already finished when the cancel arrived, so it was saved (and is charged).")

@@ -151,3 +151,21 @@ async def test_variations_survive_sigkill_and_a_new_process_collects_them_all(se
     stored = _stored(home, conversation_id)
     assert len(stored["images"]) == 3 and stored["pending_render"] is None and stored["pending_variations"] == []
     assert len(list(home["output"].iterdir())) == 3
+
+
+async def test_cancel_stops_every_variation_and_no_file_appears(server_env, fake_openai, home):
+    fake_openai.render_seconds = 5.0
+    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "1"}
+    async with stdio_client(env) as client:
+        started = await call_tool(client, "openai_generate_image", {"prompt": "A castle at dusk", "variations": 3})
+        conversation_id = started.structured_content["conversation_id"]
+        cancelled = await call_tool(client, "openai_get_image", {"conversation_id": conversation_id, "cancel": True})
+    assert not cancelled.is_error, result_text(cancelled)
+    assert cancelled.structured_content["status"] == "cancelled"
+    assert result_text(cancelled).count("was cancelled too") == 2
+    cancels = [r.path for r in fake_openai.requests if r.method == "POST" and r.path.endswith("/cancel")]
+    assert len(cancels) == 3
+    stored = _stored(home, conversation_id)
+    assert stored["pending_render"] is None and stored["pending_variations"] == [] and len(stored["ended_renders"]) == 3
+    await asyncio.sleep(5.5)
+    assert not home["output"].exists() or list(home["output"].iterdir()) == []
