@@ -1,0 +1,91 @@
+// Drives the gallery in headless Chromium (playwright-core) for tests/test_gallery_browser.py.
+//
+// Usage: node drive.mjs CONFIG_JSON, where CONFIG_JSON has url (the host page), chromium (its executable),
+// images (how many the view should show first), screenshot (where to save one, taken with the variations'
+// choice open), refine ({image_id, prompt}), variations ({image_id, count, expect_images}) and download
+// (an image_id). It opens the host page, waits for the view's images to render, clicks Refine, Variations
+// and Download, and prints one JSON object with what it saw; the test checks it. It asserts nothing itself.
+import { createHash } from "node:crypto";
+import { chromium } from "playwright-core";
+
+const config = JSON.parse(process.argv[2]);
+const TIMEOUT = 90_000;
+const seen = { requests: [], console: [], steps: {} };
+
+const browser = await chromium.launch({
+  executablePath: config.chromium,
+  headless: true,  // playwright passes --headless; it also gives the browser a new, empty user data dir
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"],
+  timeout: TIMEOUT,
+});
+let page;
+try {
+  page = await browser.newPage({ viewport: { width: 1000, height: 820 }, deviceScaleFactor: 1 });
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("request", (request) => seen.requests.push(request.url()));
+  page.on("console", (message) => seen.console.push({ type: message.type(), text: message.text() }));
+  page.on("pageerror", (error) => seen.console.push({ type: "pageerror", text: String(error) }));
+  await page.goto(config.url);
+  const frame = await (await page.waitForSelector("#view")).contentFrame();
+
+  async function images(count) {
+    // Every image of the view decoded (naturalWidth > 0), and exactly `count` of them.
+    await frame.waitForFunction((n) => {
+      const all = [...document.querySelectorAll("img[data-image-id]")];
+      return all.length === n && all.every((img) => img.complete && img.naturalWidth > 0);
+    }, count, { timeout: TIMEOUT });
+    return await frame.evaluate(() => [...document.querySelectorAll("img[data-image-id]")].map((img) => (
+      { image_id: img.dataset.imageId, width: img.naturalWidth, height: img.naturalHeight, shown_width: img.getBoundingClientRect().width }
+    )));
+  }
+  async function callOf(name, after) {
+    // The first tools/call of `name` the host received after the first `after` entries of its log.
+    const handle = await page.waitForFunction(([tool, start]) => window.hostLog.slice(start).find(
+      (entry) => entry.method === "tools/call" && entry.params.name === tool), [name, after], { timeout: TIMEOUT });
+    return await handle.jsonValue();
+  }
+  const card = (imageId) => frame.locator(`figure[data-image-id="${imageId}"]`);
+  const logLength = () => page.evaluate(() => window.hostLog.length);
+
+  seen.steps.loaded = await images(config.images);
+  seen.status = await frame.locator("#status").textContent();
+
+  if (config.refine) {
+    const start = await logLength();
+    await card(config.refine.image_id).locator('[data-action="refine"]').click();
+    await card(config.refine.image_id).locator("textarea").fill(config.refine.prompt);
+    await card(config.refine.image_id).locator('[data-action="send"]').click();
+    seen.steps.refine_call = await callOf("openai_conversational_image", start);
+    seen.steps.refined = await images(config.images + 1);
+  }
+  if (config.variations) {
+    const start = await logLength();
+    const before = (await frame.locator("img[data-image-id]").count());
+    await card(config.variations.image_id).locator('[data-action="variations"]').click();
+    if (config.screenshot) {  // the gallery with its "How many?" open, once the view's frame has painted it
+      await frame.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: config.screenshot });
+    }
+    await card(config.variations.image_id).locator(`[data-count="${config.variations.count}"]`).click();
+    seen.steps.variations_call = await callOf("openai_conversational_image", start);
+    if (config.variations.expect_images) seen.steps.varied = await images(before + config.variations.count);
+    else await frame.waitForFunction(() => !document.querySelector("button:disabled"), null, { timeout: TIMEOUT });
+    seen.steps.after_variations_status = await frame.locator("#status").textContent();
+  }
+  if (config.download) {
+    await card(config.download).locator('[data-action="download"]').click();
+    await page.waitForFunction(() => window.downloads.length > 0, null, { timeout: TIMEOUT });
+    const download = await page.evaluate(() => window.downloads[0].contents[0]);
+    const bytes = Buffer.from(download.resource.blob, "base64");
+    seen.steps.download = { uri: download.resource.uri, mime_type: download.resource.mimeType, bytes: bytes.length,
+                            sha256: createHash("sha256").update(bytes).digest("hex") };
+  }
+} catch (error) {
+  seen.error = String(error && error.stack || error);
+} finally {
+  seen.host_log = page ? await page.evaluate(() => window.hostLog).catch(() => null) : null;
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(seen) + "\n");
