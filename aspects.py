@@ -61,6 +61,12 @@ ASPECTS: dict[str, str] = {
     "brand": "branding: brand colours, our logo, brand guidelines ...",
     "safe_area": "margins for cropping and overlays: safe zone, margins, crop, overlay ...",
     "motion": "movement: splash, pouring, floating, steam, motion blur, frozen in motion ...",
+    "light_direction": "where the light comes from: from the left, backlit, rim light, low sun ...",
+    "accent": "an accent colour: accent, a pop of red, contrasting ...",
+    "era": "an era: 1970s, vintage, retro, modern, futuristic, medieval ...",
+    "priority": "what matters most: most important, above all, the priority ...",
+    "hierarchy": "how the text is ranked: a huge headline, small print, the title biggest ...",
+    "scale": "how big the scene feels: vast, endless, towering, intimate, monumental ...",
 }
 
 
@@ -261,6 +267,30 @@ _WORDS: dict[str, tuple[tuple[str, ...], ...]] = {
         "motion", "moving", "movement", "splash", "splashing", "pouring", "falling", "floating", "levitating",
         "flying", "steam", "steaming", "dripping", "spray", "motion blur", "in motion", "mid-air", "mid air",
     ),
+    "light_direction": _terms(
+        "from the left", "from the right", "from behind", "from the side", "from one side", "side light",
+        "side lit", "side-lit", "rim light", "rim lit", "top light", "front light", "light from", "lit from",
+        "backlit", "backlight", "back light", "sun behind", "low sun", "diffuse", "diffused", "window light",
+        "silhouette", "silhouetted", "contre-jour",
+    ),
+    "accent": _terms("accent", "accents", "pop of", "pops of", "splash of color", "contrasting", "contrast"),
+    "era": _terms(
+        "era", "decade", "century", "vintage", "retro", "modern", "contemporary", "futuristic", "future",
+        "victorian", "medieval", "ancient", "timeless", "art deco", "art nouveau", "mid-century", "y2k",
+        "old-fashioned", "antique", "historic", "historical",
+    ),
+    "hierarchy": _terms(
+        "hierarchy", "huge headline", "big headline", "large headline", "bold headline", "big title",
+        "large title", "huge title", "small print", "fine print", "subheading", "subheadline", "tagline below",
+    ),
+    "scale": _terms(
+        "scale", "vast", "endless", "towering", "immense", "huge", "enormous", "gigantic", "tiny", "miniature",
+        "intimate", "monumental", "sweeping", "expansive", "boundless",
+    ),
+    "priority": _terms(
+        "most important", "above all", "priority", "crucially", "crucial", "essential", "key thing", "must be",
+        "matters most", "most of all",
+    ),
 }
 
 # Things an image is printed on or shown in: they say "use" only after a
@@ -278,6 +308,7 @@ _CARRIER_REACH = 3  # "on our paper cups": the preposition is at most three word
 _LENS = re.compile(r"\b\d{2,3}(?:-\d{2,3})?\s?mm\b|\bf/\d", re.IGNORECASE)
 _PIXELS = re.compile(r"\b\d{2,3}\s?px\b", re.IGNORECASE)
 _RGB = re.compile(r"\brgb\s*\(", re.IGNORECASE)
+_DECADE = re.compile(r"\b(?:1[89]|20)\d0s\b|\b\d0s\b")
 _SCAN_LIMIT = 100_000  # the prompt cap; patterns never look further
 
 
@@ -307,6 +338,8 @@ def said(prompt: str) -> frozenset[str]:
         found.add("versions")
     if _RGB.search(head):
         found.add("colour")
+    if _DECADE.search(head):
+        found.add("era")
     if "usage" not in found and _on_a_carrier(prompt):
         found.add("usage")
     return frozenset(found & ASPECTS.keys())

@@ -42,6 +42,13 @@ STATED = {
     "typeface": ["a serif font", "hand-lettered script", "all caps sans-serif"],
     "season": ["in autumn", "a snowy winter", "cherry blossom in spring"],
     "motion": ["a splash of water", "steam rising", "floating in mid-air"],
+    "light_direction": ["lit from the left", "with a rim light", "backlit by a low sun"],
+    "accent": ["with a pop of red", "one yellow accent"],
+    "era": ["a 1970s kitchen", "in the 80s", "a medieval town", "retro"],
+    "hierarchy": ["a huge headline and small print"],
+    "scale": ["a vast desert", "a tiny house under towering trees"],
+    "priority": ["above all, the name must be legible"],
+    "setting": ["on a wooden pier", "in a greenhouse"],
 }
 UNSTATED = {
     "usage": ["a cup of coffee on a table", "a dog in a cup", "a man holding a book"],
