@@ -6,6 +6,12 @@ returns a new state. The plan never changes and never repeats a key, so a
 dialogue always ends within its mode's maximum: the loops of an earlier design
 came from deciding the next question anew from loosely keyed answers.
 
+Each type has two banks: broad questions (style, colour, light, framing, use ...)
+and a deep bank of finer ones (camera and lens, materials, props, where text
+goes, what to avoid, level of detail ...). Nothing the prompt already settles
+(`aspects.said`) is asked; explorer always draws on the deep bank, so a detailed
+prompt gets finer questions rather than none.
+
 The state is a versioned pydantic model. The conversation record keeps it as
 plain JSON data (storage knows nothing of dialogues); `restore` checks that data
 and turns it back into a state after a restart.
@@ -20,6 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+import aspects
 import enhancer
 from enhancer import ImageType, PromptScore
 from errors import InvalidInput, StorageError
@@ -98,13 +105,16 @@ class Question(BaseModel):
 class _Ask:
     key: str
     criterion: str
-    known_if: tuple[str, ...]  # enhancer.known_aspects names that make the question unnecessary
+    known_if: tuple[str, ...]  # aspects.said names that make the question unnecessary
     text: str
     options: tuple[str, ...]
+    overlaps: tuple[str, ...] = ()  # keys asking much the same: a plan never holds both
 
 
-def _ask(key: str, criterion: str, known_if: tuple[str, ...], text: str, *options: str) -> _Ask:
-    return _Ask(key, criterion, known_if, text, options)
+def _ask(
+    key: str, criterion: str, known_if: tuple[str, ...], text: str, *options: str, overlaps: tuple[str, ...] = ()
+) -> _Ask:
+    return _Ask(key, criterion, known_if, text, options, overlaps)
 
 
 # Options are written to read naturally inside enhancer.enhance's sentences.
@@ -229,7 +239,7 @@ _BANK: dict[ImageType, tuple[_Ask, ...]] = {
         ),
         _COLOUR,
         _ask(
-            "composition", "composition", ("composition",), "What shape and background?",
+            "composition", "composition", ("composition", "shape"), "What shape and background?",
             "a rounded-square app tile", "a circle badge", "a bare glyph on a transparent background",
             "a flat shape on a coloured square",
         ),
@@ -399,7 +409,7 @@ _BANK: dict[ImageType, tuple[_Ask, ...]] = {
     ),
     ImageType.LANDSCAPE: (
         _ask(
-            "time_of_day", "mood", ("time",), "What time of day and weather?",
+            "time_of_day", "mood", ("time", "lighting"), "What time of day and weather?",
             "at sunrise", "at golden hour", "under a stormy sky", "at night under the stars",
             "on a bright, clear day",
         ),
@@ -473,11 +483,538 @@ _ESSENTIAL: dict[ImageType, str] = {
     ImageType.PRESENTATION: "audience",
 }
 
-QUESTION_KEYS: frozenset[str] = frozenset(a.key for asks in _BANK.values() for a in asks)
+# ------------------------------------------------------------- the deep bank
+
+# Finer questions, for explorer's deep dive and for detailed prompts: once the
+# prompt has settled the broad aspects, these ask about what is still open
+# (camera and lens, materials, props, where text goes, what to avoid, level of
+# detail ...). Their answers are woven in by final_prompt, under FINE_LABELS.
+_VIEWPOINT = _ask(
+    "viewpoint", "composition", ("camera",), "From which viewpoint?",
+    "straight on, at eye level", "from a low angle, looking up", "from above, looking down", "a three-quarter view",
+    "a flat, front-on view",
+)
+_SPACE_DESIGN = _ask(
+    "space", "composition", ("space",), "Where should text go, and how much empty space should be left?",
+    "a clear band across the top for a headline", "the left third kept empty for text",
+    "a calm strip along the bottom", "generous empty space all around the subject", "no empty space: fill the frame",
+    overlaps=("composition",),
+)
+_SPACE_PICTURE = _ask(
+    "space", "composition", ("space",), "Should part of it stay empty, for text or a title?",
+    "room at the top for a title", "a quiet side for text", "no, use the whole picture",
+)
+_TYPEFACE_DESIGN = _ask(
+    "typeface", "style", ("typeface",), "Which lettering?",
+    "a bold, condensed sans-serif", "an elegant serif", "hand-lettered script", "chunky rounded letters",
+    "a clean, modern sans-serif",
+)
+_PROPS_DESIGN = _ask(
+    "props", "setting", ("props",), "Which supporting elements?",
+    "a few simple icons", "abstract shapes and lines", "confetti or sparkles", "photos of the place or people",
+    "none, just the main image",
+)
+_MATERIALS_DESIGN = _ask(
+    "materials", "style", ("materials",), "Which textures or finish?",
+    "clean flat colour", "a printed paper texture", "glossy, shiny surfaces", "soft gradients and glow",
+    "gritty, worn grain",
+)
+_FOCUS_DESIGN = _ask(
+    "focus", "composition", ("focus",), "What should catch the eye first?",
+    "the headline", "the product", "a person's face", "one bright accent colour", "the date and place",
+)
+_DETAIL_DESIGN = _ask(
+    "detail", "style", ("detail",), "How much detail?",
+    "bold and simple, readable at a glance", "a few well-chosen details", "richly detailed, rewarding a closer look",
+)
+_DETAIL_PICTURE = _ask(
+    "detail", "style", ("detail",), "How much detail?",
+    "simple and bold", "moderately detailed", "highly detailed and intricate",
+)
+_BRAND = _ask(
+    "brand", "use", ("brand",), "Should it carry the brand?",
+    "the logo small in a corner", "the brand colours only", "the logo large and central", "no branding",
+)
+_AVOID_DESIGN = _ask(
+    "avoid", "subject", ("avoid",), "Anything to avoid?",
+    "stock-photo clichés", "small text that is hard to read", "a cluttered background", "more than three colours",
+    "faces or people",
+    overlaps=("must_include",),
+)
+_SEASON = _ask(
+    "season", "mood", ("season", "weather"), "Which season and weather?",
+    "a bright summer day", "a crisp autumn afternoon", "a snowy winter", "just after the rain", "fresh spring",
+)
+_MATERIALS_PHOTO = _ask(
+    "materials", "style", ("materials",), "Which materials and textures should come through?",
+    "natural wood and linen", "glass and brushed metal", "stone and concrete", "soft fabrics and knitwear",
+    "wet surfaces with reflections",
+)
+_HIERARCHY = _ask(
+    "hierarchy", "composition", ("hierarchy",), "How should the words be ranked?",
+    "one huge headline, the rest small", "the title and the date equally bold",
+    "a quiet title: the image does the talking",
+)
+_SCALE = _ask(
+    "scale", "composition", ("scale",), "How big should it feel?",
+    "vast and endless", "monumental, towering over the viewer", "intimate, a small corner of the world",
+)
+
+# Last in every deep bank: asked when the rest is settled or already planned.
+_LIGHT_DIRECTION = _ask(
+    "light_direction", "mood", ("light_direction",), "Where should the light come from?",
+    "from one side, with soft shadows", "from behind, with a glowing rim", "from above",
+    "from the front, even and flat",
+)
+_ACCENT = _ask(
+    "accent", "colour", ("accent",), "Should one colour stand out as an accent?",
+    "one warm accent in a cool scene", "a single bright red detail", "the brand colour as the only accent",
+    "no accent, an even palette",
+)
+_ERA = _ask(
+    "era", "style", ("era",), "Which era should it feel like?",
+    "timeless", "today, contemporary", "the 1970s", "the 1920s, art deco", "the near future",
+)
+_PRIORITY_DESIGN = _ask(
+    "priority", "subject", ("priority",), "If only one thing can be perfect, which should it be?",
+    "the text, spelled exactly", "the subject, exactly as described", "the colours", "the mood", "the layout",
+)
+_PRIORITY_PICTURE = _ask(
+    "priority", "subject", ("priority",), "If only one thing can be perfect, which should it be?",
+    "the subject, exactly as described", "the light", "the colours", "the mood", "the composition",
+)
+_LAST_DESIGN = (_ACCENT, _ERA, _PRIORITY_DESIGN)
+_LAST_PICTURE = (_LIGHT_DIRECTION, _ACCENT, _ERA, _PRIORITY_PICTURE)
+
+_FINE: dict[ImageType, tuple[_Ask, ...]] = {
+    ImageType.LOGO: (
+        _ask(
+            "typeface", "style", ("typeface",), "What lettering should the name use?",
+            "a clean geometric sans-serif", "a classic serif", "a flowing hand-written script",
+            "a bold, heavy slab", "custom hand-drawn letters",
+        ),
+        _ask(
+            "meaning", "subject", ("meaning",), "What idea should the logo suggest?",
+            "hospitality, a welcoming place", "craft, made by hand", "speed and precision", "growth",
+            "the neighbourhood it belongs to",
+        ),
+        _ask(
+            "shape", "composition", ("shape",), "What outline should the whole logo fit?",
+            "a circle", "a rounded square", "a wide horizontal strip", "a tall stacked block", "no fixed outline",
+        ),
+        _ask(
+            "background", "setting", ("background",), "What background should it sit on?",
+            "a transparent background", "plain white", "a solid brand colour", "a dark background",
+        ),
+        _ask(
+            "materials", "style", ("materials",), "Which finish?",
+            "flat printed colour", "embossed or debossed", "gold foil", "a glowing neon sign",
+            "carved wood or stamped metal",
+        ),
+        _ask(
+            "detail", "style", ("detail",), "How much detail?",
+            "very simple, readable at the size of a stamp", "a few clean details", "rich, detailed illustration",
+        ),
+        _ask(
+            "versions", "use", ("versions",), "Which versions must it work in?",
+            "one colour as well as full colour", "on light and on dark backgrounds", "tiny, as a favicon or app icon",
+            "embroidered on clothing",
+        ),
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything the logo should avoid?",
+            "clip-art clichés", "gradients and fine detail", "more than two colours",
+            "thin lines that vanish when small",
+            overlaps=("must_include",),
+        ),
+        *_LAST_DESIGN,
+    ),
+    ImageType.ICON: (
+        _ask(
+            "viewpoint", "composition", ("camera", "dimension"), "Flat, or with depth?",
+            "perfectly flat, seen straight on", "isometric", "a three-quarter 3D view",
+            "slightly tilted, with a little perspective",
+        ),
+        _ask(
+            "stroke", "style", ("stroke",), "What line weight?",
+            "no outlines, solid shapes", "a thin, even outline", "a bold, thick outline", "a mix of fill and outline",
+        ),
+        _ask(
+            "materials", "style", ("materials",), "What surface?",
+            "flat colour", "soft gradients", "glossy glass", "matte clay", "brushed metal",
+        ),
+        _ask(
+            "shadow", "mood", ("shadow",), "Shadows and depth?",
+            "no shadows at all", "a soft drop shadow", "a long diagonal shadow", "subtle highlights and inner shadows",
+        ),
+        _ask(
+            "detail", "style", ("detail",), "How much detail at small sizes?",
+            "one simple shape, readable at 16 pixels", "a few details, for 64 pixels and up",
+            "rich detail for large displays",
+        ),
+        _ask(
+            "versions", "use", ("versions",), "Which versions must it work in?",
+            "light and dark mode", "one colour, for a toolbar", "tiny, in a browser tab", "large, on a store page",
+        ),
+        _ask(
+            "meaning", "subject", ("meaning",), "What idea should the icon suggest at a glance?",
+            "speed", "safety and trust", "simplicity", "fun", "growth",
+        ),
+        _ask(
+            "background", "setting", ("background",), "What sits behind the symbol?",
+            "nothing: a transparent background", "a solid colour tile", "a soft gradient tile", "a subtle pattern",
+            overlaps=("composition",),
+        ),
+        _ask(
+            "set", "style", ("set",), "Does it belong to a set?",
+            "a single, standalone icon", "one of a matching set with the same grid, stroke and corners",
+            "matching iOS app icons", "matching Material Design icons",
+        ),
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything to avoid?",
+            "text or letters", "fine lines that blur when small", "more than three colours", "a busy background",
+            overlaps=("must_include",),
+        ),
+        *_LAST_DESIGN,
+    ),
+    ImageType.PRESENTATION: (
+        _ask(
+            "visual_aid", "subject", ("visual_aid",), "What should the visual itself show?",
+            "a simple chart rising to the right", "a diagram of connected steps",
+            "an abstract shape that suggests movement", "people at work", "only a quiet texture",
+        ),
+        _ask(
+            "space", "composition", ("space",), "How much empty space does the slide's text need?",
+            "the left half kept empty", "a clear band across the top for the title", "a calm lower third for captions",
+            "generous empty space all around",
+            overlaps=("composition",),
+        ),
+        _ask(
+            "typeface", "style", ("typeface",), "If the image carries text, which lettering?",
+            "a clean, modern sans-serif", "an elegant serif", "bold condensed capitals", "a friendly rounded face",
+        ),
+        _ask(
+            "materials", "style", ("materials",), "Which textures?",
+            "smooth, soft gradients", "a subtle paper grain", "glassy, translucent shapes", "flat colour, no texture",
+            "photographic surfaces like wood or concrete",
+        ),
+        _ask(
+            "focus", "composition", ("focus",), "What should the eye land on first?",
+            "one big number", "a single bright shape", "a person's face", "the product",
+        ),
+        _ask(
+            "detail", "style", ("detail",), "How busy may the image be?",
+            "very sparse, since it sits behind text", "a few clear elements", "rich and detailed, a full-screen visual",
+        ),
+        _ask(
+            "brand", "use", ("brand",), "Should it carry the brand?",
+            "the logo in a corner", "the brand colours only", "no branding at all",
+        ),
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything to avoid?",
+            "clichés like handshakes and puzzle pieces", "stock-photo smiles", "busy detail behind the text",
+            "any text in the image",
+            overlaps=("must_include",),
+        ),
+        _HIERARCHY,
+        *_LAST_DESIGN,
+    ),
+    ImageType.SOCIAL_POST: (
+        _SPACE_DESIGN, _TYPEFACE_DESIGN, _PROPS_DESIGN, _FOCUS_DESIGN, _VIEWPOINT, _MATERIALS_DESIGN,
+        _DETAIL_DESIGN, _BRAND, _AVOID_DESIGN,
+        _HIERARCHY,
+        *_LAST_DESIGN,
+    ),
+    ImageType.SOCIAL_STORY: (
+        _ask(
+            "safe_area", "composition", ("safe_area",),
+            "Should the top and bottom stay clear for the app's buttons and captions?",
+            "yes, keep the top and bottom fifth clear", "keep everything important in the middle",
+            "no need, use the whole frame",
+        ),
+        _SPACE_DESIGN, _TYPEFACE_DESIGN, _PROPS_DESIGN, _FOCUS_DESIGN, _VIEWPOINT, _MATERIALS_DESIGN,
+        _DETAIL_DESIGN, _AVOID_DESIGN,
+        _HIERARCHY,
+        *_LAST_DESIGN,
+    ),
+    ImageType.BANNER: (
+        _ask(
+            "safe_area", "composition", ("safe_area",), "Banners get cropped on phones: where must the key part stay?",
+            "in the middle, safe from cropping", "on the right, away from a profile photo at the left",
+            "anywhere, it is always shown whole",
+        ),
+        _SPACE_DESIGN, _TYPEFACE_DESIGN, _PROPS_DESIGN, _FOCUS_DESIGN, _MATERIALS_DESIGN, _DETAIL_DESIGN, _BRAND,
+        _AVOID_DESIGN,
+        _HIERARCHY,
+        *_LAST_DESIGN,
+    ),
+    ImageType.POSTER: (
+        _SPACE_DESIGN, _TYPEFACE_DESIGN, _PROPS_DESIGN, _FOCUS_DESIGN, _VIEWPOINT, _MATERIALS_DESIGN,
+        _DETAIL_DESIGN, _AVOID_DESIGN,
+        _HIERARCHY,
+        *_LAST_DESIGN,
+    ),
+    ImageType.PRODUCT: (
+        _ask(
+            "camera", "composition", ("camera",), "Which camera angle and lens?",
+            "straight on at the product's height, with a 100 mm lens",
+            "a slightly high three-quarter angle, 50 mm lens",
+            "a low hero angle that makes it look grand", "a macro lens on one detail",
+        ),
+        _ask(
+            "materials", "style", ("materials",), "What is it made of, and what finish should show?",
+            "matte ceramic", "brushed aluminium", "clear glass", "soft leather", "recycled paper and card",
+            overlaps=("subject",),
+        ),
+        _ask(
+            "props", "setting", ("props",), "What props should sit around it?",
+            "a few fresh ingredients", "a folded linen cloth", "green leaves and a little water",
+            "none, the product alone",
+        ),
+        _ask(
+            "motion", "mood", ("motion",), "Should anything be happening?",
+            "a splash of liquid", "steam rising", "ingredients falling around it", "perfectly still",
+        ),
+        _ask(
+            "shadow", "mood", ("shadow",), "What shadows and reflections?",
+            "a soft contact shadow", "a mirror reflection below it", "no shadow, cleanly cut out",
+            "long, dramatic shadows",
+        ),
+        _ask(
+            "focus", "composition", ("focus",), "Which feature should draw the eye?",
+            "the label and logo", "the texture of the material", "the shape and silhouette",
+            "the opening, cap or mechanism",
+        ),
+        _ask(
+            "space", "composition", ("space",), "Should there be empty space for advert copy?",
+            "space on the left for text", "space above the product", "none, the product fills the frame",
+        ),
+        _ask(
+            "detail", "style", ("detail", "retouch"), "How polished?",
+            "crisp, every detail sharp", "lightly retouched, true to life", "glossy advertising perfection",
+        ),
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything to avoid?",
+            "other brands' names", "fingerprints and dust", "a cluttered background", "unrealistic reflections",
+            overlaps=("must_include",),
+        ),
+        *_LAST_PICTURE,
+    ),
+    ImageType.PORTRAIT: (
+        _ask(
+            "camera", "composition", ("camera",), "Which camera angle and lens?",
+            "eye level, with a flattering 85 mm lens", "slightly from below, for a confident look",
+            "slightly from above, for a softer look", "a wide 35 mm lens that shows the surroundings",
+        ),
+        _ask(
+            "pose", "subject", ("pose",), "What pose?",
+            "standing, arms relaxed", "seated, leaning slightly forward", "arms crossed, confident",
+            "looking away, in profile", "mid-movement, walking or laughing",
+        ),
+        _ask(
+            "wardrobe", "subject", ("wardrobe",), "What are they wearing?",
+            "a dark tailored suit", "smart casual, an open-collar shirt", "a cosy knit sweater",
+            "the work clothes of their trade", "something colourful and bold",
+        ),
+        _ask(
+            "props", "setting", ("props",), "Anything with them?",
+            "a laptop or notebook", "a cup of coffee", "the tools of their trade", "a pet", "nothing, just the person",
+        ),
+        _ask(
+            "focus", "composition", ("focus",), "What should the picture bring out?",
+            "their eyes", "their hands at work", "their smile", "the place they belong to",
+        ),
+        _ask(
+            "retouch", "style", ("retouch",), "How much retouching?",
+            "none: natural skin and texture", "light and natural", "polished, magazine-style",
+        ),
+        _ask(
+            "space", "composition", ("space",), "Should there be empty space beside them?",
+            "space on one side for text", "a little room above the head", "none, fill the frame",
+        ),
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything to avoid?",
+            "a forced, posed smile", "heavy make-up", "a distracting background", "glare on glasses",
+            overlaps=("must_include",),
+        ),
+        *_LAST_PICTURE,
+    ),
+    ImageType.LANDSCAPE: (
+        _ask(
+            "camera", "composition", ("camera",), "Where is the camera, and which lens?",
+            "a wide-angle lens close to the ground", "a drone high above", "a telephoto lens stacking distant layers",
+            "a high lookout over the whole view",
+        ),
+        _ask(
+            "season", "mood", ("season",), "Which season?",
+            "spring, with fresh green and blossom", "high summer", "autumn colours", "deep winter with snow",
+        ),
+        _ask(
+            "props", "setting", ("props",), "Anything in the scene for scale or story?",
+            "a lone hiker", "a small cabin with a lit window", "a winding road", "a flock of birds",
+            "nothing man-made",
+        ),
+        _ask(
+            "materials", "style", ("materials",), "Which textures should come through?",
+            "mist over still water", "wet rocks and moss", "rippled sand", "snow and ice", "wildflowers in the grass",
+        ),
+        _ask(
+            "focus", "composition", ("focus",), "What should the eye go to?",
+            "a single peak", "the light on the horizon", "a lone tree", "a path leading away",
+        ),
+        _ask(
+            "space", "composition", ("space",), "Should part of it stay empty?",
+            "open sky at the top for text", "a calm centre for desktop icons", "no, fill the frame with detail",
+        ),
+        _ask(
+            "detail", "style", ("detail",), "How much detail?",
+            "crisp detail to the far horizon", "soft and hazy in the distance", "simplified, graphic shapes",
+        ),
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything to avoid?",
+            "people", "buildings and roads", "power lines and cars", "an oversaturated, fake look",
+            overlaps=("must_include",),
+        ),
+        _SCALE,
+        *_LAST_PICTURE,
+    ),
+    ImageType.ILLUSTRATION: (
+        _VIEWPOINT,
+        _ask(
+            "stroke", "style", ("stroke",), "What kind of line work?",
+            "no outlines, shapes of colour", "thin, clean outlines", "bold ink outlines", "loose, sketchy lines",
+        ),
+        _ask(
+            "materials", "style", ("materials",), "What texture should the medium show?",
+            "visible brush strokes", "paper grain", "clean vector edges", "pencil hatching", "risograph-style grain",
+        ),
+        _ask(
+            "props", "setting", ("props",), "What small details should fill the scene?",
+            "animals and plants", "everyday objects", "hidden little jokes", "very few, keep it clean",
+        ),
+        _ask(
+            "focus", "composition", ("focus",), "What should the eye land on first?",
+            "the main character's face", "a bright spot of colour", "the centre of the action",
+            "a small surprising detail",
+        ),
+        _SPACE_PICTURE,
+        _DETAIL_PICTURE,
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything to avoid?",
+            "anything scary for children", "text in the picture", "a cluttered background", "a generic, glossy AI look",
+            overlaps=("must_include",),
+        ),
+        *_LAST_PICTURE,
+    ),
+    ImageType.PHOTO: (
+        _ask(
+            "camera", "composition", ("camera",), "Which camera angle and lens?",
+            "eye level, with a natural 50 mm lens", "a low angle with a wide 24 mm lens, looking up",
+            "from above, looking straight down", "an 85 mm lens with a softly blurred background",
+            "a macro lens, very close",
+        ),
+        _MATERIALS_PHOTO,
+        _ask(
+            "props", "setting", ("props",), "What props or details around the subject?",
+            "a few everyday objects", "plants and flowers", "food and drink", "nothing, keep it clean",
+        ),
+        _ask(
+            "motion", "mood", ("motion",), "Should anything be moving?",
+            "frozen mid-motion", "a gentle motion blur", "completely still",
+        ),
+        _ask(
+            "focus", "composition", ("focus",), "What should be in sharpest focus?",
+            "the subject's eyes", "the subject, with a blurred background", "everything, front to back",
+            "one small detail",
+        ),
+        _SEASON,
+        _ask(
+            "space", "composition", ("space",), "Should it leave empty space for text?",
+            "space on one side for text", "sky at the top for a headline", "no, fill the frame",
+        ),
+        _ask(
+            "detail", "style", ("detail",), "What finish?",
+            "crisp and sharp", "soft film grain", "a slightly hazy, dreamy look",
+        ),
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything to avoid?",
+            "people in the background", "visible brand names", "harsh flash", "an over-processed look",
+            overlaps=("must_include",),
+        ),
+        *_LAST_PICTURE,
+    ),
+    ImageType.GENERAL: (
+        _VIEWPOINT,
+        _ask(
+            "materials", "style", ("materials",), "Which materials and textures?",
+            "smooth and polished", "rough and weathered", "soft and furry", "shiny metal", "glowing and translucent",
+        ),
+        _ask(
+            "props", "setting", ("props",), "Anything else in the scene?",
+            "a few small companions", "scattered everyday objects", "plants and flowers", "nothing, just the subject",
+        ),
+        _ask(
+            "focus", "composition", ("focus",), "What should the eye land on first?",
+            "the subject's eyes", "a bright glow", "the centre of the action", "one unusual detail",
+        ),
+        _SEASON,
+        _SPACE_PICTURE,
+        _DETAIL_PICTURE,
+        _ask(
+            "avoid", "subject", ("avoid",), "Anything to avoid?",
+            "text in the image", "anything scary", "a cluttered background", "a generic, glossy AI look",
+            overlaps=("must_include",),
+        ),
+        _SCALE,
+        *_LAST_PICTURE,
+    ),
+}
+
+# How each deep answer is said in the final prompt: "<label>: <answer>." A label
+# reads right whatever the user typed, which a sentence frame would not.
+FINE_LABELS: dict[str, str] = {
+    "camera": "Camera angle and lens",
+    "viewpoint": "Viewpoint",
+    "safe_area": "Keep clear for cropping and overlays",
+    "visual_aid": "Main visual",
+    "meaning": "The idea it should suggest",
+    "pose": "Pose",
+    "wardrobe": "Clothing",
+    "shape": "Overall shape",
+    "background": "Background",
+    "stroke": "Line work",
+    "materials": "Materials and textures",
+    "props": "Props and details",
+    "motion": "Movement",
+    "shadow": "Shadows and reflections",
+    "season": "Season and weather",
+    "focus": "Focal point",
+    "space": "Text placement and empty space",
+    "typeface": "Lettering",
+    "retouch": "Retouching",
+    "set": "Matching",
+    "versions": "Versions it must work in",
+    "brand": "Branding",
+    "detail": "Level of detail",
+    "light_direction": "Light direction",
+    "accent": "Accent colour",
+    "era": "Era",
+    "hierarchy": "Ranking of the words",
+    "scale": "Sense of scale",
+    "priority": "Most important",
+    "avoid": "Avoid",
+}
+
+
+QUESTION_KEYS: frozenset[str] = frozenset(a.key for asks in (*_BANK.values(), *_FINE.values()) for a in asks)
+
+
+def _asks(image_type: ImageType) -> tuple[_Ask, ...]:
+    """Every question `image_type` may ask, broad bank first: the natural asking order."""
+    return _BANK[image_type] + _FINE[image_type]
 
 
 def _find(image_type: ImageType, key: str) -> _Ask:
-    for ask in _BANK[image_type]:
+    for ask in _asks(image_type):
         if ask.key == key:
             return ask
     raise KeyError(f"{key} is not asked for {image_type.value}")
@@ -489,41 +1026,61 @@ def question_for(image_type: ImageType | str, key: str) -> Question:
     return Question(key=ask.key, text=ask.text, options=list(ask.options), criterion=ask.criterion)
 
 
+# Explorer keeps this many of its places for the deep bank, even on a bare prompt.
+_FINE_SHARE = 2
+
+
 def plan_questions(prompt: str, image_type: ImageType, mode: DialogueMode, *, before: PromptScore) -> list[str]:
     """The keys to ask, in asking order, for `prompt` in `mode`.
 
-    Questions about what the prompt already says are dropped. The rest are chosen
-    by how many points their criterion could still earn (a second question on the
-    same criterion earns none), plus the type's essential question in guided and
-    explorer. Quick and guided add zero-gain questions only to reach their minimum;
-    explorer goes on to its maximum. The chosen keys are asked in the type's
-    natural order.
+    Questions about an aspect the prompt already settles (aspects.said) are
+    dropped, from both banks. The broad questions left are chosen by how many
+    points their criterion could still earn (a second question on the same
+    criterion earns none), after the type's essential question in guided and
+    explorer. Quick and guided then fill up to their minimum, with zero-gain broad
+    questions first and deep ones after. Explorer keeps _FINE_SHARE places for the
+    deep bank and fills up to its maximum with deep questions, so a detailed
+    prompt gets finer questions instead of none. Two questions that overlap are
+    never both planned. The chosen keys are asked in the type's natural order.
     """
     fewest, most = MODE_LIMITS[mode]
     if most == 0:
         return []
-    known = enhancer.known_aspects(prompt)
-    bank = _BANK[image_type]
-    askable = [a for a in bank if not (set(a.known_if) & known)]
+    known = aspects.said(prompt)
+    broad = [a for a in _BANK[image_type] if not set(a.known_if) & known]
+    fine = [a for a in _FINE[image_type] if not set(a.known_if) & known]
     chosen: list[_Ask] = []
     filled: set[str] = set()
+
+    def fits(ask: _Ask) -> bool:
+        return ask not in chosen and not any(
+            ask.key in other.overlaps or other.key in ask.overlaps for other in chosen
+        )
+
+    def take(ask: _Ask) -> None:
+        chosen.append(ask)
+        filled.add(ask.criterion)
+
     essential = _ESSENTIAL.get(image_type)
     if mode != DialogueMode.QUICK and essential:
-        for a in askable:
+        for a in broad:
             if a.key == essential:
-                chosen.append(a)
-                filled.add(a.criterion)
-    while len(chosen) < most:
-        remaining = [a for a in askable if a not in chosen]
-        if not remaining:
+                take(a)
+    explorer = mode == DialogueMode.EXPLORER
+    room = most - (min(_FINE_SHARE, len(fine)) if explorer else 0)
+    while len(chosen) < room:
+        candidates = [a for a in broad if fits(a)]
+        gains = [0 if a.criterion in filled else before.gap(a.criterion) for a in candidates]
+        if not candidates or max(gains) == 0:
             break
-        gains = [0 if a.criterion in filled else before.gap(a.criterion) for a in remaining]
-        best = max(range(len(remaining)), key=lambda i: (gains[i], -i))
-        if gains[best] == 0 and len(chosen) >= fewest and mode != DialogueMode.EXPLORER:
+        take(candidates[gains.index(max(gains))])
+    fillers = [*fine, *broad] if explorer else [*broad, *fine]
+    for a in fillers:
+        if len(chosen) >= (most if explorer else fewest):
             break
-        chosen.append(remaining[best])
-        filled.add(remaining[best].criterion)
-    return [a.key for a in bank if a in chosen]
+        if fits(a):
+            take(a)
+    return [a.key for a in _asks(image_type) if a in chosen]
 
 
 # ---------------------------------------------------------------------- state
@@ -556,7 +1113,7 @@ class DialogueState(BaseModel):
         if len(self.plan) > limit or len(set(self.plan)) != len(self.plan):
             raise ValueError(f"plan {self.plan} is not a list of at most {limit} distinct questions")
         for key in self.plan:
-            if key not in {a.key for a in _BANK[self.image_type]}:
+            if key not in {a.key for a in _asks(self.image_type)}:
                 raise ValueError(f"question {key!r} is not asked for {self.image_type.value}")
         if self.asked != self.plan[: len(self.asked)]:
             raise ValueError("asked questions must follow the plan")
@@ -650,7 +1207,7 @@ _FINISH = frozenset(
         "skip the questions", "generate", "generate now", "generate it", "generate it now", "generate the image",
         "just generate", "go", "go ahead", "go ahead and generate", "done", "finish", "enough", "that's enough",
         "thats enough", "proceed", "create it", "make it", "do it", "just do it", "no more questions",
-        "generate now", "create now", "draw it", "start generating",
+        "create now", "draw it", "start generating",
     }
 )
 _CANCEL = frozenset(
@@ -746,13 +1303,51 @@ def cancel(state: DialogueState) -> DialogueState:
     return state.model_copy(update={"pending": None, "status": DialogueStatus.CANCELLED})
 
 
-def final_prompt(state: DialogueState) -> str:
-    """The prompt to generate with: the original prompt plus the answers, via enhancer.enhance.
+def _adds_something(answer: str) -> bool:
+    # enhancer owns the words that mean "no preference" ("any", "you decide" ...):
+    # an answer it would drop on its own adds nothing here either.
+    return bool(enhancer.enhance("", {"note": answer}))
 
-    Call it once, when the dialogue is READY; refinements later in the conversation
-    send the user's new text as it is, never this prompt again.
+
+def _already_says(text: str, answer: str) -> bool:
+    words = " ".join(enhancer.read_words(answer).tokens)
+    return bool(words) and f" {words} " in f" {' '.join(enhancer.read_words(text).tokens)} "
+
+
+_NEGATIONS = ("no ", "not ", "avoid ", "without ", "don't ", "dont ", "never ")
+
+
+def _fine_sentence(key: str, answer: str) -> str:
+    """A deep answer as one sentence: "Camera angle and lens: eye level, with a natural 50 mm lens."."""
+    x = " ".join(answer.split()).rstrip(".,;:!").strip()
+    if key == "avoid":
+        while x.lower().startswith(_NEGATIONS):
+            x = x.split(" ", 1)[1].strip()
+    return f"{FINE_LABELS[key]}: {x}."
+
+
+def final_prompt(state: DialogueState) -> str:
+    """The prompt to generate with: the original prompt plus every answer.
+
+    Broad answers are woven in by enhancer.enhance; deep answers (FINE_LABELS)
+    follow as one labelled sentence each, in FINE_LABELS order, "Avoid" last.
+    An answer that means "no preference", or whose words the prompt already has,
+    adds nothing. Call it once, when the dialogue is READY; refinements later in
+    the conversation send the user's new text as it is, never this prompt again.
     """
-    return enhancer.enhance(state.original_prompt, state.answers, state.image_type)
+    broad = {k: v for k, v in state.answers.items() if k not in FINE_LABELS}
+    prompt = enhancer.enhance(state.original_prompt, broad, state.image_type)
+    extra: list[str] = []
+    for key in FINE_LABELS:
+        answer = state.answers.get(key, "")
+        if not _adds_something(answer) or any(_already_says(said, answer) for said in [prompt, *extra]):
+            continue
+        extra.append(_fine_sentence(key, answer))
+    if not extra:
+        return prompt
+    if prompt and not prompt.endswith((".", "!", "?", "…")):
+        prompt += "."
+    return " ".join([prompt, *extra]).strip()
 
 
 def score_after(state: DialogueState) -> int:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import aspects
 import dialogue
 import enhancer
 import sizes
@@ -141,7 +142,7 @@ def test_every_question_has_three_to_five_options_and_a_slot_in_the_prompt():
             assert 3 <= len(question.options) <= 5, (image_type, key)
             assert question.free_text_hint
             assert question.criterion in enhancer.CRITERION_NAMES
-            assert key in enhancer.SLOT_ORDER
+            assert (key in enhancer.SLOT_ORDER) != (key in dialogue.FINE_LABELS), key
 
 
 def test_question_text_lists_numbered_options_and_how_to_stop():
@@ -328,3 +329,261 @@ def test_a_100k_character_prompt_runs_a_whole_dialogue():
     while not is_finished(state):
         state = answer(state, "1")
     assert final_prompt(state).startswith(prompt.strip())
+
+
+# ------------------------------------------------- what the prompt says, is not asked
+
+# Phrasings that state each aspect (the issue's own examples first), and the
+# questions that ask about it. Written out by hand, so a question that forgets to
+# list its aspect in known_if fails here.
+STATED = {
+    "lighting": ["in neon", "at night", "at golden hour", "in soft studio lighting", "backlit"],
+    "composition": ["a wide view", "a close-up", "seen overhead", "a cinematic shot", "centred"],
+    "use": ["printed on cups", "for a website header", "on a billboard"],
+    "colour": ["in teal and orange", "on a #ff8800 background"],
+    "style": ["as a watercolour", "in pixel art"],
+    "text": ['saying "Open Late"', "with the words Open Late", "with no text"],
+}
+ASKS_ABOUT = {
+    "lighting": {"lighting", "time_of_day"},
+    "composition": {"composition"},
+    "use": {"usage"},
+    "colour": {"colour"},
+    "style": {"style"},
+    "text": {"text"},
+}
+BARE_BY_TYPE = dict(zip(
+    [ImageType.LOGO, ImageType.ICON, ImageType.PRESENTATION, ImageType.SOCIAL_POST, ImageType.SOCIAL_STORY,
+     ImageType.BANNER, ImageType.PRODUCT, ImageType.PORTRAIT, ImageType.LANDSCAPE, ImageType.POSTER,
+     ImageType.ILLUSTRATION, ImageType.PHOTO, ImageType.GENERAL],
+    BARE_PROMPTS,
+    strict=True,
+))
+ASKING_MODES = [DialogueMode.QUICK, DialogueMode.GUIDED, DialogueMode.EXPLORER]
+
+
+def test_each_aspect_is_asked_about_somewhere_when_the_prompt_is_silent():
+    asked = {key for t, p in BARE_BY_TYPE.items() for m in ASKING_MODES for key in start(p, m, t).plan}
+    for aspect, keys in ASKS_ABOUT.items():
+        assert keys & asked, aspect
+
+
+@pytest.mark.parametrize("image_type", list(ImageType))
+@pytest.mark.parametrize("aspect", sorted(STATED))
+def test_no_question_about_an_aspect_the_prompt_states(image_type: ImageType, aspect: str):
+    for phrase in STATED[aspect]:
+        prompt = f"{BARE_BY_TYPE[image_type]}, {phrase}"
+        for mode in ASKING_MODES:
+            plan = start(prompt, mode, image_type).plan
+            assert not set(plan) & ASKS_ABOUT[aspect], (prompt, mode.value, plan)
+
+
+def test_a_portrait_at_night_is_not_asked_about_light_but_one_without_is():
+    assert "lighting" in start("portrait of a CEO", "guided").plan
+    assert "lighting" not in start("portrait of a CEO at night", "guided").plan
+    assert "time_of_day" not in start("a mountain landscape at golden hour", "explorer").plan
+
+
+# ------------------------------------------------------------ explorer's deep dive
+
+# One detailed prompt per type: each states style, colour, mood, framing or use and more.
+DETAILED = {
+    ImageType.LOGO: (
+        'A minimalist flat wordmark logo for "Bean There", a neighbourhood coffee roastery, in warm brown and'
+        " cream, friendly and handcrafted, printed on cups and the shop sign, for students"
+    ),
+    ImageType.ICON: (
+        "A flat minimal app icon of a paper plane on a rounded square, teal and white gradient, calm and "
+        "friendly, for a travel booking phone app aimed at young adults"
+    ),
+    ImageType.PRESENTATION: (
+        "A clean corporate title slide about quarterly growth for investors, navy and white, confident mood, "
+        'centred composition, with the title "Q3 Results" and space for text'
+    ),
+    ImageType.SOCIAL_POST: (
+        "An Instagram post for a bakery launch, bold graphic style, warm pastel colours, cheerful mood, a "
+        'croissant centred on a pink backdrop, headline "Fresh at 7", aimed at local families, to announce '
+        "the opening"
+    ),
+    ImageType.SOCIAL_STORY: (
+        "An Instagram story for a bakery sale, playful illustrated style, bright saturated colours, cheerful,"
+        ' a stack of doughnuts centred, text "50% off today", for local students, to promote the offer'
+    ),
+    ImageType.BANNER: (
+        "A website header banner for a hiking shop, photographic style, green and earthy tones, energetic "
+        'mood, a hiker on a ridge with space for text on the left, headline "Go further", aimed at outdoor '
+        "fans"
+    ),
+    ImageType.POSTER: (
+        "A retro poster for a jazz night at the Blue Room, deep blue and gold, moody and atmospheric, a "
+        'saxophone player centred under a spotlight, text "Jazz Night, Friday 9pm", to announce the event to '
+        "local music fans"
+    ),
+    ImageType.PRODUCT: (
+        "A product shot of an amber glass perfume bottle with a gold cap on a marble counter, soft studio "
+        "lighting, three-quarter angle, clean editorial photography, warm neutral palette, luxurious mood, "
+        "for our online shop"
+    ),
+    ImageType.PORTRAIT: (
+        "A cinematic head-and-shoulders portrait of a confident female CEO in a modern glass office, soft "
+        "window light, warm muted tones, calm professional mood, for the company website"
+    ),
+    ImageType.LANDSCAPE: (
+        "A photorealistic wide panorama of snowy mountains and a frozen lake at golden hour, cool blues with "
+        "warm pink highlights, serene mood, for a desktop wallpaper"
+    ),
+    ImageType.ILLUSTRATION: (
+        "A whimsical watercolour illustration of a red fox reading under an oak tree in an autumn forest, "
+        "warm orange and green palette, cosy mood, close-up, for a children's picture book"
+    ),
+    ImageType.PHOTO: (
+        "A documentary-style photo of an old fisherman mending nets on a wooden pier at dawn, soft golden "
+        "light, muted blue and brown tones, close-up, quiet nostalgic mood, for a magazine feature"
+    ),
+    ImageType.GENERAL: (
+        "A photorealistic dragon with emerald scales perched on a ruined castle tower at sunset, dramatic "
+        "warm lighting, epic mood, wide cinematic shot, for a fantasy book cover"
+    ),
+}
+# The broad questions each detailed prompt has answered, by hand.
+ANSWERED_BY_DETAIL = {"style", "colour", "composition", "lighting", "usage", "mood", "brand_values", "text"}
+
+
+def test_detailed_prompts_cover_every_type():
+    assert set(DETAILED) == set(ImageType)
+
+
+@pytest.mark.parametrize("image_type", list(ImageType))
+def test_explorer_asks_at_least_six_finer_questions_on_a_detailed_prompt(image_type: ImageType):
+    prompt = DETAILED[image_type]
+    plan = start(prompt, "explorer", image_type).plan
+    bare = start(BARE_BY_TYPE[image_type], "explorer", image_type).plan
+    assert 6 <= len(plan) <= 8, plan
+    deep = [k for k in plan if k in dialogue.FINE_LABELS]
+    assert len(deep) >= 4, plan
+    assert not set(plan) & ANSWERED_BY_DETAIL, plan
+    assert len(set(plan) - set(bare)) >= 4, "a detailed prompt gets other questions, not the bare prompt's again"
+    settled = aspects.said(prompt)
+    for key in plan:
+        assert not set(dialogue._find(image_type, key).known_if) & settled, (key, settled)
+
+
+@pytest.mark.parametrize("image_type", list(ImageType))
+def test_explorer_still_asks_six_when_the_prompt_also_settles_the_deep_bank_s_first_questions(image_type: ImageType):
+    prompt = (
+        f"{DETAILED[image_type]}, shot on an 85mm lens, brushed metal, surrounded by lemons, with copy space, "
+        "no people, highly detailed"
+    )
+    settled = aspects.said(prompt)
+    assert {"camera", "materials", "props", "space", "avoid", "detail"} <= settled
+    plan = start(prompt, "explorer", image_type).plan
+    assert len(plan) >= 6, plan
+    for key in plan:
+        assert not set(dialogue._find(image_type, key).known_if) & settled, key
+
+
+@pytest.mark.parametrize("image_type", list(ImageType))
+@pytest.mark.parametrize("mode", ASKING_MODES)
+def test_every_mode_keeps_its_count_on_a_detailed_prompt(image_type: ImageType, mode: DialogueMode):
+    fewest, most = MODE_LIMITS[mode]
+    plan = start(DETAILED[image_type], mode, image_type).plan
+    assert fewest <= len(plan) <= most, plan
+
+
+# The issue's list for the deep bank, each kind with the keys that ask it.
+FINER_KINDS = {
+    "camera angle and lens": {"camera", "viewpoint"},
+    "materials and textures": {"materials", "stroke"},
+    "props": {"props", "visual_aid"},
+    "where text goes and empty space": {"space", "safe_area"},
+    "what to avoid": {"avoid"},
+    "level of detail": {"detail", "retouch"},
+}
+
+
+@pytest.mark.parametrize("image_type", list(ImageType))
+def test_the_deep_bank_asks_the_issue_s_finer_things(image_type: ImageType):
+    deep = {a.key for a in dialogue._FINE[image_type]}
+    assert len(deep) >= 7
+    kinds = [kind for kind, keys in FINER_KINDS.items() if deep & keys]
+    # A logo has no camera, props or text space; it gets lettering, meaning, shape and versions instead.
+    assert len(kinds) >= (3 if image_type == ImageType.LOGO else 4), kinds
+    assert "what to avoid" in kinds
+
+
+def test_bare_explorer_keeps_two_places_for_the_deep_bank():
+    for image_type, prompt in BARE_BY_TYPE.items():
+        plan = start(prompt, "explorer", image_type).plan
+        assert len(plan) == 8
+        assert sum(k in dialogue.FINE_LABELS for k in plan) >= 2, (image_type, plan)
+
+
+def test_overlapping_questions_are_never_planned_together():
+    prompts = [*BARE_PROMPTS, *DETAILED.values()]
+    for image_type in ImageType:
+        for prompt in prompts:
+            for mode in ASKING_MODES:
+                plan = set(start(prompt, mode, image_type).plan)
+                for key in plan:
+                    assert not plan & set(dialogue._find(image_type, key).overlaps), (image_type, prompt, plan)
+
+
+def test_a_finer_question_names_what_it_asks_in_the_prompt():
+    state = start(DETAILED[ImageType.PRODUCT], "explorer", ImageType.PRODUCT)
+    replies = {"props": "2", "motion": "a thin curl of steam", "shadow": "you decide", "avoid": "no fingerprints"}
+    while not is_finished(state):
+        state = answer(state, replies.get(state.pending, "1"))
+    prompt = final_prompt(state)
+    assert prompt.startswith(DETAILED[ImageType.PRODUCT])
+    assert "Props and details: a folded linen cloth." in prompt
+    assert "Movement: a thin curl of steam." in prompt
+    assert "Shadows and reflections" not in prompt, "no preference adds nothing"
+    assert prompt.endswith("Avoid: fingerprints.")
+    assert dialogue.score_after(state) >= state.score_before
+
+
+def test_broad_and_deep_answers_are_all_woven_in():
+    state = start(COFFEE, "explorer")
+    while not is_finished(state):
+        state = answer(state, "Bean There" if state.pending == "text" else "1")
+    prompt = final_prompt(state)
+    for key, value in state.answers.items():
+        assert value.lower() in prompt.lower(), key
+    for key in state.answers.keys() & dialogue.FINE_LABELS.keys():
+        assert f"{dialogue.FINE_LABELS[key]}: " in prompt
+
+
+def test_a_deep_answer_the_prompt_already_has_is_not_repeated():
+    prompt = f"{DETAILED[ImageType.PHOTO]}, and a few everyday objects"
+    state = start(prompt, "explorer", ImageType.PHOTO)
+    assert "props" in state.plan
+    while not is_finished(state):
+        state = answer(state, "1" if state.pending == "props" else "no preference")
+    assert state.answers["props"] == "a few everyday objects"
+    assert final_prompt(state) == prompt
+
+
+# ------------------------------------------------------------ saved states
+
+OLD_EXPLORER_STATE = {  # saved by the version before the deep bank: only broad keys, must_include last
+    "schema_version": 1, "mode": "explorer", "image_type": "logo", "original_prompt": COFFEE,
+    "plan": ["text", "logo_kind", "brand_values", "style", "colour", "subject", "usage", "must_include"],
+    "asked": ["text", "logo_kind"], "answers": {"text": "Bean There"}, "pending": "logo_kind",
+    "status": "asking", "ended_early": False, "score_before": 12,
+}
+
+
+def test_a_state_saved_before_the_deep_bank_restores_and_finishes():
+    state = dialogue.restore(OLD_EXPLORER_STATE)
+    assert state.plan == OLD_EXPLORER_STATE["plan"]
+    while not is_finished(state):
+        state = answer(state, "a coffee bean" if state.pending == "must_include" else "1")
+    assert len(state.answers) == 8
+    prompt = final_prompt(state)
+    assert '"Bean There"' in prompt and "Include a coffee bean." in prompt
+
+
+def test_a_state_with_deep_questions_round_trips():
+    state = answer(start(DETAILED[ImageType.LOGO], "explorer", ImageType.LOGO), "2")
+    assert state.asked[0] in dialogue.FINE_LABELS
+    assert dialogue.restore(dialogue.stored(state)) == state
