@@ -58,6 +58,7 @@ with _collector_paused():
 
     import dialogue
     import dialogue_mcp
+    import gallery
     import generation
     import inputs
     import prompt_templates
@@ -148,6 +149,7 @@ VariationsArg = Annotated[int, Field(ge=1, le=inputs.MAX_VARIATIONS, description
     title="Create or refine an image (conversation)",
     annotations=_annotations("Create or refine an image (conversation)", read_only=False, destructive=False, idempotent=False, open_world=True),
     output_schema=rendering.IMAGE_RESULT_SCHEMA,
+    meta=gallery.TOOL_META,  # hosts with MCP Apps show the result in the gallery; others ignore it
 )
 async def openai_conversational_image(
     prompt: Annotated[
@@ -269,6 +271,7 @@ async def openai_conversational_image(
     title="Generate an image (one shot)",
     annotations=_annotations("Generate an image (one shot)", read_only=False, destructive=False, idempotent=False, open_world=True),
     output_schema=rendering.IMAGE_RESULT_SCHEMA,
+    meta=gallery.TOOL_META,  # hosts with MCP Apps show the result in the gallery; others ignore it
 )
 async def openai_generate_image(
     prompt: Annotated[str, Field(description="Full description of the image to make.")],
@@ -523,6 +526,9 @@ async def image_resource(image_id: str) -> ResourceResult:
         return ResourceResult([ResourceContent(image.data, mime_type=image.mime_type)])
 
     return await _as_resource(f"image://{image_id}", read())
+
+
+gallery.register(mcp, caller=_caller)  # the ui:// view and its app-only tools (gallery.py)
 
 
 # --- prompts ---------------------------------------------------------------------------
