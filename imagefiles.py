@@ -421,12 +421,7 @@ def contact_sheet(previews: list[tuple[int, bytes]]) -> tuple[bytes, str]:
         badge = (left + 8, top + 8, left + 64, top + 64)
         draw.ellipse(badge, fill="black", outline="white", width=3)
         draw.text(((badge[0] + badge[2]) / 2, (badge[1] + badge[3]) / 2), str(number), fill="white", font=font, anchor="mm")
-    for quality in (85, 70, 55, 40, 25):
-        buffer = io.BytesIO()
-        sheet.save(buffer, "JPEG", quality=quality, optimize=True)
-        if len(buffer.getvalue()) * 4 / 3 < PREVIEW_MAX_BASE64:
-            break
-    return buffer.getvalue(), "image/jpeg"
+    return _jpeg_under_cap(sheet)
 
 
 def make_preview(image) -> tuple[bytes, str]:
@@ -445,9 +440,14 @@ def make_preview(image) -> tuple[bytes, str]:
         preview.paste(rgba, mask=rgba.getchannel("A"))
     elif preview.mode != "RGB":
         preview = preview.convert("RGB")
+    return _jpeg_under_cap(preview)
+
+
+def _jpeg_under_cap(picture) -> tuple[bytes, str]:
+    """An RGB picture as JPEG at the best quality whose base64 stays under PREVIEW_MAX_BASE64."""
     for quality in (85, 70, 55, 40, 25):
         buffer = io.BytesIO()
-        preview.save(buffer, "JPEG", quality=quality, optimize=True)
+        picture.save(buffer, "JPEG", quality=quality, optimize=True)
         if len(buffer.getvalue()) * 4 / 3 < PREVIEW_MAX_BASE64:
             break
     return buffer.getvalue(), "image/jpeg"

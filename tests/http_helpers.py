@@ -34,10 +34,12 @@ class Served:
 
 
 @contextlib.contextmanager
-def http_server(env: dict[str, str], log: Path, *, host: str = "127.0.0.1", port: int | None = None, wait: float = 30.0) -> Iterator[Served]:
+def http_server(
+    env: dict[str, str], log: Path, *, host: str = "127.0.0.1", port: int | None = None, path: str = "/mcp", wait: float = 30.0
+) -> Iterator[Served]:
     """Run the server over HTTP with exactly `env`, stderr to `log`; stopped (SIGTERM, then kill) afterwards."""
     port = port or free_port()
-    command = [sys.executable, str(ROOT / "cli.py"), "serve", "--http", "--host", host, "--port", str(port)]
+    command = [sys.executable, str(ROOT / "cli.py"), "serve", "--http", "--host", host, "--port", str(port), "--path", path]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
     base = f"http://127.0.0.1:{port}"
@@ -54,14 +56,19 @@ def http_server(env: dict[str, str], log: Path, *, host: str = "127.0.0.1", port
             if time.monotonic() > deadline:
                 raise AssertionError(f"the server did not answer /healthz in {wait} s: {log.read_text()[-2000:]}")
             time.sleep(0.1)
-        yield Served(url=f"{base}/mcp", base=base, process=process, log=log)
+        yield Served(url=f"{base}{path}", base=base, process=process, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def http_client(url: str, token: str | None = None, **kwargs):

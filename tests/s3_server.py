@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from http_helpers import free_port, stop
 
 ACCESS_KEY = "AKIATESTTESTTESTTEST"
 SECRET_KEY = "test-secret-key-not-a-real-one-0123456789"
@@ -90,14 +90,14 @@ def running_s3_server(bucket: str = "openai-images-tests") -> Iterator[S3Server]
     """Start the server on a free port, wait until it answers, make `bucket`; stop the server afterwards."""
     with tempfile.TemporaryFile() as log:
         for _ in range(3):  # the free port may be taken between finding and binding it
-            port = _free_port()
+            port = free_port()
             process = subprocess.Popen(
                 [sys.executable, __file__, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
             if _answers(port, process):
                 break
-            _stop(process)
+            stop(process)
         else:
             log.seek(0)
             raise RuntimeError(f"the moto S3 server did not start:\n{log.read().decode(errors='replace')[-3000:]}")
@@ -105,13 +105,8 @@ def running_s3_server(bucket: str = "openai-images-tests") -> Iterator[S3Server]
             endpoint = f"http://127.0.0.1:{port}"
             yield S3Server(endpoint, "", {}).with_bucket(bucket)
         finally:
-            _stop(process)
+            stop(process)
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _answers(port: int, process: subprocess.Popen) -> bool:
@@ -126,14 +121,6 @@ def _answers(port: int, process: subprocess.Popen) -> bool:
             time.sleep(0.1)
     return False
 
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="session")

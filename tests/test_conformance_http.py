@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
-import httpx
 import pytest
-from conftest import ROOT
+from http_helpers import Served
+from http_helpers import http_server as serve_http
 from filelock import FileLock
 
 pytestmark = pytest.mark.slow
@@ -49,9 +45,6 @@ EXPECTED_FAILURES = {
 START_SECONDS = 30
 
 
-class Served(NamedTuple):
-    url: str
-    log: Path
 
 
 def conformance_command(npx: str, suite: str, *args: str) -> list[str]:
@@ -76,18 +69,8 @@ def npx(tmp_path_factory) -> str:
 @pytest.fixture
 def http_server(server_env, tmp_path) -> Iterator[Served]:
     """`cli.py serve --http` on a free port of 127.0.0.1, talking only to the fake OpenAI, once GET /healthz says 200."""
-    port = _free_port()
-    log = tmp_path / "server.log"
-    command = [sys.executable, "cli.py", "serve", "--http", "--host", "127.0.0.1", "--port", str(port), "--path", "/mcp"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=server_env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        if not _healthy(port, process):
-            why = f"exited with {process.returncode}" if process.poll() is not None else f"gave no 200 to GET /healthz in {START_SECONDS} s"
-            pytest.fail(f"`{' '.join(command[1:])}` {why}:\n{_tail(log)}")
-        yield Served(f"http://127.0.0.1:{port}/mcp", log)
-    finally:
-        _stop(process)
+    with serve_http(server_env, tmp_path / "server.log", path="/mcp", wait=START_SECONDS) as served:
+        yield served
 
 
 @pytest.mark.parametrize(("suite", "scenario"), SCENARIOS)
@@ -104,31 +87,10 @@ def test_the_http_endpoint_passes_the_conformance_scenario(suite, scenario, npx,
     assert done.returncode == 0 and ran, f"{suite} {scenario}: exit {done.returncode}\n{report}\n--- server log ---\n{_tail(http_server.log)}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def _healthy(port: int, process: subprocess.Popen) -> bool:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    return False
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _tail(log: Path, limit: int = 4000) -> str:

@@ -415,7 +415,7 @@ def test_check_passes_for_the_bucket_and_says_when_there_is_none(s3_bucket, buck
 
 
 def test_a_store_that_does_not_answer_is_an_eio_without_secrets(s3_bucket):
-    from s3_server import _free_port
+    from http_helpers import free_port as _free_port
 
     documents = s3store.open_bucket("s3://my-bucket", endpoint=f"http://127.0.0.1:{_free_port()}").documents("d")
 
@@ -427,7 +427,7 @@ def test_a_store_that_does_not_answer_is_an_eio_without_secrets(s3_bucket):
 
 
 def test_an_image_that_cannot_be_stored_is_a_storage_error(s3_bucket):
-    from s3_server import _free_port
+    from http_helpers import free_port as _free_port
 
     images = s3store.open_bucket("s3://my-bucket", endpoint=f"http://127.0.0.1:{_free_port()}").images("i")
 
