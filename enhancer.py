@@ -12,6 +12,7 @@ so no rule here ever looks inside a word.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -447,11 +448,52 @@ class TypeDetection(BaseModel):
 _T = ImageType
 _PLATFORM = "platform"  # cue that means "social media", whose sub-kind is decided afterwards
 _NOTHING = "nothing"  # cue that only consumes words, e.g. "portrait orientation" is not a portrait
+_SCENE = "scene"  # a scenery noun: the subject of a landscape, or only the setting of something else
+_WEAK_SCENE = "weak scene"  # city, sky, village: scenery as the subject, nothing when only the setting
+
+# Scenery is the subject ("a quiet valley") or a setting ("a dog on the beach"); a setting counts for little,
+# so a photo of a dog on a beach stays a photo. Landscape points are capped so that a format word (poster,
+# slide, post) still wins over the scene it shows.
+_SCENE_WEIGHT, _SETTING_WEIGHT, _LANDSCAPE_CAP = 3, 1, 4
+_PLACE_WORDS = frozenset(
+    "in on at by near beside along across through over under inside into onto around behind among within from"
+    " above below beneath".split()
+)
+# "a volcano-shaped cake", "a forest pattern": a scenery word that only describes a thing.
+_DESCRIBING_AFTER = frozenset("shaped themed inspired print pattern motif".split()) | frozenset(
+    term[0] for term in _GROUPS["colour"] if len(term) == 1  # "forest green", "ocean blue"
+)
+# Found in the raw prompt, since words alone do not show the colon in "highlands: black sand".
+_DESCRIBED = re.compile(r"\b(\w+)(?:[ \t]+|-)(" + "|".join(sorted(_DESCRIBING_AFTER, key=len, reverse=True)) + r")\b", re.I)
+# "a river of commuters", "mountains of cheese": a scenery word used as a measure of something else.
+_MEASURE_OF = re.compile(r"(?i:\b(sea|ocean|river|mountain|forest)s?\s+of)\s+(?!(?i:the|a|an)\b)(?=[a-z])")
+
+_SCENERY_NOUNS = (
+    "beach", "coast", "coastline", "shore", "shoreline", "cliff", "clifftop", "cliffside", "sea cliff",
+    "mountain", "hill", "valley", "forest", "woods", "woodland", "jungle", "rainforest", "desert", "dune",
+    "tundra", "glacier", "iceberg", "ice field", "lake", "river", "stream", "creek", "waterfall", "fjord",
+    "canyon", "gorge", "meadow", "field", "farmland", "prairie", "savanna", "savannah", "steppe", "plains",
+    "highlands", "moor", "moorland", "heath", "glen", "volcano", "island", "archipelago", "ocean", "sea", "bay",
+    "lagoon", "reef", "coral reef", "delta", "marsh", "swamp", "wetland", "vineyard", "orchard",
+    "rice terrace", "rice paddy", "countryside", "horizon", "peak", "summit", "ridge", "oasis", "wilderness",
+    "alps", "dolomites", "himalayas", "andes", "rockies", "pyrenees", "mediterranean", "grove", "cove", "bluff",
+    "butte", "mesa", "plateau", "badlands", "loch", "hillside", "mountainside", "riverbank", "seashore", "seaside",
+    "headland", "peninsula", "bayou", "estuary", "geyser", "hot spring", "crater", "ravine", "foothills", "isle",
+    "salt flat", "landslide", "avalanche",
+)
+_WEAK_SCENERY_NOUNS = ("city", "sky", "village", "rooftops", "clouds")
+_SKY_EVENTS = (
+    "sunset", "sunrise", "dawn", "dusk", "twilight", "golden hour", "blue hour", "moonrise", "night", "storm",
+    "rainbow", "lightning", "fog", "mist",
+)
 
 _CUES: tuple[tuple[str, ImageType | str, int], ...] = (
     ("portrait orientation", _NOTHING, 0), ("portrait format", _NOTHING, 0), ("portrait mode", _NOTHING, 0),
     ("in portrait", _NOTHING, 0), ("landscape orientation", _NOTHING, 0), ("landscape format", _NOTHING, 0),
     ("landscape mode", _NOTHING, 0), ("in landscape", _NOTHING, 0),
+    ("deck of", _NOTHING, 0), ("on deck", _NOTHING, 0), ("sun deck", _NOTHING, 0), ("wooden deck", _NOTHING, 0),
+    ("deck chair", _NOTHING, 0), ("beach party", _NOTHING, 0), ("beach towel", _NOTHING, 0),
+    ("mountain bike", _NOTHING, 0),
     ("logo", _T.LOGO, 4), ("logo design", _T.LOGO, 4), ("wordmark", _T.LOGO, 4), ("lettermark", _T.LOGO, 4),
     ("monogram", _T.LOGO, 4), ("brand mark", _T.LOGO, 4), ("brandmark", _T.LOGO, 4),
     ("brand identity", _T.LOGO, 3), ("emblem", _T.LOGO, 3), ("crest", _T.LOGO, 2), ("mascot", _T.LOGO, 2),
@@ -464,68 +506,224 @@ _CUES: tuple[tuple[str, ImageType | str, int], ...] = (
     ("webinar", _T.PRESENTATION, 1),
     ("instagram", _PLATFORM, 3), ("facebook", _PLATFORM, 3), ("linkedin", _PLATFORM, 3),
     ("twitter", _PLATFORM, 3), ("tiktok", _PLATFORM, 3), ("pinterest", _PLATFORM, 3),
-    ("snapchat", _PLATFORM, 3), ("youtube", _PLATFORM, 3), ("whatsapp", _PLATFORM, 3), ("threads", _PLATFORM, 2),
+    ("snapchat", _PLATFORM, 3), ("youtube", _PLATFORM, 3), ("yt", _PLATFORM, 3), ("whatsapp", _PLATFORM, 3),
+    ("threads", _PLATFORM, 2),
+    # X is a letter too: only these phrases name the platform.
+    ("x twitter", _PLATFORM, 3), ("twitter x", _PLATFORM, 3), ("x header", _PLATFORM, 3),
+    ("x banner", _PLATFORM, 3), ("x cover", _PLATFORM, 3), ("x post", _PLATFORM, 3), ("x profile", _PLATFORM, 3),
+    ("x account", _PLATFORM, 3), ("on x", _PLATFORM, 3),
     ("social media", _T.SOCIAL_POST, 4), ("social post", _T.SOCIAL_POST, 4), ("social media post", _T.SOCIAL_POST, 4),
     ("feed post", _T.SOCIAL_POST, 3), ("carousel", _T.SOCIAL_POST, 2), ("meme", _T.SOCIAL_POST, 2),
-    ("post", _T.SOCIAL_POST, 1),
+    ("thumbnail", _T.SOCIAL_POST, 2), ("post", _T.SOCIAL_POST, 1),
     ("story format", _T.SOCIAL_STORY, 4), ("story size", _T.SOCIAL_STORY, 4), ("social story", _T.SOCIAL_STORY, 4),
-    ("social media story", _T.SOCIAL_STORY, 5), ("reel", _T.SOCIAL_STORY, 2),
+    ("social media story", _T.SOCIAL_STORY, 5), ("youtube short", _T.SOCIAL_STORY, 5), ("reel", _T.SOCIAL_STORY, 2),
     ("banner", _T.BANNER, 4), ("web banner", _T.BANNER, 4), ("cover photo", _T.BANNER, 4),
     ("header image", _T.BANNER, 4), ("website header", _T.BANNER, 4), ("hero image", _T.BANNER, 3),
     ("cover image", _T.BANNER, 3), ("billboard", _T.BANNER, 2), ("header", _T.BANNER, 2),
     ("product shot", _T.PRODUCT, 4), ("product photo", _T.PRODUCT, 4), ("product photography", _T.PRODUCT, 4),
     ("product image", _T.PRODUCT, 4), ("product render", _T.PRODUCT, 4), ("product mockup", _T.PRODUCT, 4),
     ("packshot", _T.PRODUCT, 4), ("e-commerce", _T.PRODUCT, 3), ("ecommerce", _T.PRODUCT, 3),
-    ("amazon listing", _T.PRODUCT, 4), ("product", _T.PRODUCT, 2), ("packaging", _T.PRODUCT, 2),
-    ("catalog", _T.PRODUCT, 2), ("mockup", _T.PRODUCT, 2),
+    ("amazon listing", _T.PRODUCT, 4), ("mockup of", _T.PRODUCT, 5), ("mockup", _T.PRODUCT, 3),
+    ("product", _T.PRODUCT, 2), ("packaging", _T.PRODUCT, 2), ("catalog", _T.PRODUCT, 2),
+    *((f"{thing} label", _T.PRODUCT, 4) for thing in ("wine", "beer", "bottle", "jar", "product", "packaging")),
+    ("label design", _T.PRODUCT, 4),
     ("portrait", _T.PORTRAIT, 4), ("headshot", _T.PORTRAIT, 4), ("passport photo", _T.PORTRAIT, 4),
     ("selfie", _T.PORTRAIT, 3), ("profile picture", _T.PORTRAIT, 3), ("profile photo", _T.PORTRAIT, 3),
     ("head and shoulders", _T.PORTRAIT, 3), ("avatar", _T.PORTRAIT, 2), ("face", _T.PORTRAIT, 1),
+    ("author photo", _T.PORTRAIT, 4), ("author portrait", _T.PORTRAIT, 4), ("photo of me", _T.PORTRAIT, 4),
+    ("picture of me", _T.PORTRAIT, 4), ("photo of myself", _T.PORTRAIT, 4),
     ("landscape", _T.LANDSCAPE, 4), ("scenery", _T.LANDSCAPE, 4), ("seascape", _T.LANDSCAPE, 4),
-    ("cityscape", _T.LANDSCAPE, 4), ("vista", _T.LANDSCAPE, 3), ("nature scene", _T.LANDSCAPE, 3),
-    ("mountain range", _T.LANDSCAPE, 3), ("panorama", _T.LANDSCAPE, 2), ("skyline", _T.LANDSCAPE, 2),
-    ("countryside", _T.LANDSCAPE, 2), ("coastline", _T.LANDSCAPE, 2), ("mountain", _T.LANDSCAPE, 1),
-    ("valley", _T.LANDSCAPE, 1), ("forest", _T.LANDSCAPE, 1), ("waterfall", _T.LANDSCAPE, 1),
-    ("lake", _T.LANDSCAPE, 1), ("canyon", _T.LANDSCAPE, 1), ("meadow", _T.LANDSCAPE, 1),
-    ("horizon", _T.LANDSCAPE, 1),
+    ("cityscape", _T.LANDSCAPE, 4), ("snowscape", _T.LANDSCAPE, 4), ("skyline", _T.LANDSCAPE, 4),
+    ("panorama", _T.LANDSCAPE, 4), ("panoramic view", _T.LANDSCAPE, 4), ("vista", _T.LANDSCAPE, 3),
+    ("nature scene", _T.LANDSCAPE, 3), ("nature photography", _T.LANDSCAPE, 4), ("mountain range", _T.LANDSCAPE, 3),
+    ("aerial", _T.LANDSCAPE, 3), ("aerial view", _T.LANDSCAPE, 4), ("aerial shot", _T.LANDSCAPE, 4),
+    ("aerial photo", _T.LANDSCAPE, 4), ("drone shot", _T.LANDSCAPE, 4), ("drone photo", _T.LANDSCAPE, 4),
+    ("drone view", _T.LANDSCAPE, 4), ("drone footage", _T.LANDSCAPE, 4), ("bird eye view", _T.LANDSCAPE, 4),
+    ("birds eye view", _T.LANDSCAPE, 4), ("from above", _T.LANDSCAPE, 2), ("from the air", _T.LANDSCAPE, 3),
+    ("from a helicopter", _T.LANDSCAPE, 3), ("from a plane", _T.LANDSCAPE, 3),
+    ("night sky", _T.LANDSCAPE, 4), ("starry sky", _T.LANDSCAPE, 4), ("milky way", _T.LANDSCAPE, 4),
+    ("northern lights", _T.LANDSCAPE, 4), ("southern lights", _T.LANDSCAPE, 4), ("aurora", _T.LANDSCAPE, 4),
+    ("city lights", _T.LANDSCAPE, 3), ("ocean view", _T.LANDSCAPE, 3), ("sea view", _T.LANDSCAPE, 3),
+    ("mountain view", _T.LANDSCAPE, 3), ("sea of clouds", _T.LANDSCAPE, 3), ("above the clouds", _T.LANDSCAPE, 3),
+    ("in the distance", _T.LANDSCAPE, 2), ("starry night", _T.LANDSCAPE, 3), ("overlooking", _T.LANDSCAPE, 2),
+    ("view of", _T.LANDSCAPE, 2), ("view from", _T.LANDSCAPE, 2), ("view over", _T.LANDSCAPE, 2),
+    ("views of", _T.LANDSCAPE, 2), ("front view", _NOTHING, 0), ("side view", _NOTHING, 0),
+    ("back view", _NOTHING, 0), ("rear view", _NOTHING, 0), ("top view", _NOTHING, 0), ("point of view", _NOTHING, 0),
+    # "sunset over the bay", "golden hour above the dunes": the sky over a place is scenery.
+    *((f"{event} {where}", _T.LANDSCAPE, 3) for event in _SKY_EVENTS for where in ("over", "above", "across")),
+    *((noun, _SCENE, _SCENE_WEIGHT) for noun in _SCENERY_NOUNS),
+    *((noun, _WEAK_SCENE, 2) for noun in _WEAK_SCENERY_NOUNS),
     ("poster", _T.POSTER, 4), ("movie poster", _T.POSTER, 4), ("flyer", _T.POSTER, 4), ("leaflet", _T.POSTER, 4),
-    ("book cover", _T.POSTER, 4), ("album cover", _T.POSTER, 4), ("magazine cover", _T.POSTER, 4),
     ("placard", _T.POSTER, 3), ("brochure", _T.POSTER, 3), ("invitation", _T.POSTER, 3),
     ("postcard", _T.POSTER, 3), ("greeting card", _T.POSTER, 3), ("birthday card", _T.POSTER, 3),
     ("infographic", _T.POSTER, 3), ("menu", _T.POSTER, 2), ("certificate", _T.POSTER, 2),
     ("illustration", _T.ILLUSTRATION, 4), ("concept art", _T.ILLUSTRATION, 4),
-    ("coloring page", _T.ILLUSTRATION, 4), ("character design", _T.ILLUSTRATION, 4),
+    ("coloring page", _T.ILLUSTRATION, 4), ("character design", _T.ILLUSTRATION, 4), ("oil painting", _T.ILLUSTRATION, 4),
     ("drawing", _T.ILLUSTRATION, 3), ("sketch", _T.ILLUSTRATION, 3), ("cartoon", _T.ILLUSTRATION, 3),
     ("comic", _T.ILLUSTRATION, 3), ("doodle", _T.ILLUSTRATION, 3), ("fan art", _T.ILLUSTRATION, 3),
     ("painting", _T.ILLUSTRATION, 3), ("digital art", _T.ILLUSTRATION, 3), ("line art", _T.ILLUSTRATION, 3),
     ("clipart", _T.ILLUSTRATION, 3), ("clip art", _T.ILLUSTRATION, 3), ("vector art", _T.ILLUSTRATION, 3),
     ("children book", _T.ILLUSTRATION, 3), ("storybook", _T.ILLUSTRATION, 3), ("pixel art", _T.ILLUSTRATION, 3),
+    ("picture book", _T.ILLUSTRATION, 3), ("kids book", _T.ILLUSTRATION, 3),
+    ("bedtime story", _T.ILLUSTRATION, 3), ("children story", _T.ILLUSTRATION, 3), ("kids story", _T.ILLUSTRATION, 3),
+    ("fairy tale", _T.ILLUSTRATION, 3), ("fairytale", _T.ILLUSTRATION, 3), ("story about", _T.ILLUSTRATION, 3),
     ("caricature", _T.ILLUSTRATION, 3), ("tattoo", _T.ILLUSTRATION, 3), ("seamless pattern", _T.ILLUSTRATION, 3),
     ("illustrated", _T.ILLUSTRATION, 2), ("anime", _T.ILLUSTRATION, 2), ("manga", _T.ILLUSTRATION, 2),
-    ("artwork", _T.ILLUSTRATION, 2), ("watercolor", _T.ILLUSTRATION, 2), ("mural", _T.ILLUSTRATION, 2),
-    ("sticker", _T.ILLUSTRATION, 2), ("diagram", _T.ILLUSTRATION, 2),
+    ("artwork", _T.ILLUSTRATION, 2), ("watercolor", _T.ILLUSTRATION, 2), ("mural", _T.ILLUSTRATION, 3),
+    ("sticker", _T.ILLUSTRATION, 4), ("diagram", _T.ILLUSTRATION, 2), ("map", _T.ILLUSTRATION, 3),
+    ("hand drawn", _T.ILLUSTRATION, 3),
     ("stock photo", _T.PHOTO, 4), ("film photo", _T.PHOTO, 4), ("photo", _T.PHOTO, 3),
     ("photography", _T.PHOTO, 3), ("snapshot", _T.PHOTO, 2), ("photorealistic", _T.PHOTO, 2),
     ("dslr", _T.PHOTO, 2), ("polaroid", _T.PHOTO, 2), ("camera", _T.PHOTO, 1),
 )
 _CUE_TERMS = sorted(((phrase_words(p), kind, w) for p, kind, w in _CUES), key=lambda c: -len(c[0]))
 _STORY_WORDS = _terms("story", "stories", "status", "reel")
-_BANNER_WORDS = _terms("banner", "header", "cover")
+# A story told, not posted: "a bedtime story", "the story of our bakery", "a two-story house".
+_TOLD_BEFORE = frozenset(
+    "bedtime children child kids kid success love short origin fairy true ghost adventure brand life customer"
+    " cautionary moral detective news one two three four five multi 2 3 4 5".split()
+)
+_TOLD_AFTER = frozenset({"of", "behind"})
+_BANNER_WORDS = _terms("banner", "header", "cover", "background photo", "background image", "profile background")
 _VERTICAL_PLATFORMS = frozenset({"tiktok", "snapchat"})  # full-screen vertical by nature
 
-# Ties go to the more specific format: "landscape poster" is a poster.
+# The phrases that name each platform, and the one name sizes.py knows it by.
+_PLATFORM_NAMES: dict[tuple[str, ...], str] = {
+    term: ("youtube" if term == ("yt",) else "x" if term[0] in ("x", "on") or term == ("twitter", "x") else term[0])
+    for term, kind, _ in _CUE_TERMS
+    if kind == _PLATFORM
+}
+_PLATFORM_NAMES[phrase_words("twitter")] = "x"
+
+# Covers: what a cover is for decides its frame (an album or podcast is square, a book is not).
+_COVER_WORDS = frozenset({"cover", "covers", "sleeve", "sleeves", "jacket"})
+_COVER_OBJECTS: dict[str, str] = {
+    **dict.fromkeys(
+        "album albums ep lp single record vinyl mixtape playlist cd soundtrack".split(), "album"
+    ),
+    "podcast": "podcast", "podcasts": "podcast", "audiobook": "audiobook",
+    **dict.fromkeys("magazine magazines zine zines issue periodical".split(), "magazine"),
+    **dict.fromkeys("comic comics manga".split(), "comic"),
+    **dict.fromkeys(
+        "book books novel novels ebook paperback hardback hardcover cookbook notebook journal diary planner"
+        " yearbook textbook workbook guidebook memoir biography thriller poetry anthology novella sketchbook"
+        " storybook report catalog dvd game".split(),
+        "book",
+    ),
+}
+_SQUARE_COVERS = frozenset({"album", "podcast", "audiobook"})
+_ARTWORK_WORDS = frozenset({"art", "artwork"})
+_COVER_BEFORE, _COVER_AFTER = 3, 6  # how far from "cover" its object may stand
+# Covers that are not a publication's: "a cover letter", "a duvet cover", "a cover band".
+_NOT_A_COVER_AFTER = frozenset("letter letters band song songs version crop charge slide".split())
+_NOT_A_COVER_BEFORE = frozenset(
+    "duvet cushion pillow phone seat ground cloud snow bed table under take reel channel group page profile event"
+    " highlight video".split()
+)
+_BARE_COVER_WEIGHT, _COVER_WEIGHT = 2, 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Cover:
+    kind: str  # a key of the objects' kinds ("album", "book" ...), or "" when the prompt does not say
+    start: int
+    end: int  # the words the cue claims, end excluded
+    weight: int
+    words: str  # as the deciding words: "podcast cover", "cover"
+
+
+def _find_cover(text: _Text) -> _Cover | None:
+    """The first publication cover the prompt asks for, with what it covers when that is said nearby."""
+    tokens = text.tokens
+    platforms = sorted({p for term in _PLATFORM_NAMES for p in text.find(term)})
+
+    def near_platform(i: int) -> bool:
+        at = bisect.bisect_left(platforms, i - _COVER_AFTER)
+        return at < len(platforms) and platforms[at] <= i + _COVER_AFTER
+
+    def cover(kind: str, i: int, p: int) -> _Cover:
+        words = f"{tokens[p]} {tokens[i]}"
+        return _Cover(kind=kind, start=min(i, p), end=max(i, p) + 1, weight=_COVER_WEIGHT, words=words)
+
+    for i, token in enumerate(tokens):
+        after = range(i + 1, min(len(tokens), i + 1 + _COVER_AFTER))
+        if token in _ARTWORK_WORDS:
+            # "album art", "artwork for my new single": art is a cover only for what has square cover art.
+            for p in (i - 1, *after) if i else after:
+                if _COVER_OBJECTS.get(tokens[p]) in _SQUARE_COVERS and not near_platform(i):
+                    return cover(_COVER_OBJECTS[tokens[p]], i, p)
+            continue
+        # Exact words: "covering" and "undercover" are no covers.
+        if token not in _COVER_WORDS:
+            continue
+        if (i + 1 < len(tokens) and tokens[i + 1] in _NOT_A_COVER_AFTER) or (i and tokens[i - 1] in _NOT_A_COVER_BEFORE):
+            continue
+        if near_platform(i):
+            continue  # a Facebook cover, an X cover, an Instagram reel cover: the platform decides
+        for p in (*range(i - 1, max(-1, i - 1 - _COVER_BEFORE), -1), *after):
+            kind = next((_COVER_OBJECTS[f] for f in text.forms[p] if f in _COVER_OBJECTS), None)
+            if kind:
+                return cover(kind, i, p)
+        if token.startswith("cover"):
+            return _Cover(kind="", start=i, end=i + 1, weight=_BARE_COVER_WEIGHT, words=token)
+    return None
+
+
+def cover_kind(prompt: str) -> str | None:
+    """What the cover `prompt` asks for is for: album, podcast, audiobook, magazine, comic or book.
+
+    "" for a cover that does not say, None when the prompt asks for no cover (a cover letter,
+    a Facebook cover and a duvet cover are no publication's cover).
+    """
+    cover = _find_cover(read_words(prompt))
+    return None if cover is None else cover.kind
+
+
+def platforms(prompt: str) -> tuple[str, ...]:
+    """The social platforms `prompt` names, in order: instagram, facebook, linkedin, x, tiktok, pinterest ..."""
+    text = read_words(prompt)
+    found = sorted((p, name) for term, name in _PLATFORM_NAMES.items() for p in text.find(term))
+    return tuple(dict.fromkeys(name for _, name in found))
+
+
+def _social_story_words(text: _Text) -> list[tuple[int, str]]:
+    """Story, reel and status where they mean a social story, not a story told or a storey."""
+    found = []
+    for term in _STORY_WORDS:
+        for p in text.find(term):
+            if p and text.tokens[p - 1] in _TOLD_BEFORE:
+                continue
+            if p + 1 < len(text.tokens) and text.tokens[p + 1] in _TOLD_AFTER:
+                continue
+            found.append((p, text.tokens[p]))
+    return sorted(found)
+
+
+def _is_setting(text: _Text, start: int) -> bool:
+    """Whether the word at `start` is where something else is ("a dog on the sandy beach")."""
+    for p in range(start - 1, max(-1, start - 5), -1):
+        if text.tokens[p] in _PLACE_WORDS:
+            return True
+        if text.tokens[p] in ("of", "and", "with"):
+            return False
+    return False
+
+
+# Ties go to the more specific format: "landscape poster" is a poster, a painting of a stormy sea an illustration.
 _TYPE_PRIORITY = (
     _T.LOGO, _T.ICON, _T.PRESENTATION, _T.SOCIAL_STORY, _T.SOCIAL_POST, _T.BANNER, _T.POSTER, _T.PRODUCT,
-    _T.PORTRAIT, _T.LANDSCAPE, _T.ILLUSTRATION, _T.PHOTO,
+    _T.PORTRAIT, _T.ILLUSTRATION, _T.LANDSCAPE, _T.PHOTO,
 )
 
 
 def detect_type(prompt: str) -> TypeDetection:
     """Guess the kind of image `prompt` asks for from whole-word cues.
 
-    Longer cues claim their words first ("product photo" is a product shot, not a
-    photo), a social platform becomes a story or banner when the prompt also says
-    story/reel or banner/header/cover, and ties go to the more specific format.
+    A publication's cover claims its words first ("the cover of my debut novel" is a poster or
+    cover, not a novel's scene), then longer cues before shorter ones ("product photo" is a product
+    shot, not a photo). Scenery words count fully as the subject and little as the setting ("a
+    photo of my dog on the beach" is a photo). A social platform becomes a story or banner when the
+    prompt also says story/reel or banner/header/cover, and ties go to the more specific format.
     """
     text = read_words(prompt)
     used: set[int] = set()
@@ -533,6 +731,17 @@ def detect_type(prompt: str) -> TypeDetection:
     words: dict[ImageType, list[tuple[int, str]]] = {}
     platform_points = 0
     platform_words: list[tuple[int, str]] = []
+    measures = {m.group(1).lower() for m in _MEASURE_OF.finditer(prompt[:100_000])}
+    described = {_fold(m.group(1)) for m in _DESCRIBED.finditer(prompt[:100_000])}
+
+    def add(kind: ImageType, weight: int, found: tuple[int, str]) -> None:
+        points[kind] = points.get(kind, 0) + weight
+        words.setdefault(kind, []).append(found)
+
+    cover = _find_cover(text)
+    if cover is not None:
+        used.update(range(cover.start, cover.end))
+        add(_T.POSTER, cover.weight, (cover.start, cover.words))
     for term, kind, weight in _CUE_TERMS:
         for start in text.find(term):
             span = range(start, start + len(term))
@@ -546,11 +755,20 @@ def detect_type(prompt: str) -> TypeDetection:
                 platform_points += weight
                 platform_words.append(found)
                 continue
-            kind = ImageType(kind)
-            points[kind] = points.get(kind, 0) + weight
-            words.setdefault(kind, []).append(found)
+            if kind in (_SCENE, _WEAK_SCENE):
+                measure = term[0] in measures and start + 1 < len(text.tokens) and text.tokens[start + 1] == "of"
+                end = start + len(term)
+                follower = text.tokens[end] if end < len(text.tokens) else ""
+                if measure or (follower in _DESCRIBING_AFTER and text.tokens[end - 1] in described):
+                    continue
+                if _is_setting(text, start):
+                    weight = _SETTING_WEIGHT if kind == _SCENE else 0
+                if not weight:
+                    continue
+                kind = _T.LANDSCAPE
+            add(ImageType(kind), weight, found)
     if platform_points:
-        story = [(p, text.tokens[p]) for term in _STORY_WORDS for p in text.find(term)]
+        story = _social_story_words(text)
         if any(w in _VERTICAL_PLATFORMS for _, w in platform_words):
             story = story or platform_words[:1]
         banner = [(p, text.tokens[p]) for term in _BANNER_WORDS for p in text.find(term)]
@@ -558,6 +776,8 @@ def detect_type(prompt: str) -> TypeDetection:
         extra = story or banner
         points[kind] = points.get(kind, 0) + platform_points + (2 if extra else 0)
         words.setdefault(kind, []).extend(platform_words + extra[:1])
+    if _T.LANDSCAPE in points:
+        points[_T.LANDSCAPE] = min(points[_T.LANDSCAPE], _LANDSCAPE_CAP)
     if not points:
         return TypeDetection(image_type=_T.GENERAL, confidence=0.0, words=[])
     best = max(_TYPE_PRIORITY, key=lambda t: (points.get(t, 0), -_TYPE_PRIORITY.index(t)))
@@ -565,7 +785,6 @@ def detect_type(prompt: str) -> TypeDetection:
     confidence = top / sum(points.values()) * min(1.0, top / 4)
     deciding = list(dict.fromkeys(w for _, w in sorted(words[best])))
     return TypeDetection(image_type=best, confidence=round(confidence, 2), words=deciding)
-
 
 # --------------------------------------------------------------------- enhancing
 
