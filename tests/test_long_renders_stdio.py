@@ -318,8 +318,10 @@ async def test_bad_wait_settings_are_refused_with_the_allowed_range(server_env):
 
 
 async def test_a_dialogue_image_still_rendering_is_waited_for_not_made_twice(server_env, fake_openai, home):
-    fake_openai.render_seconds = 2.5
-    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "2"}
+    # The refinement's own 3 s deadline leaves 2.5 s of headroom past the render: a loaded CI machine once
+    # took 1.3 s longer than the fake's clock, and a refinement past its deadline (rightly) answers "rendering".
+    fake_openai.render_seconds = 3.5
+    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "3"}
     async with stdio_client(env) as client:
         asked = await call_tool(client, "openai_conversational_image", {"prompt": "A logo for a bakery", "dialogue_mode": "quick"})
         assert asked.structured_content["status"] == "question", result_text(asked)
