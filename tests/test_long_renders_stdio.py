@@ -150,8 +150,10 @@ async def test_a_dropped_stream_is_resumed_and_the_image_saved_once(server_env, 
 
 
 async def test_a_refinement_waits_for_the_pending_render_then_chains_from_it(server_env, fake_openai, home):
-    fake_openai.render_seconds = 2.5  # the first call gives up at 2 s, a second or so before its render is done
-    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "2"}
+    # The first call gives up at 3 s, before its 3.5 s render is done; the refinement's own 3 s deadline leaves
+    # 2.5 s of headroom for a loaded machine.
+    fake_openai.render_seconds = 3.5
+    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "3"}
     async with stdio_client(env) as client:
         first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         assert first.structured_content["status"] == "rendering"
