@@ -48,7 +48,7 @@ def parse_tokens(raw: str) -> dict[str, str]:
         if not equals or not USER_NAME.fullmatch(user) or len(token) < 16:
             raise ConfigurationError(
                 f"{where}: entry {number} is not user=token with a user name of letters, digits and ._@+- and a token of "
-                "at least 16 characters (make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+                "at least 16 characters (make one with: openssl rand -hex 24)."
             )
         if user in tokens:
             raise ConfigurationError(f"{where}: user {user!r} is listed twice; give each user one token.")
