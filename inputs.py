@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import logging
 import re
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,7 +210,7 @@ async def prepare_images(
             loaded.remove(target)
             loaded.insert(0, target)
         edited = target.path or "the edited image"
-        check_remote_path("mask_path", services)
+        check_remote_path("mask_path", call.mask_path, services)
         mask = await asyncio.to_thread(
             functools.partial(
                 imagefiles.read_mask, call.mask_path, width=target.width, height=target.height,
@@ -228,23 +229,36 @@ async def prepare_images(
 
 async def load_image(path: str, what: str, services: Services) -> LoadedImage:
     """Read an image the user named, off the event loop; held to OPENAI_IMAGES_ALLOWED_DIRS."""
-    check_remote_path(what, services)
+    check_remote_path(what, path, services)
     settings = services.settings
     return await asyncio.to_thread(
         functools.partial(_loaded, imagefiles.read_input_image, path, what, allowed_dirs=settings.allowed_dirs, keep_metadata=settings.keep_metadata)
     )
 
 
-def check_remote_path(what: str, services: Services) -> None:
+def check_remote_path(what: str, path: str, services: Services) -> None:
     """A signed-in user of a shared server has no files on it: a path is read only from OPENAI_IMAGES_ALLOWED_DIRS, which must be set.
 
-    Without this, a path could name another user's image in the server's own folders.
+    Without this, a path could name another user's image in the server's own folders, so those
+    folders are refused even when OPENAI_IMAGES_ALLOWED_DIRS takes them in.
     """
-    if services.remote and not services.settings.allowed_dirs:
+    if not services.remote:
+        return
+    if not services.settings.allowed_dirs:
         raise InvalidInput(
             f"{what}: this server is shared over HTTP, so it cannot read files from your computer, and it reads none of its own "
             "unless its operator sets OPENAI_IMAGES_ALLOWED_DIRS. To edit an image made here, pass its image_id as "
             "input_image_file_id, or refine it with its conversation_id."
+        )
+    server = services.parent.settings if services.parent is not None else services.settings
+    try:
+        real = Path(path).expanduser().resolve()
+    except (ValueError, OSError, RuntimeError):
+        return  # not a usable path at all: the reader's own checks say so
+    if any(real.is_relative_to(folder.resolve()) for folder in (server.output_dir, server.data_dir)):
+        raise InvalidInput(
+            f"{what}: {path[:200]} is in the server's own image or data folder, which holds every user's files; it is not read. "
+            "Name an image made here by its image_id (input_image_file_id) instead."
         )
 
 

@@ -50,6 +50,8 @@ def parse_tokens(raw: str) -> dict[str, str]:
                 f"{where}: entry {number} is not user=token with a user name of letters, digits and ._@+- and a token of "
                 "at least 16 characters (make one with: openssl rand -hex 24)."
             )
+        if user == LOCAL_USER:
+            raise ConfigurationError(f"{where}: the user name {LOCAL_USER!r} is kept for the server's own local user; choose another.")
         if user in tokens:
             raise ConfigurationError(f"{where}: user {user!r} is listed twice; give each user one token.")
         if token in tokens.values():
@@ -88,7 +90,16 @@ def current_user() -> str:
         return LOCAL_USER
     claims = token.claims or {}
     subject = claims.get("sub") or getattr(token, "subject", None) or token.client_id
-    return str(subject)
+    return signed_in(str(subject))
+
+
+def signed_in(subject: str) -> str:
+    """The user a signed-in subject is: never the local user, even for a subject spelled "local".
+
+    One-to-one: "local" and anything starting with NUL get one more NUL in front, so no two
+    subjects are one user, and no token or JWT ever reaches the operator's own folders.
+    """
+    return "\x00" + subject if subject == LOCAL_USER or subject.startswith("\x00") else subject
 
 
 def provider(settings, *, base_url: str):

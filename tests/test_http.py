@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -284,3 +285,42 @@ def test_tokens_can_come_from_a_file_and_never_reach_the_log(server_env, tmp_pat
         wrong = httpx.post(server.url, headers={**MCP_HEADERS, "authorization": f"Bearer {ALICE}-not"}, json=INITIALIZE)
     assert not listing.is_error and wrong.status_code == 401
     assert ALICE not in server.log.read_text() and BOB not in server.log.read_text()
+
+
+def test_a_user_named_like_the_local_one_is_still_someone_else(server_env, home, tmp_path):
+    import signin
+
+    assert signin.signed_in("local") != "local" and signin.signed_in("\x00local") != signin.signed_in("local")
+    assert signin.signed_in("alice") == "alice"
+    env = {**server_env, "OPENAI_IMAGES_AUTH_TOKENS": "local=local-token-0123456789abcdef"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "serve", "--http", "--port", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0 and "kept for the server's own local user" in done.stderr.strip().splitlines()[-1]
+
+
+def test_allowed_dirs_never_open_the_servers_own_folders_to_a_signed_in_user(team_env, home, tmp_path, fake_openai):
+    from conftest import write_image
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    write_image(shared / "logo.png")
+    home["output"].mkdir(parents=True)
+    other = write_image(home["output"] / "openai_image_20261201_000000_0123abcd.png")
+    env = {**team_env, "OPENAI_IMAGES_ALLOWED_DIRS": f"{shared}{os.pathsep}{home['home']}"}
+
+    async def scenario(url):
+        async with http_client(url, ALICE) as alice:
+            allowed = await call_tool(
+                alice, "openai_conversational_image", {"prompt": "Edit", "input_image_path": str(shared / "logo.png"), "skip_dialogue": True}
+            )
+            refused = await call_tool(
+                alice, "openai_conversational_image", {"prompt": "Edit", "input_image_path": str(other), "skip_dialogue": True}
+            )
+        return allowed, refused
+
+    with http_server(env, tmp_path / "server.log") as server:
+        allowed, refused = asyncio.run(scenario(server.url))
+    assert not allowed.is_error, result_text(allowed)
+    assert refused.is_error and "the server's own image or data folder" in result_text(refused)
+    assert len(fake_openai.response_requests()) == 1
