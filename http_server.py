@@ -207,6 +207,13 @@ def serve(mcp, settings, *, host: str, port: int, path: str, version: str) -> No
 
     log_as_json_lines()
     app = build_app(mcp, settings, host=host, port=port, path=path, version=version)
+    if not signin.is_loopback(host) and not (settings.public_url or settings.allowed_hosts):
+        log.warning(
+            "Bound to %s with no OPENAI_IMAGES_PUBLIC_URL or OPENAI_IMAGES_ALLOWED_HOSTS: only requests whose Host is %s or "
+            "loopback are answered (others get 421), and the sign-in metadata names %s. Set OPENAI_IMAGES_PUBLIC_URL to the "
+            "URL clients use.",
+            host, host, public_url(settings, host=host, port=port),
+        )
     signed = "no sign-in (loopback only)" if mcp.auth is None else type(mcp.auth).__name__
     log.info(
         "Serving MCP at %s%s",
