@@ -424,28 +424,33 @@ async def generate_variations(
     on, all refining the same image. Each render outlives the call as any render does; the call
     waits for all of them up to its one deadline. Limits count every variation before any is sent.
     """
+    reservations: list[limits.Reservation | None] = []
+    try:  # every variation is counted before anything is sent or written
+        for _ in range(job.variations):
+            reservations.append(await _reserve(job, services, starting=len(reservations)))
+    except ImageServerError:
+        for reservation in reservations:
+            await _settle(reservation, services, cost=None, landed=False)
+        raise
     conversation = job.conversation
     message = storage.Message(role="user", text=job.user_message) if job.user_message else None
-    if job.is_new:
-        conversation = conversation.model_copy(update={"messages": [*conversation.messages, *([message] if message else [])]})
-        if job.analysis is not None:
-            conversation.analysis = job.analysis
-        await asyncio.to_thread(services.store.save, conversation)
-    elif message is not None:
-        conversation = await asyncio.to_thread(services.store.update, conversation.id, lambda stored: stored.messages.append(message))
+    try:
+        if job.is_new:
+            conversation = conversation.model_copy(update={"messages": [*conversation.messages, *([message] if message else [])]})
+            if job.analysis is not None:
+                conversation.analysis = job.analysis
+            await asyncio.to_thread(services.store.save, conversation)
+        elif message is not None:
+            conversation = await asyncio.to_thread(services.store.update, conversation.id, lambda stored: stored.messages.append(message))
+    except ImageServerError:
+        for reservation in reservations:
+            await _settle(reservation, services, cost=None, landed=False)
+        raise
     total = job.variations
     jobs = [
         dataclasses.replace(job, conversation=conversation, is_new=False, user_message=None, variation=f"{number}/{total}", variations=1)
         for number in range(1, total + 1)
     ]
-    reservations: list[limits.Reservation | None] = []
-    try:
-        for each in jobs:
-            reservations.append(await _reserve(each, services, starting=len(reservations)))
-    except ImageServerError:
-        for reservation in reservations:
-            await _settle(reservation, services, cost=None, landed=False)
-        raise
     launched = []
     for each, reservation in zip(jobs, reservations):
         render = renders.Render(f"{conversation.id}~{each.variation}", completion_window=job.completion_window, conversation_id=conversation.id)

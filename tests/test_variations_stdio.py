@@ -107,6 +107,8 @@ async def test_the_limits_count_every_variation_before_any_is_sent(server_env, f
     env = {**server_env, "OPENAI_IMAGES_DAILY_IMAGES_PER_USER": "3"}
     async with stdio_client(env) as client:
         refused = await call_tool(client, "openai_generate_image", {"prompt": "A fox", "variations": 4})
+        folder = home["data"] / "conversations"
+        assert not folder.exists() or list(folder.iterdir()) == [], "a refused call writes no conversation"
         allowed = await call_tool(client, "openai_generate_image", {"prompt": "A fox", "variations": 3})
     assert refused.is_error and "OPENAI_IMAGES_DAILY_IMAGES_PER_USER=3" in result_text(refused)
     assert not allowed.is_error and len(fake_openai.response_requests()) == 3
