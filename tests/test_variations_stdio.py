@@ -142,7 +142,7 @@ async def test_variations_survive_sigkill_and_a_new_process_collects_them_all(se
     assert first["status"] == "rendering" and [v["status"] for v in first["variations"]] == ["rendering"] * 3
     conversation_id = first["conversation_id"]
     stored = _stored(home, conversation_id)
-    assert stored["pending_render"]["variation"] == "1/3" and [p["variation"] for p in stored["pending_variations"]] == ["2/3", "3/3"]
+    assert stored["pending_render"]["variation"] == "1/3" and sorted(p["variation"] for p in stored["pending_variations"]) == ["2/3", "3/3"]
     async with stdio_client(env) as client:
         listing = await call_tool(client, "openai_list_conversations", {})
         collected = await call_tool(client, "openai_get_image", {"conversation_id": conversation_id, "wait_seconds": 20})
