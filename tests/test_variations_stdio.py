@@ -118,8 +118,9 @@ async def test_the_limits_count_every_variation_before_any_is_sent(server_env, f
 
 
 async def test_variations_survive_sigkill_and_a_new_process_collects_them_all(server_env, fake_openai, home):
-    fake_openai.render_seconds = 4.0
-    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "1"}
+    # A 2 s deadline, so that OpenAI has named all three (and they are written down) before the kill, even on a loaded machine.
+    fake_openai.render_seconds = 5.0
+    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "2"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(SERVER), env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
     )
