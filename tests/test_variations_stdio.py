@@ -157,8 +157,8 @@ async def test_variations_survive_sigkill_and_a_new_process_collects_them_all(se
 
 
 async def test_cancel_stops_every_variation_and_no_file_appears(server_env, fake_openai, home):
-    fake_openai.render_seconds = 5.0
-    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "1"}
+    fake_openai.render_seconds = 6.0
+    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "2"}  # all three named and written down before the cancel
     async with stdio_client(env) as client:
         started = await call_tool(client, "openai_generate_image", {"prompt": "A castle at dusk", "variations": 3})
         conversation_id = started.structured_content["conversation_id"]
@@ -170,5 +170,5 @@ async def test_cancel_stops_every_variation_and_no_file_appears(server_env, fake
     assert len(cancels) == 3
     stored = _stored(home, conversation_id)
     assert stored["pending_render"] is None and stored["pending_variations"] == [] and len(stored["ended_renders"]) == 3
-    await asyncio.sleep(5.5)
+    await asyncio.sleep(5.0)
     assert not home["output"].exists() or list(home["output"].iterdir()) == []
