@@ -89,12 +89,13 @@ def serve(arguments: Sequence[str] = ()) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import http_server
+
+    problem = http_server.serve_arguments_problem(args)
+    if problem:
+        raise InvalidInput(problem)
     if not args.http:
-        if (args.host, args.port, args.path) != ("127.0.0.1", 8000, "/mcp"):
-            raise InvalidInput("--host, --port and --path go with --http; without it the server speaks stdio.")
         return serve()
-    if not 0 < args.port < 65536:
-        raise InvalidInput(f"--port {args.port} is not a port number (1-65535).")
     return serve(["--http", "--host", args.host, "--port", str(args.port), "--path", args.path])
 
 
@@ -695,10 +696,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(OPENAI_IMAGES_AUTH_TOKENS or the OPENAI_IMAGES_JWT_* settings) on any address but loopback.",
         epilog=f"Example: OPENAI_IMAGES_AUTH_TOKENS=alice=<token> {PROG} serve --http --host 0.0.0.0 --port 8000",
     )
-    serving.add_argument("--http", action="store_true", help="serve Streamable HTTP instead of stdio")
-    serving.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serving.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serving.add_argument("--path", default="/mcp", help="the MCP endpoint's path (default /mcp)")
+    import http_server  # light: no FastMCP until it serves
+
+    http_server.add_serve_arguments(serving)
     serving.set_defaults(run=run_serve)
 
     config = commands.add_parser(

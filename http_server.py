@@ -17,12 +17,29 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-import signin
 from errors import ConfigurationError, redact
 
 log = logging.getLogger("openai_images_mcp.http")
 
 HEALTH_PATH = "/healthz"
+DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH = "127.0.0.1", 8000, "/mcp"
+
+
+def add_serve_arguments(parser) -> None:
+    """The serving options, one definition for `openai-images-mcp serve` and `python openai_images_mcp.py`."""
+    parser.add_argument("--http", action="store_true", help="serve Streamable HTTP instead of stdio")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}; any other needs sign-in)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--path", default=DEFAULT_PATH, help=f"the MCP endpoint's path (default {DEFAULT_PATH})")
+
+
+def serve_arguments_problem(options) -> str | None:
+    """What is wrong with parsed serving options, in one line, or None."""
+    if not options.http and (options.host, options.port, options.path) != (DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH):
+        return "--host, --port and --path go with --http; without it the server speaks stdio."
+    if not 0 < options.port < 65536:
+        return f"--port {options.port} is not a port number (1-65535)."
+    return None
 
 
 class JsonLines(logging.Formatter):
@@ -175,6 +192,8 @@ def build_app(mcp, settings, *, host: str, port: int, path: str, version: str):
 
     ConfigurationError when the settings do not allow serving: sign-in is required off loopback.
     """
+    import signin  # here, not at the top: the command's parser reads this module's options without the storage stack
+
     if not path.startswith("/") or path == HEALTH_PATH:
         raise ConfigurationError(f"--path {path!r} must start with / and must not be {HEALTH_PATH}.")
     base = public_url(settings, host=host, port=port)
@@ -204,6 +223,8 @@ def build_app(mcp, settings, *, host: str, port: int, path: str, version: str):
 def serve(mcp, settings, *, host: str, port: int, path: str, version: str) -> None:
     """Run the HTTP server until interrupted (ConfigurationError, before binding, when the settings do not allow it)."""
     import uvicorn
+
+    import signin
 
     log_as_json_lines()
     app = build_app(mcp, settings, host=host, port=port, path=path, version=version)

@@ -657,14 +657,14 @@ def main(argv: list[str] | None = None) -> None:
 def _command_line(argv: list[str]):
     import argparse
 
+    import http_server
+
     parser = argparse.ArgumentParser(prog="openai_images_mcp.py", description="The openai-images MCP server (stdio unless --http).")
-    parser.add_argument("--http", action="store_true", help="serve Streamable HTTP instead of stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other needs sign-in)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--path", default="/mcp", help="the MCP endpoint's path (default /mcp)")
+    http_server.add_serve_arguments(parser)
     options = parser.parse_args(argv)
-    if not options.http and argv:
-        parser.error("--host, --port and --path go with --http")
+    problem = http_server.serve_arguments_problem(options)
+    if problem:
+        parser.error(problem)
     return options
 
 
