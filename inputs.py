@@ -232,7 +232,7 @@ async def load_image(path: str, what: str, services: Services) -> LoadedImage:
     check_remote_path(what, path, services)
     settings = services.settings
     return await asyncio.to_thread(
-        functools.partial(_loaded, imagefiles.read_input_image, path, what, allowed_dirs=settings.allowed_dirs, keep_metadata=settings.keep_metadata)
+        lambda: _loaded(imagefiles.read_input_image(path, what, allowed_dirs=settings.allowed_dirs, keep_metadata=settings.keep_metadata))
     )
 
 
@@ -265,11 +265,7 @@ def check_remote_path(what: str, path: str, services: Services) -> None:
 async def load_saved_image(record: storage.ImageRecord, what: str, services: Services) -> LoadedImage:
     """Read back an image from a conversation file's record, to send: only one this server saved, where it saves them."""
     keep = services.settings.keep_metadata
-
-    def read(location: str, what: str, *, allowed_dirs, keep_metadata: bool) -> imagefiles.InputImage:
-        return read_saved(location, what, services, keep_metadata=keep_metadata)
-
-    return await asyncio.to_thread(functools.partial(_loaded, read, record.path, what, allowed_dirs=(), keep_metadata=keep))
+    return await asyncio.to_thread(lambda: _loaded(read_saved(record.path, what, services, keep_metadata=keep)))
 
 
 async def read_saved_file(record: storage.ImageRecord, what: str, services: Services) -> imagefiles.InputImage:
@@ -295,9 +291,8 @@ def read_saved(location: str, what: str, services: Services, *, keep_metadata: b
     return imagefiles.decode_image(data, location, what, keep_metadata=keep_metadata)
 
 
-def _loaded(read, path: str, what: str, *, allowed_dirs, keep_metadata: bool) -> LoadedImage:
-    # One trip to a thread: reading, decoding, encoding again and base64 of up to 50 MB.
-    image = read(path, what, allowed_dirs=allowed_dirs, keep_metadata=keep_metadata)
+def _loaded(image: imagefiles.InputImage) -> LoadedImage:
+    # Called in the reading thread: one trip for reading, decoding, encoding again and base64 of up to 50 MB.
     return LoadedImage(
         image=ImageInput(image_url=image.data_url()), width=image.width, height=image.height, path=str(image.path), byte_size=len(image.data)
     )
