@@ -53,7 +53,13 @@ async def run(paid: bool | None) -> int:
     key_set = bool(os.environ.get("OPENAI_API_KEY", "").strip())
     base = os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1 (default)"
     # A missing key is not a failed check: the free checks still run, and the paid ones are skipped and say why.
-    results.append(report(PASSED if key_set else SKIPPED, "OPENAI_API_KEY is set", "" if key_set else "not set: export OPENAI_API_KEY=... for the paid tests"))
+    results.append(
+        report(
+            PASSED if key_set else SKIPPED,
+            "OPENAI_API_KEY is set",
+            "" if key_set else "not set: export OPENAI_API_KEY=... for the paid tests",
+        )
+    )
     print(f"       endpoint: {base}")
 
     log_file = Path(tempfile.gettempdir()) / "openai-images-mcp-test_local.log"
@@ -66,9 +72,15 @@ async def run(paid: bool | None) -> int:
         results.append(report(PASSED if names >= expected else FAILED, "server starts and lists its four tools", ", ".join(sorted(names))))
 
         bad_size = await client.call_tool("openai_generate_image", {"prompt": "test", "size": "1024x1792"}, raise_on_error=False)
-        results.append(report(PASSED if bad_size.is_error else FAILED, "an unsupported size is refused before any API call", first_text(bad_size)[:120]))
+        results.append(
+            report(
+                PASSED if bad_size.is_error else FAILED, "an unsupported size is refused before any API call", first_text(bad_size)[:120]
+            )
+        )
 
-        bad_id = await client.call_tool("openai_conversational_image", {"prompt": "x", "conversation_id": "../etc/passwd"}, raise_on_error=False)
+        bad_id = await client.call_tool(
+            "openai_conversational_image", {"prompt": "x", "conversation_id": "../etc/passwd"}, raise_on_error=False
+        )
         results.append(report(PASSED if bad_id.is_error else FAILED, "a path-like conversation id is refused", first_text(bad_id)[:120]))
 
         listing = await client.call_tool("openai_list_conversations", {"limit": 3}, raise_on_error=False)
@@ -77,17 +89,23 @@ async def run(paid: bool | None) -> int:
         if not key_set:
             results.append(report(SKIPPED, "paid tests", "no API key"))
         elif ask("Generate one 1024x1024 image (costs about $0.01-0.20)?", paid):
-            first = await collected(client, await client.call_tool(
-                "openai_generate_image", {"prompt": "A small red fox sitting in fresh snow, soft morning light"}, raise_on_error=False
-            ))
+            first = await collected(
+                client,
+                await client.call_tool(
+                    "openai_generate_image", {"prompt": "A small red fox sitting in fresh snow, soft morning light"}, raise_on_error=False
+                ),
+            )
             ok = not first.is_error and Path(first.structured_content["path"]).is_file()
             results.append(report(PASSED if ok else FAILED, "one-shot generation", first_text(first).splitlines()[0]))
             if ok and ask("Refine it in the same conversation (costs about the same again)?", paid):
-                second = await collected(client, await client.call_tool(
-                    "openai_conversational_image",
-                    {"prompt": "Make it night, with a full moon", "conversation_id": first.structured_content["conversation_id"]},
-                    raise_on_error=False,
-                ))
+                second = await collected(
+                    client,
+                    await client.call_tool(
+                        "openai_conversational_image",
+                        {"prompt": "Make it night, with a full moon", "conversation_id": first.structured_content["conversation_id"]},
+                        raise_on_error=False,
+                    ),
+                )
                 ok = not second.is_error and Path(second.structured_content["path"]).is_file()
                 results.append(report(PASSED if ok else FAILED, "refinement with the conversation id", first_text(second).splitlines()[0]))
         else:

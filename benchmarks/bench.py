@@ -14,7 +14,7 @@ ratio ours / floor stays put. The floors:
 - renders (8 photo renders finishing together): for the ping round trip, the same server's pings
   at idle; for the wall time, one render alone on the same server; for CPU, the bare work above,
   its process's CPU per image;
-- HTTP (`cli.py serve --http`, signed in with a static token; 1 and 16 clients, each its own MCP
+- HTTP (`openai-images-mcp serve --http`, signed in with a static token; 1 and 16 clients, each its own MCP
   session): for tools/list, a minimal one-tool FastMCP HTTP server (benchmarks/floor_http_server.py)
   asked by the same client, alternating; for images, the bare work above, 1 and 16 at once;
 - S3 (OPENAI_IMAGES_STORAGE=s3://..., against moto's S3 server on 127.0.0.1): the same server
@@ -50,12 +50,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 sys.dont_write_bytecode = True  # the benchmark leaves nothing behind in the checkout
 
@@ -299,7 +300,7 @@ class StdioSession(Session):
         await self._send(message)
         try:
             reply = await asyncio.wait_for(future, REQUEST_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise BenchError(f"{self.name}: no answer to {method} within {REQUEST_TIMEOUT:g} s") from None
         if "error" in reply.message:
             raise BenchError(f"{self.name}: {method} failed: {reply.message['error']}")
@@ -315,7 +316,7 @@ class StdioSession(Session):
             self.process.stdin.close()
         try:
             await asyncio.wait_for(self.process.wait(), CLOSE_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.process.kill()
             await self.process.wait()
         await asyncio.gather(self._reader, return_exceptions=True)
@@ -417,7 +418,11 @@ class HttpSession(Session):
         response = await self._post(message)
         arrived = time.perf_counter()
         try:
-            found = [response.json()] if response.headers.get("content-type", "").startswith("application/json") else sse_messages(response.text)
+            found = (
+                [response.json()]
+                if response.headers.get("content-type", "").startswith("application/json")
+                else sse_messages(response.text)
+            )
         except ValueError:
             raise BenchError(f"{self.name}: {method} answered with a body that is not JSON or SSE: {response.text[:200]!r}") from None
         answer = next((m for m in found if isinstance(m, dict) and m.get("id") == self._next_id and "method" not in m), None)
@@ -473,7 +478,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
         process.terminate()
     try:
         await asyncio.wait_for(process.wait(), 2 * CLOSE_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         process.kill()
         await process.wait()
 
@@ -664,8 +669,14 @@ async def measure_startup(ws: Workspace, base_url: str, runs: int) -> list[Figur
         log(f"start-up {run + 1}/{runs}: ours {times['ours'][-1]:.0f} ms, floor {times['floor'][-1]:.0f} ms")
     return [
         Figure(
-            "startup_ms", "start-up: spawn -> tools/list", "ms", median(times["ours"]), median(times["floor"]),
-            "minimal one-tool FastMCP server", 1.10, "ratio",
+            "startup_ms",
+            "start-up: spawn -> tools/list",
+            "ms",
+            median(times["ours"]),
+            median(times["floor"]),
+            "minimal one-tool FastMCP server",
+            1.10,
+            "ratio",
             extra={
                 # Noise hits both servers of a pair alike, so the median of per-pair ratios is steadier.
                 "paired_ratio_median": median([o / f for o, f in zip(times["ours"], times["floor"])]),
@@ -674,8 +685,11 @@ async def measure_startup(ws: Workspace, base_url: str, runs: int) -> list[Figur
             },
         ),
         Figure(
-            "idle_rss_mb", "RSS at idle after start", "MB",
-            median(rss["ours"]) if rss["ours"] else None, median(rss["floor"]) if rss["floor"] else None,
+            "idle_rss_mb",
+            "RSS at idle after start",
+            "MB",
+            median(rss["ours"]) if rss["ours"] else None,
+            median(rss["floor"]) if rss["floor"] else None,
             "minimal one-tool FastMCP server",
         ),
     ]
@@ -688,9 +702,10 @@ async def measure_images(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
     env, log_path = ws.env("images", fake.base_url), ws.log("images")
     timings: list[Figure] = []
     sizes: list[Figure] = []
-    async with spawned(ours_argv(), env, log_path, "server") as server, spawned(
-        floor_worker_argv(), env, log_path, "floor worker"
-    ) as worker:
+    async with (
+        spawned(ours_argv(), env, log_path, "server") as server,
+        spawned(floor_worker_argv(), env, log_path, "floor worker") as worker,
+    ):
         await server.handshake()
         for size in SIZES:
             await generate(server, f"{PROMPT} (warm-up)", size)  # first use of this size: discarded
@@ -712,8 +727,14 @@ async def measure_images(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
             overhead = median(ours) - median(floor)
             timings.append(
                 Figure(
-                    f"image_{size}_ms", f"one image {size} over stdio", "ms", median(ours), median(floor),
-                    "SDK stream + b64 decode + write, in one process", 1.5 if size == SIZES[0] else None, "ratio",
+                    f"image_{size}_ms",
+                    f"one image {size} over stdio",
+                    "ms",
+                    median(ours),
+                    median(floor),
+                    "SDK stream + b64 decode + write, in one process",
+                    1.5 if size == SIZES[0] else None,
+                    "ratio",
                     extra={
                         "overhead_ms": overhead,
                         "paired_ratio_median": median([o / f for o, f in zip(ours, floor)]),
@@ -723,8 +744,14 @@ async def measure_images(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
             )
             sizes.append(
                 Figure(
-                    f"result_bytes_{size}", f"result line {size}", "bytes", max(lines), 4 * math.ceil(image_bytes / 3),
-                    "the full image as base64 (what inlining costs)", 256 * KB, "value",
+                    f"result_bytes_{size}",
+                    f"result line {size}",
+                    "bytes",
+                    max(lines),
+                    4 * math.ceil(image_bytes / 3),
+                    "the full image as base64 (what inlining costs)",
+                    256 * KB,
+                    "value",
                 )
             )
     return timings + sizes
@@ -746,8 +773,14 @@ async def measure_memory(ws: Workspace, fake: Any, worst_edge: int) -> list[Figu
     log(f"peak RSS at {BIG}: ours {show(ours_peak, 'MB')}, floor {show(floor_peak, 'MB')}")
     return [
         Figure(
-            "peak_rss_mb", f"peak RSS, fresh server, one {BIG} image", "MB", ours_peak, floor_peak,
-            "fresh process doing the bare work once", 300.0, "value",
+            "peak_rss_mb",
+            f"peak RSS, fresh server, one {BIG} image",
+            "MB",
+            ours_peak,
+            floor_peak,
+            "fresh process doing the bare work once",
+            300.0,
+            "value",
         ),
         await measure_worst_inputs(ws, fake, worst_edge),
     ]
@@ -766,7 +799,7 @@ def worst_input_photo(path: Path, edge: int) -> None:
 
 async def measure_worst_inputs(ws: Workspace, fake: Any, edge: int) -> Figure:
     """Peak RSS of the largest call the limits allow: as many edge x edge photos as the byte budget takes, at most 16."""
-    import inputs
+    from openai_images import inputs
 
     photo = ws.folder("memory") / "worst.jpg"
     worst_input_photo(photo, edge)
@@ -787,36 +820,68 @@ async def measure_worst_inputs(ws: Workspace, fake: Any, edge: int) -> Figure:
     megapixels = edge * edge / 1e6
     log(f"peak RSS, {count} x {megapixels:.0f} MP inputs: ours {show(ours_peak, 'MB')}, floor {show(floor_peak, 'MB')}")
     return Figure(
-        "peak_rss_worst_inputs_mb", f"peak RSS, worst inputs: {count} x {megapixels:.0f} MP photos", "MB", ours_peak, floor_peak,
-        "fresh process decoding one of them", 1024.0, "value",
+        "peak_rss_worst_inputs_mb",
+        f"peak RSS, worst inputs: {count} x {megapixels:.0f} MP photos",
+        "MB",
+        ours_peak,
+        floor_peak,
+        "fresh process decoding one of them",
+        1024.0,
+        "value",
     )
 
 
 # --------------------------------------------------------------------------- 4. listing at scale
 
 _SUBJECTS = (
-    "a red fox in fresh snow", "a lighthouse on a rocky coast", "a logo for a coffee shop called Roastery Row",
-    "a slide about quarterly revenue growth", "a portrait of an old fisherman", "a bowl of ramen on a wooden table",
-    "a city skyline at night", "a cat sleeping on a windowsill", "an astronaut riding a horse", "a cozy reading nook",
-    "a mountain lake at sunrise", "a vintage bicycle leaning on a wall", "a dragon over a medieval castle",
-    "a product shot of wireless earbuds", "a watercolor map of Lisbon", "a robot watering plants",
-    "an Instagram post for a bakery opening", "a children's book illustration of a bear", "a neon sign reading OPEN",
-    "a hot air balloon festival", "a minimalist poster of a whale", "a forest path in autumn", "a sushi platter",
-    "a futuristic train station", "a garden with sunflowers", "a jazz band in a smoky club", "a desert caravan",
-    "a snowy cabin with warm windows", "a tiger in tall grass", "a sailboat in a storm",
+    "a red fox in fresh snow",
+    "a lighthouse on a rocky coast",
+    "a logo for a coffee shop called Roastery Row",
+    "a slide about quarterly revenue growth",
+    "a portrait of an old fisherman",
+    "a bowl of ramen on a wooden table",
+    "a city skyline at night",
+    "a cat sleeping on a windowsill",
+    "an astronaut riding a horse",
+    "a cozy reading nook",
+    "a mountain lake at sunrise",
+    "a vintage bicycle leaning on a wall",
+    "a dragon over a medieval castle",
+    "a product shot of wireless earbuds",
+    "a watercolor map of Lisbon",
+    "a robot watering plants",
+    "an Instagram post for a bakery opening",
+    "a children's book illustration of a bear",
+    "a neon sign reading OPEN",
+    "a hot air balloon festival",
+    "a minimalist poster of a whale",
+    "a forest path in autumn",
+    "a sushi platter",
+    "a futuristic train station",
+    "a garden with sunflowers",
+    "a jazz band in a smoky club",
+    "a desert caravan",
+    "a snowy cabin with warm windows",
+    "a tiger in tall grass",
+    "a sailboat in a storm",
 )
 _STYLES = ("oil painting", "flat vector art", "photorealistic", "watercolor", "3D render", "pencil sketch", "pixel art", "")
 _MOODS = ("warm golden light", "moody blue tones", "soft pastel colours", "high contrast", "dramatic shadows", "")
 _REFINEMENTS = (
-    "make it night", "add a full moon", "use brighter colours", "make the background simpler", "add some rain",
-    "zoom out a little", "make it look older", "remove the text",
+    "make it night",
+    "add a full moon",
+    "use brighter colours",
+    "make the background simpler",
+    "add some rain",
+    "zoom out a little",
+    "make it look older",
+    "remove the text",
 )
+
+
 def synthetic_conversation(rng: random.Random, index: int, now: datetime) -> Any:
     """A valid storage.Conversation with a varied prompt, 0-3 images and an updated_at within two years."""
-    import dialogue
-    import enhancer
-    import image_models
-    import storage
+    from openai_images import dialogue, enhancer, image_models, storage
 
     prompt = ", ".join(part for part in (rng.choice(_SUBJECTS), rng.choice(_STYLES), rng.choice(_MOODS)) if part)
     updated = now - timedelta(seconds=rng.randrange(730 * 86400))
@@ -857,7 +922,9 @@ def synthetic_conversation(rng: random.Random, index: int, now: datetime) -> Any
         images=images,
         last_response_id=images[-1].response_id if images else None,
         analysis=storage.PromptAnalysis(
-            image_type=rng.choice([kind.value for kind in enhancer.ImageType]), score_before=rng.randrange(5, 60), score_after=rng.randrange(40, 95)
+            image_type=rng.choice([kind.value for kind in enhancer.ImageType]),
+            score_before=rng.randrange(5, 60),
+            score_after=rng.randrange(40, 95),
         ),
     )
 
@@ -866,7 +933,7 @@ def write_conversations(folder: Path, count: int) -> None:
     """`count` conversation files in the format ConversationStore.save writes (seeded, so every run is alike)."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(6)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for index in range(count):
         conversation = synthetic_conversation(rng, index, now)
         path = folder / f"{conversation.id}.json"
@@ -893,7 +960,7 @@ def timed_ms(work: Callable[[], Any]) -> float:
 
 
 async def measure_listing(ws: Workspace, base_url: str, count: int) -> list[Figure]:
-    import storage
+    from openai_images import storage
 
     data = ws.folder("listing") / "data"
     started = time.perf_counter()
@@ -919,26 +986,47 @@ async def measure_listing(ws: Workspace, base_url: str, count: int) -> list[Figu
         trip_newest, trip_search = [], []
         for _ in range(LISTING_RUNS):
             trip_newest.append((await server.call_tool("openai_list_conversations", {"limit": 20})).seconds * 1000)
-            trip_search.append(
-                (await server.call_tool("openai_list_conversations", {"limit": 20, "query": SEARCH_WORD})).seconds * 1000
-            )
+            trip_search.append((await server.call_tool("openai_list_conversations", {"limit": 20, "query": SEARCH_WORD})).seconds * 1000)
     log(f"round trip: newest {median(trip_newest):.0f} ms, search {median(trip_search):.0f} ms")
     floor_label = f"read the bytes of all {count} files"
     return [
         Figure(
-            "list_newest20_ms", f"list newest 20 of {count} (server side)", "ms", median(newest), median(floor),
-            floor_label, 100.0, "value", extra={"first_call_ms": first},
+            "list_newest20_ms",
+            f"list newest 20 of {count} (server side)",
+            "ms",
+            median(newest),
+            median(floor),
+            floor_label,
+            100.0,
+            "value",
+            extra={"first_call_ms": first},
         ),
         Figure(
-            "list_search_ms", f"search '{SEARCH_WORD}' in {count} (server side)", "ms", median(search), median(floor),
-            floor_label, 1000.0, "value", extra={"matches": found.total_matching},
+            "list_search_ms",
+            f"search '{SEARCH_WORD}' in {count} (server side)",
+            "ms",
+            median(search),
+            median(floor),
+            floor_label,
+            1000.0,
+            "value",
+            extra={"matches": found.total_matching},
         ),
         Figure(
-            "list_newest20_roundtrip_ms", "list newest 20, stdio round trip", "ms", median(trip_newest), median(newest),
-            "server-side time", extra={"first_call_ms": first_trip},
+            "list_newest20_roundtrip_ms",
+            "list newest 20, stdio round trip",
+            "ms",
+            median(trip_newest),
+            median(newest),
+            "server-side time",
+            extra={"first_call_ms": first_trip},
         ),
         Figure(
-            "list_search_roundtrip_ms", "search, stdio round trip", "ms", median(trip_search), median(search),
+            "list_search_roundtrip_ms",
+            "search, stdio round trip",
+            "ms",
+            median(trip_search),
+            median(search),
             "server-side time",
         ),
     ]
@@ -967,8 +1055,14 @@ async def measure_concurrency(ws: Workspace) -> list[Figure]:
     log(f"{CONCURRENT_CALLS} at once: ours {ours:.2f} s, floor {floor:.2f} s")
     return [
         Figure(
-            "concurrency_8_s", f"{CONCURRENT_CALLS} images at once, {CONCURRENT_LATENCY:g} s OpenAI latency", "s",
-            ours, floor, f"the SDK sending the same {CONCURRENT_CALLS} requests at once", 2.0, "value",
+            "concurrency_8_s",
+            f"{CONCURRENT_CALLS} images at once, {CONCURRENT_LATENCY:g} s OpenAI latency",
+            "s",
+            ours,
+            floor,
+            f"the SDK sending the same {CONCURRENT_CALLS} requests at once",
+            2.0,
+            "value",
         )
     ]
 
@@ -1017,9 +1111,7 @@ async def render_burst(server: StdioSession, size: str, label: str) -> tuple[flo
     """RENDER_CALLS generations sent at once (so the fake finishes them together), pinged from PING_LEAD seconds
     before they finish until the last result is in: the wall time of all of them, and the ping round trips."""
     started = time.perf_counter()
-    calls = asyncio.ensure_future(
-        asyncio.gather(*(generate(server, f"{PROMPT} #{n} ({label})", size) for n in range(RENDER_CALLS)))
-    )
+    calls = asyncio.ensure_future(asyncio.gather(*(generate(server, f"{PROMPT} #{n} ({label})", size) for n in range(RENDER_CALLS))))
     await asyncio.wait({calls}, timeout=max(0.0, FAKE_QUEUED_SECONDS + RENDER_SECONDS - PING_LEAD))
     pings = await ping_until(server, calls)
     replies = await calls
@@ -1029,9 +1121,10 @@ async def render_burst(server: StdioSession, size: str, label: str) -> tuple[flo
 async def measure_renders(ws: Workspace, fake: Any, *, rounds: int, cpu_images: int) -> list[Figure]:
     size = SIZES[0]
     log_path = ws.log("renders")
-    async with fake_process(log_path, RENDER_SECONDS) as slow_url, spawned(
-        ours_argv(), ws.env("renders", slow_url), log_path, "server"
-    ) as server:
+    async with (
+        fake_process(log_path, RENDER_SECONDS) as slow_url,
+        spawned(ours_argv(), ws.env("renders", slow_url), log_path, "server") as server,
+    ):
         await server.handshake()
         await generate(server, f"{PROMPT} (warm-up)", size)  # also the fake's one encoding of the photo
         idle = await ping_until(server, asyncio.ensure_future(asyncio.sleep(IDLE_PING_SECONDS)))
@@ -1043,26 +1136,47 @@ async def measure_renders(ws: Workspace, fake: Any, *, rounds: int, cpu_images: 
             seconds, trips = await render_burst(server, size, f"round {number}")
             together.append(seconds)
             pings += trips
-            log(f"round {number + 1}/{rounds}: one {alone[-1]:.2f} s, {RENDER_CALLS} at once {seconds:.2f} s, "
-                f"ping p99 {p99(trips):.1f} ms, max {max(trips):.1f} ms ({len(trips)} pings)")
+            log(
+                f"round {number + 1}/{rounds}: one {alone[-1]:.2f} s, {RENDER_CALLS} at once {seconds:.2f} s, "
+                f"ping p99 {p99(trips):.1f} ms, max {max(trips):.1f} ms ({len(trips)} pings)"
+            )
     log(f"idle ping p99 {p99(idle):.1f} ms, max {max(idle):.1f} ms ({len(idle)} pings); first burst p99 {p99(cold):.1f} ms")
     ours_cpu, floor_cpu = await measure_cpu_per_image(ws, fake, size, cpu_images)
     log(f"CPU per image: ours {show(ours_cpu, 'ms')}, floor {show(floor_cpu, 'ms')}")
     return [
         Figure(
-            "ping_p99_during_renders_ms", f"ping p99 while {RENDER_CALLS} photo renders finish", "ms", p99(pings), p99(idle),
-            "the same server at idle, the same pings", PING_TARGET_MS, "value",
+            "ping_p99_during_renders_ms",
+            f"ping p99 while {RENDER_CALLS} photo renders finish",
+            "ms",
+            p99(pings),
+            p99(idle),
+            "the same server at idle, the same pings",
+            PING_TARGET_MS,
+            "value",
             extra={
-                "pings": len(pings), "ping_max_ms": max(pings), "ping_median_ms": median(pings), "idle_max_ms": max(idle),
+                "pings": len(pings),
+                "ping_max_ms": max(pings),
+                "ping_median_ms": median(pings),
+                "idle_max_ms": max(idle),
                 "first_burst_p99_ms": p99(cold),
             },
         ),
         Figure(
-            "renders_8_vs_1_ratio", f"{RENDER_CALLS} photo renders at once ({RENDER_SECONDS:g} s each)", "s", median(together),
-            median(alone), "one render alone, the same server and fake", RENDERS_RATIO_TARGET, "ratio",
+            "renders_8_vs_1_ratio",
+            f"{RENDER_CALLS} photo renders at once ({RENDER_SECONDS:g} s each)",
+            "s",
+            median(together),
+            median(alone),
+            "one render alone, the same server and fake",
+            RENDERS_RATIO_TARGET,
+            "ratio",
         ),
         Figure(
-            "cpu_per_image_ms", f"server CPU per {size} photo image", "ms", ours_cpu, floor_cpu,
+            "cpu_per_image_ms",
+            f"server CPU per {size} photo image",
+            "ms",
+            ours_cpu,
+            floor_cpu,
             "CPU of the bare work's process (SDK stream + b64 decode + write)",
             extra={"images": cpu_images},
         ),
@@ -1100,7 +1214,7 @@ def http_env(ws: Workspace, phase: str, base_url: str) -> dict[str, str]:
 
 def ours_http_argv() -> list[str]:
     """As users start it (cwd is the checkout); http_served adds the port."""
-    return [sys.executable, "cli.py", "serve", "--http", "--host", "127.0.0.1", "--port"]
+    return [sys.executable, "-m", "openai_images", "serve", "--http", "--host", "127.0.0.1", "--port"]
 
 
 def floor_http_argv() -> list[str]:
@@ -1144,11 +1258,13 @@ async def floor_image_rate(worker: StdioSession, template: dict[str, Any], clien
 async def measure_http(ws: Workspace, fake: Any, *, rounds: int, list_seconds: float, images: dict[int, int]) -> list[Figure]:
     log_path, most = ws.log("http"), max(HTTP_CLIENTS)
     floor_env = ws.env("http-floor", fake.base_url)
-    async with http_served(ours_http_argv(), http_env(ws, "http", fake.base_url), log_path, "server") as ours_url, http_served(
-        floor_http_argv(), floor_env, log_path, "floor HTTP server"
-    ) as floor_url, http_sessions(ours_url, most, "server") as ours, http_sessions(
-        floor_url, most, "floor HTTP server"
-    ) as floor, spawned(floor_worker_argv(), floor_env, log_path, "floor worker") as worker:
+    async with (
+        http_served(ours_http_argv(), http_env(ws, "http", fake.base_url), log_path, "server") as ours_url,
+        http_served(floor_http_argv(), floor_env, log_path, "floor HTTP server") as floor_url,
+        http_sessions(ours_url, most, "server") as ours,
+        http_sessions(floor_url, most, "floor HTTP server") as floor,
+        spawned(floor_worker_argv(), floor_env, log_path, "floor worker") as worker,
+    ):
         # One image per session at once, discarded: the first call's imports, the connections to the fake, its encoding.
         await asyncio.gather(*(generate(session, f"{PROMPT} (HTTP warm-up {n})", SIZES[0]) for n, session in enumerate(ours)))
         template = sent_request(fake)
@@ -1168,10 +1284,14 @@ async def measure_http(ws: Workspace, fake: Any, *, rounds: int, list_seconds: f
                     else:
                         rate = await floor_image_rate(worker, template, clients, images[clients], label)
                     rates.setdefault(("images", who, clients), []).append(rate)
-            log(f"round {number + 1}/{rounds}: " + "; ".join(
-                f"{kind} x{clients}: ours {rates[(kind, 'ours', clients)][-1]:.1f}/s, floor {rates[(kind, 'floor', clients)][-1]:.1f}/s"
-                for kind in ("list", "images") for clients in HTTP_CLIENTS
-            ))
+            log(
+                f"round {number + 1}/{rounds}: "
+                + "; ".join(
+                    f"{kind} x{clients}: ours {rates[(kind, 'ours', clients)][-1]:.1f}/s, floor {rates[(kind, 'floor', clients)][-1]:.1f}/s"
+                    for kind in ("list", "images")
+                    for clients in HTTP_CLIENTS
+                )
+            )
 
     def figure(kind: str, clients: int, label: str, floor_label: str) -> Figure:
         ours_rates, floor_rates = rates[(kind, "ours", clients)], rates[(kind, "floor", clients)]
@@ -1180,14 +1300,25 @@ async def measure_http(ws: Workspace, fake: Any, *, rounds: int, list_seconds: f
             extra.update(ours_ms_each=1000 / median(ours_rates), floor_ms_each=1000 / median(floor_rates))
         clients_text = "1 client" if clients == 1 else f"{clients} clients"
         return Figure(
-            f"http_{kind}_{clients}_per_s", f"{label} over HTTP, {clients_text}", "/s", median(ours_rates), median(floor_rates),
-            floor_label, extra=extra,
+            f"http_{kind}_{clients}_per_s",
+            f"{label} over HTTP, {clients_text}",
+            "/s",
+            median(ours_rates),
+            median(floor_rates),
+            floor_label,
+            extra=extra,
         )
 
     lists = [figure("list", n, "tools/list", "minimal one-tool FastMCP HTTP server, the same client") for n in HTTP_CLIENTS]
     made = [
-        figure("images", n, f"{SIZES[0]} images", "SDK stream + b64 decode + write, in one process" if n == 1 else
-               f"SDK stream + b64 decode + write, {n} at once, in one process")
+        figure(
+            "images",
+            n,
+            f"{SIZES[0]} images",
+            "SDK stream + b64 decode + write, in one process"
+            if n == 1
+            else f"SDK stream + b64 decode + write, {n} at once, in one process",
+        )
         for n in HTTP_CLIENTS
     ]
     return lists + made
@@ -1237,19 +1368,28 @@ async def measure_s3(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
     credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}
     async with moto_server(moto_log) as endpoint:
         boto3.client(
-            "s3", endpoint_url=endpoint, region_name=credentials["AWS_REGION"], aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            "s3",
+            endpoint_url=endpoint,
+            region_name=credentials["AWS_REGION"],
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
         ).create_bucket(Bucket=S3_BUCKET)
         s3_env = {
-            **ws.env("s3-bucket", fake.base_url), **credentials, "AWS_EC2_METADATA_DISABLED": "true",
-            "OPENAI_IMAGES_STORAGE": f"s3://{S3_BUCKET}/bench", "OPENAI_IMAGES_S3_ENDPOINT": endpoint,
+            **ws.env("s3-bucket", fake.base_url),
+            **credentials,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "OPENAI_IMAGES_STORAGE": f"s3://{S3_BUCKET}/bench",
+            "OPENAI_IMAGES_S3_ENDPOINT": endpoint,
         }
-        async with spawned(ours_argv(), ws.env("s3-local", fake.base_url), log_path, "server (local folders)") as local, spawned(
-            ours_argv(), s3_env, log_path, "server (S3)"
-        ) as bucket:
+        async with (
+            spawned(ours_argv(), ws.env("s3-local", fake.base_url), log_path, "server (local folders)") as local,
+            spawned(ours_argv(), s3_env, log_path, "server (S3)") as bucket,
+        ):
             await asyncio.gather(local.handshake(), bucket.handshake())
             # The first image's imports and connections (and boto3's client), discarded.
-            _, warm = await asyncio.gather(generate(local, f"{PROMPT} (warm-up, local)", size), generate(bucket, f"{PROMPT} (warm-up, S3)", size))
+            _, warm = await asyncio.gather(
+                generate(local, f"{PROMPT} (warm-up, local)", size), generate(bucket, f"{PROMPT} (warm-up, S3)", size)
+            )
             stored = warm.result["structuredContent"]["path"]
             if not str(stored).startswith(f"s3://{S3_BUCKET}/"):
                 raise BenchError(f"the S3 server saved its image at {stored}, not in s3://{S3_BUCKET}/")
@@ -1264,7 +1404,11 @@ async def measure_s3(ws: Workspace, fake: Any, runs: int) -> list[Figure]:
     log(f"S3: {median(s3):.0f} ms, local folders {median(folders):.0f} ms, {requests:.1f} S3 requests per image")
     return [
         Figure(
-            f"s3_image_{size}_ms", f"one image {size} over stdio, S3 storage (moto)", "ms", median(s3), median(folders),
+            f"s3_image_{size}_ms",
+            f"one image {size} over stdio, S3 storage (moto)",
+            "ms",
+            median(s3),
+            median(folders),
             "the same server with local folders",
             extra={
                 "overhead_ms": median(s3) - median(folders),
@@ -1295,7 +1439,7 @@ NOTES = (
     "write (no fsync, no preview, no validation, no conversation file) in one warm process.",
     "Result size 'floor' is a reference: the full image as base64, i.e. what inlining it would cost.",
     "Memory: VmHWM / VmRSS from /proc/<pid>/status of the spawned process (MiB).",
-    "HTTP: `cli.py serve --http` signed in with a static token, and the floor HTTP server, each asked by 1 or 16 "
+    "HTTP: `openai-images-mcp serve --http` signed in with a static token, and the floor HTTP server, each asked by 1 or 16 "
     "clients with an MCP session and a connection each (bare JSON-RPC POSTs, one in flight per client, answers read "
     f"whole); tools/list for {LIST_SECONDS:g} s per figure and round, {SIZES[0]} images {HTTP_IMAGES[1]} in a row for 1 "
     f"client and {HTTP_IMAGES[16]} each for 16; {HTTP_ROUNDS} rounds (--quick: 1), who goes first alternating. Rates (/s) are higher-is-better, so a ratio under 1 is slower than the "
@@ -1340,15 +1484,17 @@ def table(figures: list[Figure]) -> str:
         if number == 0:
             lines.append("  ".join("-" * w for w in widths))
     legend = [f"[{key}] {label}" for label, key in keys.items()]
-    return "\n".join(lines + ["", "Floors:"] + legend)
+    return "\n".join([*lines, "", "Floors:", *legend])
 
 
 def summary(figures: list[Figure]) -> str:
     judged = [f for f in figures if f.passed is not None]
     misses = [f for f in judged if f.passed is False]
     unmeasured = [f for f in figures if f.target is not None and f.passed is None]
-    text = f"All {len(judged)} targets met." if not misses else (
-        f"Misses: {len(misses)} of {len(judged)} targets: " + "; ".join(f.miss_text() for f in misses)
+    text = (
+        f"All {len(judged)} targets met."
+        if not misses
+        else (f"Misses: {len(misses)} of {len(judged)} targets: " + "; ".join(f.miss_text() for f in misses))
     )
     if unmeasured:
         text += " Not measured: " + ", ".join(f.label for f in unmeasured) + "."
@@ -1358,7 +1504,7 @@ def summary(figures: list[Figure]) -> str:
 def write_json(path: Path, figures: list[Figure], settings: dict[str, Any], seconds: float) -> None:
     document = {
         "meta": {
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
@@ -1443,14 +1589,28 @@ async def run_all(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=None, help=f"start-up runs per server (default {DEFAULT_RUNS}, --quick 2)")
-    parser.add_argument("--image-runs", type=int, default=None,
-                        help=f"calls per image size, and per storage in the s3 phase (default {IMAGE_RUNS}, --quick 2)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations, 1 round of renders "
-                        f"and of HTTP ({QUICK_LIST_SECONDS:g} s of tools/list)")
-    parser.add_argument("--only", action="append", choices=PHASES, metavar="PHASE",
-                        help=f"run only this phase (repeatable): {', '.join(PHASES)}; default all")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON.relative_to(ROOT)})")
+    parser.add_argument(
+        "--image-runs",
+        type=int,
+        default=None,
+        help=f"calls per image size, and per storage in the s3 phase (default {IMAGE_RUNS}, --quick 2)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"tiny settings for a smoke test: 2 runs, {QUICK_CONVERSATIONS} conversations, 1 round of renders "
+        f"and of HTTP ({QUICK_LIST_SECONDS:g} s of tools/list)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=PHASES,
+        metavar="PHASE",
+        help=f"run only this phase (repeatable): {', '.join(PHASES)}; default all",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON.relative_to(ROOT)})"
+    )
     parser.add_argument("--floor-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.runs is None:
@@ -1474,9 +1634,15 @@ def main(argv: list[str] | None = None) -> int:
         worst_edge = QUICK_WORST_EDGE if args.quick else WORST_EDGE
         figures = asyncio.run(
             run_all(
-                args.runs, args.image_runs, conversations, tuple(args.only or PHASES), worst_edge,
-                render_rounds=1 if args.quick else RENDER_ROUNDS, cpu_images=QUICK_CPU_IMAGES if args.quick else CPU_IMAGES,
-                http_rounds=1 if args.quick else HTTP_ROUNDS, list_seconds=QUICK_LIST_SECONDS if args.quick else LIST_SECONDS,
+                args.runs,
+                args.image_runs,
+                conversations,
+                tuple(args.only or PHASES),
+                worst_edge,
+                render_rounds=1 if args.quick else RENDER_ROUNDS,
+                cpu_images=QUICK_CPU_IMAGES if args.quick else CPU_IMAGES,
+                http_rounds=1 if args.quick else HTTP_ROUNDS,
+                list_seconds=QUICK_LIST_SECONDS if args.quick else LIST_SECONDS,
                 http_images=QUICK_HTTP_IMAGES if args.quick else HTTP_IMAGES,
             )
         )
@@ -1490,7 +1656,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {note}")
     print()
     print(summary(figures))
-    settings = {"phases": args.only or list(PHASES), "runs": args.runs, "image_runs": args.image_runs, "conversations": conversations, "quick": args.quick}
+    settings = {
+        "phases": args.only or list(PHASES),
+        "runs": args.runs,
+        "image_runs": args.image_runs,
+        "conversations": conversations,
+        "quick": args.quick,
+    }
     write_json(args.json, figures, settings, seconds)
     print(f"Results written to {args.json} ({seconds:.0f} s).")
     return 0

@@ -1,6 +1,6 @@
 """The HTTP floor for benchmarks/bench.py: the smallest FastMCP Streamable HTTP server, with one tool.
 
-Started like `cli.py serve --http` (127.0.0.1, the port as its one argument, GET /healthz answered so
+Started like `openai-images-mcp serve --http` (127.0.0.1, the port as its one argument, GET /healthz answered so
 the bench waits for both alike) and asked the same requests by the same bare client, so the ratio of
 the two request rates shows what our sign-in, edge layer, access log and larger tool list add on top
 of what FastMCP's HTTP transport itself costs. Usage: python benchmarks/floor_http_server.py PORT

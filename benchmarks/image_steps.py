@@ -21,8 +21,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, not {args.runs}")
 
-    import imagefiles
-    import storage
     from fake_openai import render_image
+
+    from openai_images import imagefiles, storage
 
     header = ("size", "PNG", "check", "save", "record", "preview", "all four", "floor write")
     print("  ".join(f"{h:>10}" for h in header))
@@ -62,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         for width, height in SIZES:
             b64 = base64.b64encode(render_image("A lighthouse on a rocky coast at dusk", width, height)).decode()
             checked = imagefiles.check_image(b64)
-            check = median_ms(lambda: imagefiles.check_image(b64), args.runs)
-            save = median_ms(lambda: imagefiles.save_image(checked, folder / "ours"), args.runs)
+            check = median_ms(lambda b64=b64: imagefiles.check_image(b64), args.runs)
+            save = median_ms(lambda checked=checked: imagefiles.save_image(checked, folder / "ours"), args.runs)
             record = median_ms(lambda: store.save(conversation), args.runs)
             # make_preview shrinks the image it is given, so each run previews a fresh copy (not timed).
             preview = median_ms(imagefiles.make_preview, args.runs, setup=checked.decoded.copy)
             (folder / "floor").mkdir(exist_ok=True)
-            floor = median_ms(lambda: (folder / "floor" / "image.png").write_bytes(base64.b64decode(b64)), args.runs)
+            floor = median_ms(lambda b64=b64: (folder / "floor" / "image.png").write_bytes(base64.b64decode(b64)), args.runs)
             cells = [f"{width}x{height}", f"{len(checked.data) / 1024:.0f} KB"]
             cells += [f"{ms:.1f} ms" for ms in (check, save, record, preview, check + save + record + preview, floor)]
             print("  ".join(f"{cell:>10}" for cell in cells))

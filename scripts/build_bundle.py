@@ -164,7 +164,10 @@ def draw_icon(path: Path) -> None:
     size = 512 * scale
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    s = lambda *values: [v * scale for v in values]
+
+    def s(*values: int) -> list[int]:
+        return [v * scale for v in values]
+
     draw.rounded_rectangle(s(16, 16, 496, 496), radius=96 * scale, fill=(49, 46, 129))
     draw.rounded_rectangle(s(96, 136, 416, 400), radius=28 * scale, fill=(255, 255, 255))
     picture = Image.new("RGBA", (size, size), (186, 230, 253))  # the sky, cut to the frame's window below
@@ -176,8 +179,27 @@ def draw_icon(path: Path) -> None:
     ImageDraw.Draw(window).rounded_rectangle(s(116, 156, 396, 380), radius=16 * scale, fill=255)
     image.paste(picture, (0, 0), window)
     cx, cy, arm, waist = 392, 120, 56, 14  # a four-pointed spark over the picture's top-right corner
-    draw.polygon(s(cx, cy - arm, cx + waist, cy - waist, cx + arm, cy, cx + waist, cy + waist,
-                   cx, cy + arm, cx - waist, cy + waist, cx - arm, cy, cx - waist, cy - waist), fill=(250, 204, 21))
+    draw.polygon(
+        s(
+            cx,
+            cy - arm,
+            cx + waist,
+            cy - waist,
+            cx + arm,
+            cy,
+            cx + waist,
+            cy + waist,
+            cx,
+            cy + arm,
+            cx - waist,
+            cy + waist,
+            cx - arm,
+            cy,
+            cx - waist,
+            cy - waist,
+        ),
+        fill=(250, 204, 21),
+    )
     small = image.resize((512, 512), Image.LANCZOS)
     small.quantize(colors=64, method=Image.FASTOCTREE).save(path, optimize=True)
 
@@ -186,7 +208,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ROOT / "dist", help="folder for the .mcpb (default dist/)")
     parser.add_argument("--update-server-json", action="store_true", help="write the bundle's release URL and SHA-256 into server.json")
-    parser.add_argument("--sync", action="store_true", help="copy the server's version and tool list into manifest.json and server.json, then stop")
+    parser.add_argument(
+        "--sync", action="store_true", help="copy the server's version and tool list into manifest.json and server.json, then stop"
+    )
     parser.add_argument("--icon", action="store_true", help="draw icon.png again, then stop")
     args = parser.parse_args()
     if args.icon:

@@ -27,9 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import image_models  # noqa: E402
-import sizes  # noqa: E402
-from enhancer import ImageType, detect_type  # noqa: E402
+from openai_images import image_models, sizes  # noqa: E402  # after the path line: run as a script from a clone
+from openai_images.enhancer import ImageType, detect_type  # noqa: E402
 
 EVAL_SET = ROOT / "tests" / "detection_eval.jsonl"
 FLEXIBLE_MODEL = "gpt-image-2"
@@ -149,9 +148,7 @@ def run_case(case: Case) -> Outcome:
     flexible, reason = sizes.choose_size(None, detected, case.prompt, model=FLEXIBLE_MODEL)
     fixed, _ = sizes.choose_size(None, detected, case.prompt, model=FIXED_MODEL)
     frame_ok = _frame_ok(case.platform, flexible, reason) if case.platform else None
-    return Outcome(
-        case=case, detected=detected, flexible_size=flexible, fixed_size=fixed, flexible_reason=reason, frame_ok=frame_ok
-    )
+    return Outcome(case=case, detected=detected, flexible_size=flexible, fixed_size=fixed, flexible_reason=reason, frame_ok=frame_ok)
 
 
 def evaluate(cases: list[Case] | None = None) -> Report:

@@ -127,7 +127,12 @@ def uv_environment(uv: str) -> dict[str, str]:
     for line in listed.splitlines():  # e.g. global.extra-index-url='file:///opt/pypi/simple'
         key, _, value = line.partition("=")
         pip[key.rsplit(".", 1)[-1]] = value.strip().strip("'\"")
-    for option, uv_name in {"index-url": "UV_DEFAULT_INDEX", "extra-index-url": "UV_INDEX", "find-links": "UV_FIND_LINKS", "cert": "SSL_CERT_FILE"}.items():
+    for option, uv_name in {
+        "index-url": "UV_DEFAULT_INDEX",
+        "extra-index-url": "UV_INDEX",
+        "find-links": "UV_FIND_LINKS",
+        "cert": "SSL_CERT_FILE",
+    }.items():
         value = os.environ.get(f"PIP_{option.replace('-', '_').upper()}") or pip.get(option)
         if value:
             env[uv_name] = value

@@ -63,8 +63,10 @@ if __name__ == "__main__":
     # Run as `python tests/fake_openai.py`, only tests/ is on sys.path; the size and option rules live at the root.
     sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-import image_models  # noqa: E402
-from errors import InvalidInput  # noqa: E402
+import contextlib
+
+from openai_images import image_models
+from openai_images.errors import InvalidInput
 
 __all__ = [
     "COMPLETION_WINDOWS",
@@ -281,9 +283,7 @@ def render_image(
     if detail >= 2:
         draw.rectangle((width * 0.05, height * 0.05, width * 0.35, height * 0.3), fill=fills[1])
     if detail >= 3:
-        draw.polygon(
-            [(width * 0.5, height * 0.55), (width * 0.95, height * 0.95), (width * 0.55, height * 0.95)], fill=fills[2]
-        )
+        draw.polygon([(width * 0.5, height * 0.55), (width * 0.95, height * 0.95), (width * 0.55, height * 0.95)], fill=fills[2])
     if inset is not None:
         thumb = inset.convert(mode)
         thumb.thumbnail((max(1, width // 3), max(1, height // 3)))
@@ -314,9 +314,7 @@ _photos: dict[tuple[int, int, str, bool, int], bytes] = {}
 _photos_lock = threading.Lock()
 
 
-def render_photo(
-    width: int, height: int, output_format: str = "png", *, transparent: bool = False, compression: int = 100
-) -> bytes:
+def render_photo(width: int, height: int, output_format: str = "png", *, transparent: bool = False, compression: int = 100) -> bytes:
     """Encode a photo-like picture: grain over smooth random shapes, the same for every prompt.
 
     The bytes are cached per size, format, transparency and compression, so only the first request of a kind pays
@@ -571,9 +569,7 @@ class _Search:
                 self.payload(decoded, f"{prefix}base64 at {path}", depth + 1)
 
 
-def _find_leaks(
-    watched: list[tuple[str | bytes, bytes]], raw: bytes, body: bytes | None
-) -> tuple[str, str, list[tuple[str | bytes, str]]]:
+def _find_leaks(watched: list[tuple[str | bytes, bytes]], raw: bytes, body: bytes | None) -> tuple[str, str, list[tuple[str | bytes, str]]]:
     """Search one request for the watched secrets; return its method, its path and every (secret, where) found.
 
     ``raw`` is every byte read for the request: request line, headers and the body as framed on the wire.
@@ -693,10 +689,8 @@ class _Server(ThreadingHTTPServer):
         with self.sockets_lock:
             sockets = list(self.open_sockets)
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _CloseConnection(Exception):
@@ -1003,9 +997,7 @@ class _Handler(BaseHTTPRequestHandler):
         index, sent = max(0, after + 1), 0
         while True:
             with fake._changed:
-                fake._changed.wait_for(
-                    lambda start=index: len(job.frames) > start or job.over or fake._stopping.is_set(), timeout=1.0
-                )
+                fake._changed.wait_for(lambda start=index: len(job.frames) > start or job.over or fake._stopping.is_set(), timeout=1.0)
                 frames, types = job.frames[index:], job.types[index:]
                 finished, forgotten = job.status in _FINISHED, job.forgotten
             for frame, event_type in zip(frames, types):
@@ -1026,9 +1018,7 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeOpenAI:
     """A local fake of the OpenAI API (Responses + image_generation tool, Files)."""
 
-    def __init__(
-        self, *, latency: float = 0.0, port: int = 0, render_seconds: float = 0.2, photo_like: bool = False
-    ) -> None:
+    def __init__(self, *, latency: float = 0.0, port: int = 0, render_seconds: float = 0.2, photo_like: bool = False) -> None:
         self.latency = latency  # seconds before answering POST /v1/responses; settable any time
         self.event_delay = 0.0  # seconds between SSE events of a (foreground) streamed create
         self.expired_status = 400  # status for an unknown previous_response_id (400 or 404)
@@ -1070,9 +1060,7 @@ class FakeOpenAI:
             return self
         self._stopping.clear()
         self._server = _Server(("127.0.0.1", self._port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True)
         self._thread.start()
         return self
 
@@ -1117,9 +1105,7 @@ class FakeOpenAI:
     def response_requests(self) -> list[dict[str, Any]]:
         """Parsed JSON bodies of every POST /v1/responses, in order."""
         with self._lock:
-            return [
-                r.json for r in self.requests if r.method == "POST" and r.path == "/v1/responses" and r.json is not None
-            ]
+            return [r.json for r in self.requests if r.method == "POST" and r.path == "/v1/responses" and r.json is not None]
 
     def fail_next(
         self,
@@ -1347,10 +1333,9 @@ class FakeOpenAI:
             pauses = [
                 index
                 for index, event in enumerate(body)
-                if event["type"]
-                in ("response.image_generation_call.partial_image", "response.image_generation_call.completed")
+                if event["type"] in ("response.image_generation_call.partial_image", "response.image_generation_call.completed")
             ] or [0]
-            bounds = sorted({0, *pauses}) + [len(body)]
+            bounds = [*sorted({0, *pauses}), len(body)]
             done: list[dict[str, Any]] = []
             for start, end in itertools.pairwise(bounds):
                 if start in pauses and not self._job_sleep(job, self.render_seconds / len(pauses)):
@@ -1441,9 +1426,7 @@ class FakeOpenAI:
             job = self._jobs.get(response_id)
             if job is None or job.forgotten:
                 if response_id in self.responses:
-                    raise ApiError(
-                        400, "Only responses created with the 'background' parameter set to true can be cancelled."
-                    )
+                    raise ApiError(400, "Only responses created with the 'background' parameter set to true can be cancelled.")
                 raise _not_found(response_id)
             if job.status == "cancelled":
                 return job.response
@@ -1593,9 +1576,7 @@ class FakeOpenAI:
 
     def _read_tool(self, tools: list[Any], tool_choice: Any) -> tuple[list[Any], _ImageSpec | None]:
         """Validate the first image_generation tool; return echoed tools (defaults filled) and its spec."""
-        index = next(
-            (i for i, t in enumerate(tools) if isinstance(t, dict) and t.get("type") == "image_generation"), None
-        )
+        index = next((i for i, t in enumerate(tools) if isinstance(t, dict) and t.get("type") == "image_generation"), None)
         if index is None:
             forced = tool_choice == "required" or (
                 isinstance(tool_choice, dict)
@@ -1604,10 +1585,7 @@ class FakeOpenAI:
                     or (
                         tool_choice.get("type") == "allowed_tools"
                         and tool_choice.get("mode") == "required"
-                        and any(
-                            isinstance(t, dict) and t.get("type") == "image_generation"
-                            for t in tool_choice.get("tools", [])
-                        )
+                        and any(isinstance(t, dict) and t.get("type") == "image_generation" for t in tool_choice.get("tools", []))
                     )
                 )
             )
@@ -1707,9 +1685,7 @@ class FakeOpenAI:
         if options is None:
             options = {}
         if not isinstance(options, dict):
-            raise _invalid(
-                "Invalid type for 'background_options': expected an object.", "background_options", "invalid_type"
-            )
+            raise _invalid("Invalid type for 'background_options': expected an object.", "background_options", "invalid_type")
         window = options.get("completion_window", "soonest")
         param = "background_options.completion_window"
         if window not in COMPLETION_WINDOWS:
@@ -1722,9 +1698,7 @@ class FakeOpenAI:
                 "invalid_type",
             )
         if background is True and body.get("store") is False:
-            raise _invalid(
-                "Background mode requires 'store' to be true: set store to true or leave it out.", "background"
-            )
+            raise _invalid("Background mode requires 'store' to be true: set store to true or leave it out.", "background")
         if window != "soonest":
             # The SDK: "The `2h` and `8h` completion windows require `background: true`, Standard
             # processing, and `stream: false` or omitted." (BackgroundOptions in response_create_params.py)
@@ -1732,14 +1706,12 @@ class FakeOpenAI:
                 raise _invalid(f"The '{window}' completion window requires 'background' to be true.", param)
             if body.get("stream") is True:
                 raise _invalid(
-                    f"The '{window}' completion window cannot be streamed: leave out 'stream' and retrieve "
-                    "the response.",
+                    f"The '{window}' completion window cannot be streamed: leave out 'stream' and retrieve the response.",
                     param,
                 )
             if body.get("service_tier") in ("flex", "priority"):
                 raise _invalid(
-                    f"The '{window}' completion window requires Standard processing, not service_tier "
-                    f"'{body['service_tier']}'.",
+                    f"The '{window}' completion window requires Standard processing, not service_tier '{body['service_tier']}'.",
                     param,
                 )
         return background is True, window
@@ -1927,9 +1899,7 @@ class FakeOpenAI:
 
     def _events(self, plan: _Plan, response: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The SSE events (without sequence numbers) that stream ``response``."""
-        snapshot = dict(
-            response, status="in_progress", output=[], usage=None, tool_usage=None, completed_at=None, error=None
-        )
+        snapshot = dict(response, status="in_progress", output=[], usage=None, tool_usage=None, completed_at=None, error=None)
         yield {"type": "response.created", "response": snapshot}
         yield {"type": "response.in_progress", "response": snapshot}
         yield from self._body_events(plan, response)
@@ -2030,14 +2000,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the fake OpenAI server in the foreground.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: random)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before answering POST /v1/responses")
-    parser.add_argument(
-        "--render-seconds", type=float, default=0.2, help="seconds a background response takes to render its image"
-    )
+    parser.add_argument("--render-seconds", type=float, default=0.2, help="seconds a background response takes to render its image")
     parser.add_argument("--photo-like", action="store_true", help="final images photo-like (about 1.6 MB PNG at 1024x1024)")
     args = parser.parse_args()
-    fake = FakeOpenAI(
-        latency=args.latency, port=args.port, render_seconds=args.render_seconds, photo_like=args.photo_like
-    ).start()
+    fake = FakeOpenAI(latency=args.latency, port=args.port, render_seconds=args.render_seconds, photo_like=args.photo_like).start()
     print(fake.base_url, flush=True)
     try:
         threading.Event().wait()

@@ -1,4 +1,4 @@
-"""The HTTP server as users run it, for tests: `cli.py serve --http` on a free port, waited for until /healthz answers."""
+"""The HTTP server as users run it, for tests: `openai-images-mcp serve --http` on a free port, waited for until /healthz answers."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def http_server(
 ) -> Iterator[Served]:
     """Run the server over HTTP with exactly `env`, stderr to `log`; stopped (SIGTERM, then kill) afterwards."""
     port = port or free_port()
-    command = [sys.executable, str(ROOT / "cli.py"), "serve", "--http", "--host", host, "--port", str(port), "--path", path]
+    command = [sys.executable, "-m", "openai_images", "serve", "--http", "--host", host, "--port", str(port), "--path", path]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
     base = f"http://127.0.0.1:{port}"

@@ -64,8 +64,12 @@ def _client(endpoint: str):
     from botocore.config import Config
 
     return boto3.client(
-        "s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY, config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
     )
 
 
@@ -92,7 +96,9 @@ def running_s3_server(bucket: str = "openai-images-tests") -> Iterator[S3Server]
         for _ in range(3):  # the free port may be taken between finding and binding it
             port = free_port()
             process = subprocess.Popen(
-                [sys.executable, __file__, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log,
+                [sys.executable, __file__, "-H", "127.0.0.1", "-p", str(port)],
+                stdout=log,
+                stderr=log,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
             if _answers(port, process):
@@ -108,7 +114,6 @@ def running_s3_server(bucket: str = "openai-images-tests") -> Iterator[S3Server]
             stop(process)
 
 
-
 def _answers(port: int, process: subprocess.Popen) -> bool:
     import httpx
 
@@ -120,7 +125,6 @@ def _answers(port: int, process: subprocess.Popen) -> bool:
         except httpx.HTTPError:
             time.sleep(0.1)
     return False
-
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +147,11 @@ def s3_bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
 
 def _serve(host: str, port: int) -> None:
     """moto.server's app and request handler (moto/server.py), one request at a time."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from werkzeug.serving import run_simple
 
     os.environ.setdefault("MOTO_PORT", str(port))

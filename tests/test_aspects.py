@@ -8,29 +8,52 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import aspects
-import enhancer
-from aspects import said
+from openai_images import aspects, enhancer
+from openai_images.aspects import said
 
 # The issue's own examples, and a few more of each kind.
 STATED = {
     "lighting": [
-        "a fox in neon", "a street at night", "a city at golden hour", "soft studio lighting", "a backlit tree",
-        "lit by candlelight", "under harsh midday sun", "a silhouette against the sky", "a moonlit lake",
+        "a fox in neon",
+        "a street at night",
+        "a city at golden hour",
+        "soft studio lighting",
+        "a backlit tree",
+        "lit by candlelight",
+        "under harsh midday sun",
+        "a silhouette against the sky",
+        "a moonlit lake",
     ],
     "composition": [
-        "a wide view of the hills", "a close-up of a bee", "an overhead view of a table", "a cinematic shot of a car",
-        "a centred vase", "a centered vase", "shot from below", "rule of thirds", "an extreme close-up",
+        "a wide view of the hills",
+        "a close-up of a bee",
+        "an overhead view of a table",
+        "a cinematic shot of a car",
+        "a centred vase",
+        "a centered vase",
+        "shot from below",
+        "rule of thirds",
+        "an extreme close-up",
     ],
     "usage": [
-        "a logo printed on cups", "for a website header", "an advert on a billboard", "for our paper cups",
-        "as a phone wallpaper", "for the shop page of our online shop", "for a children's picture book",
-        "a sticker for my laptop", "on t-shirts and tote bags",
+        "a logo printed on cups",
+        "for a website header",
+        "an advert on a billboard",
+        "for our paper cups",
+        "as a phone wallpaper",
+        "for the shop page of our online shop",
+        "for a children's picture book",
+        "a sticker for my laptop",
+        "on t-shirts and tote bags",
     ],
     "colour": ["in teal and orange", "a #ff8800 background", "black and white", "pastel tones", "rgb(10, 20, 30)"],
     "style": ["a watercolour fox", "pixel art", "in the style of ukiyo-e", "a risograph print", "photorealistic"],
     "text": [
-        'saying "Open Late"', "with the words Open Late", "that says hello", "with no text", "a title at the top",
+        'saying "Open Late"',
+        "with the words Open Late",
+        "that says hello",
+        "with no text",
+        "a title at the top",
         "'Bean There'",
     ],
     "camera": ["shot on an 85mm lens", "at f/1.8", "from a low angle", "with shallow depth of field", "a drone view"],

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 FIGURES = {
@@ -72,7 +71,7 @@ def _check_table_row(stdout: str, figure: dict, bench) -> None:
     label, unit = figure["label"], figure["unit"]
     rows = [line for line in stdout.splitlines() if line.startswith(label + "  ")]
     assert len(rows) == 1, (label, stdout)
-    ours, floor, ratio, target, *verdict = re.split(r"\s{2,}", rows[0][len(label):].strip())
+    ours, floor, ratio, target, *verdict = re.split(r"\s{2,}", rows[0][len(label) :].strip())
     assert ours in _printed(figure["value"], lambda v: bench.show(v, unit)), (label, ours, figure["value"])
     floor_shown, key = re.fullmatch(r"(.+) \[([a-z])\]", floor).groups()
     assert floor_shown in _printed(figure["floor"], lambda v: bench.show(v, unit)), (label, floor, figure["floor"])
@@ -95,9 +94,7 @@ def _expected_summary(document: dict) -> str:
     failed = [f for f in figures if f["pass"] is False]
     misses = document["misses"]
     assert len(misses) == len(failed) and all(m.startswith(f["label"] + ": ") for m, f in zip(misses, failed)), misses
-    text = f"All {len(judged)} targets met." if not misses else (
-        f"Misses: {len(misses)} of {len(judged)} targets: " + "; ".join(misses)
-    )
+    text = f"All {len(judged)} targets met." if not misses else (f"Misses: {len(misses)} of {len(judged)} targets: " + "; ".join(misses))
     unmeasured = [f["label"] for f in figures if f["target"] is not None and f["pass"] is None]
     if unmeasured:
         text += " Not measured: " + ", ".join(unmeasured) + "."

@@ -32,7 +32,9 @@ async def test_branching_from_the_first_of_three_images_chains_from_its_response
     async with stdio_client(server_env) as client:
         conversation_id, (first, second, third) = await _three_images(client)
         branch = await call_tool(
-            client, "openai_conversational_image", {"prompt": "Make it summer instead", "conversation_id": conversation_id, "image_id": first["image_id"]}
+            client,
+            "openai_conversational_image",
+            {"prompt": "Make it summer instead", "conversation_id": conversation_id, "image_id": first["image_id"]},
         )
         assert not branch.is_error, result_text(branch)
         after = await call_tool(client, "openai_conversational_image", {"prompt": "Add a butterfly", "conversation_id": conversation_id})
@@ -40,7 +42,11 @@ async def test_branching_from_the_first_of_three_images_chains_from_its_response
         shown = await call_tool(client, "openai_get_image", {"conversation_id": conversation_id, "image_id": second["image_id"]})
     requests = fake_openai.response_requests()
     assert [r.get("previous_response_id") for r in requests] == [
-        None, first["response_id"], second["response_id"], first["response_id"], branch.structured_content["response_id"]
+        None,
+        first["response_id"],
+        second["response_id"],
+        first["response_id"],
+        branch.structured_content["response_id"],
     ]
     stored = _stored(home, conversation_id)
     parents = {image["image_id"]: image["parent_id"] for image in stored["images"]}
@@ -70,7 +76,9 @@ async def test_a_branch_whose_response_expired_sends_that_image_not_the_last(ser
         conversation_id, (first, _, third) = await _three_images(client)
         fake_openai.expire_responses()
         branch = await call_tool(
-            client, "openai_conversational_image", {"prompt": "Make it autumn", "conversation_id": conversation_id, "image_id": first["image_id"]}
+            client,
+            "openai_conversational_image",
+            {"prompt": "Make it autumn", "conversation_id": conversation_id, "image_id": first["image_id"]},
         )
     assert not branch.is_error, result_text(branch)
     retry = fake_openai.response_requests()[-1]
@@ -91,7 +99,11 @@ async def test_an_image_id_from_elsewhere_is_refused_before_anything_is_sent(ser
         wrong = await call_tool(
             client,
             "openai_conversational_image",
-            {"prompt": "Blue", "conversation_id": one.structured_content["conversation_id"], "image_id": other.structured_content["image_id"]},
+            {
+                "prompt": "Blue",
+                "conversation_id": one.structured_content["conversation_id"],
+                "image_id": other.structured_content["image_id"],
+            },
         )
         alone = await call_tool(client, "openai_conversational_image", {"prompt": "Blue", "image_id": one.structured_content["image_id"]})
     assert wrong.is_error and "is not an image of conversation" in result_text(wrong)

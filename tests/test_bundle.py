@@ -19,7 +19,7 @@ import pytest
 from conftest import FAKE_KEY, ROOT, result_text, uv_command, uv_environment
 
 import openai_images_mcp
-import settings
+from openai_images import settings
 
 MANIFEST = json.loads((ROOT / "manifest.json").read_text(encoding="utf-8"))
 SERVER_JSON = json.loads((ROOT / "server.json").read_text(encoding="utf-8"))
@@ -143,7 +143,13 @@ def _npx() -> str:
 
 @pytest.mark.slow
 def test_the_manifest_passes_mcpb_validate():
-    done = subprocess.run([_npx(), "-y", build_bundle.MCPB_CLI, "validate", str(ROOT / "manifest.json")], check=False, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [_npx(), "-y", build_bundle.MCPB_CLI, "validate", str(ROOT / "manifest.json")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0 and "validation passes" in done.stdout, done.stdout + done.stderr
 
 
@@ -153,7 +159,10 @@ def installed_bundle(tmp_path) -> Path:
     _npx()
     built = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_bundle.py"), "--output", str(tmp_path / "dist")],
-        check=False, capture_output=True, text=True, timeout=600,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     bundle = Path(re.search(r"^bundle: (.+)$", built.stdout, re.MULTILINE).group(1))
@@ -176,7 +185,9 @@ async def test_the_built_bundle_starts_from_its_manifest_and_makes_an_image(inst
     assert manifest == MANIFEST
 
     pictures = tmp_path / "Pictures"
-    config = resolve_mcp_config(manifest, dirname=installed, user_config={"openai_api_key": FAKE_KEY, "output_dir": str(pictures)}, home=home["home"])
+    config = resolve_mcp_config(
+        manifest, dirname=installed, user_config={"openai_api_key": FAKE_KEY, "output_dir": str(pictures)}, home=home["home"]
+    )
     assert config["command"] == "uv"  # Claude Desktop runs these arguments with the uv it brings
     env = {name: value for name, value in server_env.items() if name not in config["env"]}
     env.update(config["env"])

@@ -9,19 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_KEY, ROOT, stdio_client
+from conftest import FAKE_KEY, ROOT
 from PIL import Image
 
-import cli
+from openai_images import cli
 
-CLI = ROOT / "cli.py"
+CLI = ["-m", "openai_images"]  # the command, run from the clone: `python -m openai_images` is `openai-images-mcp`
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`python cli.py ARGS` with exactly `env`, as a person would type `openai-images-mcp ARGS`."""
-    return subprocess.run(
-        [sys.executable, str(CLI), *args], env=env, cwd=str(cwd or ROOT), capture_output=True, text=True, timeout=timeout
-    )
+    """`python -m openai_images ARGS` with `env` (and the clone importable from any folder), as a person types `openai-images-mcp ARGS`."""
+    env = {**env, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, *CLI, *args], env=env, cwd=str(cwd or ROOT), capture_output=True, text=True, timeout=timeout)
 
 
 def one_error_line(run: subprocess.CompletedProcess[str]) -> str:
@@ -47,7 +46,7 @@ def stdio_client_for(command: str, args: list[str], env: dict[str, str]):
 async def test_without_arguments_it_is_the_stdio_server_and_version_equals_server_info(server_env):
     printed = run_cli("--version", env=server_env)
     assert printed.returncode == 0, printed.stderr
-    async with stdio_client_for(sys.executable, [str(CLI)], server_env) as client:
+    async with stdio_client_for(sys.executable, CLI, server_env) as client:
         info = client.server_info
         tools = {tool.name for tool in await client.list_tools()}
     assert printed.stdout.strip() == f"openai-images-mcp {info.version}"
@@ -55,7 +54,7 @@ async def test_without_arguments_it_is_the_stdio_server_and_version_equals_serve
 
 
 def test_version_is_read_without_importing_fastmcp(server_env):
-    code = "import sys, cli; print(cli.version()); print('fastmcp' in sys.modules)"
+    code = "import sys; from openai_images import cli; print(cli.version()); print('fastmcp' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], env=server_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     import openai_images_mcp
 
@@ -174,8 +173,15 @@ def test_write_leaves_a_file_that_is_not_a_json_config_byte_for_byte(content, sa
 
 
 def test_api_key_from_env_without_a_key_says_so(config_folder, server_env):
-    run = run_cli("config", "cursor", "--write", "--api-key-from-env", "--config-file", str(config_folder / "m.json"),
-                  env={**server_env, "OPENAI_API_KEY": ""})
+    run = run_cli(
+        "config",
+        "cursor",
+        "--write",
+        "--api-key-from-env",
+        "--config-file",
+        str(config_folder / "m.json"),
+        env={**server_env, "OPENAI_API_KEY": ""},
+    )
     assert "OPENAI_API_KEY is not set" in one_error_line(run)
     assert list(config_folder.iterdir()) == []
 
@@ -219,7 +225,10 @@ def test_doctor_reports_a_bad_setting_in_one_line(server_env):
 
 
 def test_doctors_package_list_is_requirements_txt():
-    names = {line.split("#")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for line in (ROOT / "requirements.txt").read_text().splitlines()}
+    names = {
+        line.split("#")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+    }
     assert set(cli.PACKAGES) == names - {""}
 
 

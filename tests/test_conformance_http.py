@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from http_helpers import Served
 from http_helpers import http_server as serve_http
-from filelock import FileLock
 
 pytestmark = pytest.mark.slow
 
@@ -45,8 +45,6 @@ EXPECTED_FAILURES = {
 START_SECONDS = 30
 
 
-
-
 def conformance_command(npx: str, suite: str, *args: str) -> list[str]:
     """`npx conformance ARGS` of `suite`, run by the pinned Node."""
     return [npx, "-y", "-p", NODE, "-p", suite, "--", "conformance", *args]
@@ -68,7 +66,7 @@ def npx(tmp_path_factory) -> str:
 
 @pytest.fixture
 def http_server(server_env, tmp_path) -> Iterator[Served]:
-    """`cli.py serve --http` on a free port of 127.0.0.1, talking only to the fake OpenAI, once GET /healthz says 200."""
+    """`openai-images-mcp serve --http` on a free port of 127.0.0.1, talking only to the fake OpenAI, once GET /healthz says 200."""
     with serve_http(server_env, tmp_path / "server.log", path="/mcp", wait=START_SECONDS) as served:
         yield served
 
@@ -84,13 +82,9 @@ def test_the_http_endpoint_passes_the_conformance_scenario(suite, scenario, npx,
     report = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
     # Exit 0 alone would also pass a scenario the suite skipped as not applicable: some checks must have passed.
     ran = re.search(r"^Passed: [1-9]", report, re.MULTILINE)
-    assert done.returncode == 0 and ran, f"{suite} {scenario}: exit {done.returncode}\n{report}\n--- server log ---\n{_tail(http_server.log)}"
-
-
-
-
-
-
+    assert done.returncode == 0 and ran, (
+        f"{suite} {scenario}: exit {done.returncode}\n{report}\n--- server log ---\n{_tail(http_server.log)}"
+    )
 
 
 def _tail(log: Path, limit: int = 4000) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from costs import (
+from openai_images.costs import (
     PRICE_TABLE,
     QUALITY_FACTORS,
     Prices,
@@ -15,8 +15,8 @@ from costs import (
     parse_price_overrides,
     prices_for,
 )
-from errors import ConfigurationError, InvalidInput
-from image_models import EXTRA_QUALITIES, QUALITIES
+from openai_images.errors import ConfigurationError, InvalidInput
+from openai_images.image_models import EXTRA_QUALITIES, QUALITIES
 
 # A completed Responses answer for one 1024x1024 medium image (shape: openai/types/responses/response.py):
 # its `usage` (mainline model) and `tool_usage.image_gen` (image model).
@@ -60,14 +60,15 @@ def test_example_response_costs_text_input_plus_image_output():
     assert cost.assistant_usd is None
     assert cost.complete is False
     assert cost.note == (
-        "image $0.0529 (gpt-image-2.6-sunburst, 1756 output tokens); "
-        "assistant gpt-6-astra: 50 tokens not priced (set OPENAI_IMAGES_PRICES)"
+        "image $0.0529 (gpt-image-2.6-sunburst, 1756 output tokens); assistant gpt-6-astra: 50 tokens not priced (set OPENAI_IMAGES_PRICES)"
     )
 
 
 def test_assistant_override_makes_the_cost_complete():
     overrides = parse_price_overrides('{"gpt-6-astra": {"text_in": 1.25, "text_out": 10}}')
-    cost = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, overrides=overrides)
+    cost = cost_from_usage(
+        "gpt-image-2.6-sunburst", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, overrides=overrides
+    )
     assert cost.assistant_usd == pytest.approx(20 * 1.25 / 1e6 + 30 * 10 / 1e6)
     assert cost.total_usd == pytest.approx(0.05293 + 0.000325)
     assert cost.complete is True
@@ -111,16 +112,14 @@ def test_undocumented_cached_rate_charges_the_uncached_rate_and_says_so():
 
 
 def test_cached_tokens_without_a_split_are_charged_uncached_as_an_upper_bound():
-    usage = {"input_tokens": 100, "input_tokens_details": {"image_tokens": 50, "text_tokens": 50},
-             "output_tokens": 0, "cached_tokens": 30}
+    usage = {"input_tokens": 100, "input_tokens_details": {"image_tokens": 50, "text_tokens": 50}, "output_tokens": 0, "cached_tokens": 30}
     cost = cost_from_usage("gpt-image-2", usage, assistant_model="", assistant_usage=None)
     assert cost.image_usd == pytest.approx((50 * 5 + 50 * 8) / 1e6)
     assert "30 cached tokens charged at uncached rates" in cost.note
 
 
 def test_output_text_tokens_use_text_out_or_fall_back_to_image_out():
-    usage = {"input_tokens": 0, "output_tokens": 1100,
-             "output_tokens_details": {"image_tokens": 1000, "text_tokens": 100}}
+    usage = {"input_tokens": 0, "output_tokens": 1100, "output_tokens_details": {"image_tokens": 1000, "text_tokens": 100}}
     with_text_price = cost_from_usage("gpt-image-2", usage, assistant_model="", assistant_usage=None)
     assert with_text_price.image_usd == pytest.approx((1000 * 30 + 100 * 10) / 1e6)
     without = cost_from_usage("gpt-image-2.6-sunburst", usage, assistant_model="", assistant_usage=None)
@@ -150,10 +149,11 @@ def test_undocumented_models_have_no_price(model):
 
 def test_overrides_price_an_unknown_image_model_and_the_assistant():
     overrides = parse_price_overrides(
-        '{"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30},'
-        ' "gpt-6-astra": {"text_in": 1.25, "text_out": 10}}'
+        '{"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-6-astra": {"text_in": 1.25, "text_out": 10}}'
     )
-    cost = cost_from_usage("gpt-image-2.6-flare", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, overrides=overrides)
+    cost = cost_from_usage(
+        "gpt-image-2.6-flare", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, overrides=overrides
+    )
     assert cost.complete is True
     assert cost.image_usd == pytest.approx(0.05293)
     assert cost.total_usd == pytest.approx(0.05293 + 0.000325)

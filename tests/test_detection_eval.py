@@ -10,9 +10,9 @@ import time
 import pytest
 from conftest import ROOT
 
-import image_models
-from enhancer import ImageType, cover_kind, detect_type, platforms
-from sizes import choose_size
+from openai_images import image_models
+from openai_images.enhancer import ImageType, cover_kind, detect_type, platforms
+from openai_images.sizes import choose_size
 
 FLEXIBLE_MODEL = "gpt-image-2"
 FIXED_MODEL = "gpt-image-2.6-sunburst"

@@ -6,11 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import aspects
-import dialogue
-import enhancer
-import sizes
-from dialogue import (
+from openai_images import aspects, dialogue, enhancer, sizes
+from openai_images.dialogue import (
     MODE_LIMITS,
     DialogueMode,
     DialogueState,
@@ -22,8 +19,8 @@ from dialogue import (
     question_number,
     start,
 )
-from enhancer import ImageType
-from errors import InvalidInput
+from openai_images.enhancer import ImageType
+from openai_images.errors import InvalidInput
 
 COFFEE = "Create a logo for my coffee shop"
 
@@ -54,8 +51,14 @@ def test_bare_prompts_cover_every_type():
 
 @pytest.mark.parametrize(
     ("text", "mode"),
-    [("quick", DialogueMode.QUICK), (" Guided ", DialogueMode.GUIDED), ("EXPLORER", DialogueMode.EXPLORER),
-     ("skip", DialogueMode.SKIP), (None, DialogueMode.GUIDED), ("", DialogueMode.GUIDED)],
+    [
+        ("quick", DialogueMode.QUICK),
+        (" Guided ", DialogueMode.GUIDED),
+        ("EXPLORER", DialogueMode.EXPLORER),
+        ("skip", DialogueMode.SKIP),
+        (None, DialogueMode.GUIDED),
+        ("", DialogueMode.GUIDED),
+    ],
 )
 def test_parse_mode_accepts_names_in_any_case(text: str | None, mode: DialogueMode):
     assert dialogue.parse_mode(text) == mode
@@ -116,10 +119,7 @@ def test_a_logo_prompt_with_quoted_name_is_not_asked_for_the_text():
 
 
 def test_a_rich_prompt_gets_fewer_questions_but_never_about_what_it_says():
-    prompt = (
-        "A photorealistic close-up of a golden retriever puppy in a park at sunset, orange palette, "
-        "for our pet shop website"
-    )
+    prompt = "A photorealistic close-up of a golden retriever puppy in a park at sunset, orange palette, for our pet shop website"
     state = start(prompt, "guided")
     assert {"style", "colour", "composition", "setting", "usage"}.isdisjoint(state.plan)
     assert 1 <= len(state.plan) <= 5
@@ -286,7 +286,7 @@ REPLIES = st.one_of(
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.sampled_from(BARE_PROMPTS + ["a fox in teal", "🦊 ein Fuchs im Schnee", "x"]),
+    st.sampled_from([*BARE_PROMPTS, "a fox in teal", "🦊 ein Fuchs im Schnee", "x"]),
     st.sampled_from(list(DialogueMode)),
     st.lists(REPLIES, min_size=0, max_size=12),
 )
@@ -352,13 +352,27 @@ ASKS_ABOUT = {
     "style": {"style"},
     "text": {"text"},
 }
-BARE_BY_TYPE = dict(zip(
-    [ImageType.LOGO, ImageType.ICON, ImageType.PRESENTATION, ImageType.SOCIAL_POST, ImageType.SOCIAL_STORY,
-     ImageType.BANNER, ImageType.PRODUCT, ImageType.PORTRAIT, ImageType.LANDSCAPE, ImageType.POSTER,
-     ImageType.ILLUSTRATION, ImageType.PHOTO, ImageType.GENERAL],
-    BARE_PROMPTS,
-    strict=True,
-))
+BARE_BY_TYPE = dict(
+    zip(
+        [
+            ImageType.LOGO,
+            ImageType.ICON,
+            ImageType.PRESENTATION,
+            ImageType.SOCIAL_POST,
+            ImageType.SOCIAL_STORY,
+            ImageType.BANNER,
+            ImageType.PRODUCT,
+            ImageType.PORTRAIT,
+            ImageType.LANDSCAPE,
+            ImageType.POSTER,
+            ImageType.ILLUSTRATION,
+            ImageType.PHOTO,
+            ImageType.GENERAL,
+        ],
+        BARE_PROMPTS,
+        strict=True,
+    )
+)
 ASKING_MODES = [DialogueMode.QUICK, DialogueMode.GUIDED, DialogueMode.EXPLORER]
 
 
@@ -471,8 +485,7 @@ def test_explorer_asks_at_least_six_finer_questions_on_a_detailed_prompt(image_t
 @pytest.mark.parametrize("image_type", list(ImageType))
 def test_explorer_still_asks_six_when_the_prompt_also_settles_the_deep_bank_s_first_questions(image_type: ImageType):
     prompt = (
-        f"{DETAILED[image_type]}, shot on an 85mm lens, brushed metal, surrounded by lemons, with copy space, "
-        "no people, highly detailed"
+        f"{DETAILED[image_type]}, shot on an 85mm lens, brushed metal, surrounded by lemons, with copy space, no people, highly detailed"
     )
     settled = aspects.said(prompt)
     assert {"camera", "materials", "props", "space", "avoid", "detail"} <= settled
@@ -566,10 +579,17 @@ def test_a_deep_answer_the_prompt_already_has_is_not_repeated():
 # ------------------------------------------------------------ saved states
 
 OLD_EXPLORER_STATE = {  # saved by the version before the deep bank: only broad keys, must_include last
-    "schema_version": 1, "mode": "explorer", "image_type": "logo", "original_prompt": COFFEE,
+    "schema_version": 1,
+    "mode": "explorer",
+    "image_type": "logo",
+    "original_prompt": COFFEE,
     "plan": ["text", "logo_kind", "brand_values", "style", "colour", "subject", "usage", "must_include"],
-    "asked": ["text", "logo_kind"], "answers": {"text": "Bean There"}, "pending": "logo_kind",
-    "status": "asking", "ended_early": False, "score_before": 12,
+    "asked": ["text", "logo_kind"],
+    "answers": {"text": "Bean There"},
+    "pending": "logo_kind",
+    "status": "asking",
+    "ended_early": False,
+    "score_before": 12,
 }
 
 

@@ -39,7 +39,9 @@ async def _drive(client, first: dict, reply) -> tuple[list[dict], object]:
 
 
 async def test_coffee_shop_logo_in_guided_mode(server_env, fake_openai):
-    free_text = iter(["Cozy, artisanal, locally roasted beans", "Minimalist and warm", "Earth tones, browns and creams", "Roastery Row", "On paper cups"])
+    free_text = iter(
+        ["Cozy, artisanal, locally roasted beans", "Minimalist and warm", "Earth tones, browns and creams", "Roastery Row", "On paper cups"]
+    )
     given: list[str] = []
 
     def reply(question):
@@ -108,7 +110,10 @@ async def test_modes_ask_their_number_of_questions(server_env, fake_openai, mode
 
 async def test_skip_generates_at_once_with_type_score_and_size(server_env, fake_openai):
     async with stdio_client(server_env) as client:
-        for args in ({"prompt": "A vertical instagram story for a bakery", "dialogue_mode": "skip"}, {"prompt": "A slide about sales", "skip_dialogue": True}):
+        for args in (
+            {"prompt": "A vertical instagram story for a bakery", "dialogue_mode": "skip"},
+            {"prompt": "A slide about sales", "skip_dialogue": True},
+        ):
             result = await _ask(client, args)
             assert result.structured_content["status"] == "generated"
             text = result_text(result)

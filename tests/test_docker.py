@@ -50,7 +50,9 @@ def test_the_entry_point_is_the_package_command_serving_http_on_all_addresses():
 def test_that_command_without_sign_in_refuses_to_start_as_it_would_in_the_container(server_env):
     [entry] = _instructions("ENTRYPOINT")
     arguments = json.loads(entry)[1:]
-    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), *arguments], cwd=ROOT, env=server_env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "openai_images", *arguments], cwd=ROOT, env=server_env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode != 0 and "Refusing to serve on 0.0.0.0" in done.stderr.strip().splitlines()[-1]
 
 

@@ -6,7 +6,7 @@ import asyncio
 import re
 from pathlib import Path
 
-import settings
+from openai_images import settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -41,7 +41,7 @@ def test_settings_defaults_and_validation():
 def test_bad_setting_values_name_the_variable():
     import pytest
 
-    from errors import ConfigurationError
+    from openai_images.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="OPENAI_IMAGES_TIMEOUT"):
         settings.Settings.from_env({"OPENAI_IMAGES_TIMEOUT": "soon"})

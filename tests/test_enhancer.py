@@ -9,10 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import enhancer
-import image_models
-from enhancer import CRITERIA, ImageType, detect_type, enhance, score
-from sizes import suggest_size
+from openai_images import enhancer, image_models
+from openai_images.enhancer import CRITERIA, ImageType, detect_type, enhance, score
+from openai_images.sizes import suggest_size
 
 FIXED_MODEL = "gpt-image-2.6-sunburst"
 FLEXIBLE_MODEL = "gpt-image-2"
@@ -306,8 +305,27 @@ def test_orientation_words_inside_other_words_are_ignored(prompt: str):
     assert suggest_size(T.GENERAL, prompt, FLEXIBLE_MODEL).size == "1024x1024"
 
 
-ORIENTATION_WORDS = ["", "portrait", "vertical", "tall", "landscape", "wide", "widescreen", "banner", "panoramic",
-                     "square", "horizontal", "reel", "16:9", "9:16", "4:5", "3:1", "1:3", "21:9", "4:1"]
+ORIENTATION_WORDS = [
+    "",
+    "portrait",
+    "vertical",
+    "tall",
+    "landscape",
+    "wide",
+    "widescreen",
+    "banner",
+    "panoramic",
+    "square",
+    "horizontal",
+    "reel",
+    "16:9",
+    "9:16",
+    "4:5",
+    "3:1",
+    "1:3",
+    "21:9",
+    "4:1",
+]
 
 
 @pytest.mark.parametrize("image_type", list(ImageType))
@@ -400,8 +418,22 @@ CRITERION_WORDS = {
 ALL_CRITERION_WORDS = [w for words in CRITERION_WORDS.values() for w in words]
 # The names enhancer.known_aspects documents, which dialogue questions list in `known_if`.
 ASPECTS = frozenset(
-    {"style", "mood", "lighting", "time", "colour", "composition", "logo_form", "setting",
-     "usage", "platform", "audience", "goal", "text", "subject"}
+    {
+        "style",
+        "mood",
+        "lighting",
+        "time",
+        "colour",
+        "composition",
+        "logo_form",
+        "setting",
+        "usage",
+        "platform",
+        "audience",
+        "goal",
+        "text",
+        "subject",
+    }
 )
 
 

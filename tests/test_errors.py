@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from errors import redact, remember_secret
+from openai_images.errors import redact, remember_secret
 
 
 def test_key_shapes_are_redacted():

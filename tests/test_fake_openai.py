@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import image_models
 import openai
 import pytest
-from errors import InvalidInput
 from fake_openai import DEFAULT_IMAGE_MODEL, FakeOpenAI
 from openai.types.responses import Response
 from PIL import Image
+
+from openai_images import image_models
+from openai_images.errors import InvalidInput
 
 FORCE: Any = {"type": "image_generation"}  # Any: the SDK's TypedDict unions are not worth spelling out in tests
 
@@ -108,9 +109,7 @@ def test_jpeg_and_prompt_from_last_user_message(fake: FakeOpenAI, client: openai
 
 def test_previous_response_id_and_expiry(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     first = create(client)
-    second = client.responses.create(
-        model="gpt-6-astra", input="now blue", previous_response_id=first.id, tools=[tool()]
-    )
+    second = client.responses.create(model="gpt-6-astra", input="now blue", previous_response_id=first.id, tools=[tool()])
     assert second.previous_response_id == first.id
     assert client.responses.retrieve(second.id).id == second.id
 
@@ -164,9 +163,7 @@ def test_streaming_event_order_with_partials(client: openai.OpenAI) -> None:
 
 
 def test_stream_helper_final_response(client: openai.OpenAI) -> None:
-    with client.responses.stream(
-        model="gpt-6-astra", input="a fox", tools=[tool(partial_images=1)], tool_choice=FORCE
-    ) as stream:
+    with client.responses.stream(model="gpt-6-astra", input="a fox", tools=[tool(partial_images=1)], tool_choice=FORCE) as stream:
         for _ in stream:
             pass
         final = stream.get_final_response()
@@ -351,9 +348,7 @@ def test_default_image_model_is_image_models_api_default(client: openai.OpenAI) 
 
 def test_2400x2400_is_refused_on_gpt_image_2_as_openai_refuses_a_size(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     error = refusal(client, model="gpt-image-2", size="2400x2400")
-    assert (error.status_code, error.type, error.code, error.param) == (
-        400, "invalid_request_error", "invalid_value", "tools[0].size"
-    )
+    assert (error.status_code, error.type, error.code, error.param) == (400, "invalid_request_error", "invalid_value", "tools[0].size")
     answer = error.response.json()
     assert set(answer) == {"error"} and set(answer["error"]) == {"message", "type", "param", "code"}
     assert answer["error"]["message"].startswith("Invalid size '2400x2400'.")
@@ -373,9 +368,7 @@ def test_standard_sizes_and_auto_are_accepted_on_every_model(client: openai.Open
     assert decode(call.result).size == tuple(int(side) for side in expected.split("x"))
 
 
-def test_1536x864_is_refused_on_the_fixed_size_default_model_and_accepted_on_gpt_image_2(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_1536x864_is_refused_on_the_fixed_size_default_model_and_accepted_on_gpt_image_2(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     assert not image_models.has_flexible_sizes(DEFAULT_IMAGE_MODEL)
     error = refusal(client, size="1536x864")  # no model in the tool: the default model
     assert (error.status_code, error.param) == (400, "tools[0].size")
@@ -388,8 +381,23 @@ def test_1536x864_is_refused_on_the_fixed_size_default_model_and_accepted_on_gpt
 
 
 SIZE_CASES = [
-    "1024x1024", "auto", "1536x864", "2048x1152", "3840x2160", "2160x3840", "768x2304", "16x16",
-    "2400x2400", "3840x3840", "4096x2304", "3072x1008", "1000x1000", "1024x1792", "0x0", "abc", "",
+    "1024x1024",
+    "auto",
+    "1536x864",
+    "2048x1152",
+    "3840x2160",
+    "2160x3840",
+    "768x2304",
+    "16x16",
+    "2400x2400",
+    "3840x3840",
+    "4096x2304",
+    "3072x1008",
+    "1000x1000",
+    "1024x1792",
+    "0x0",
+    "abc",
+    "",
 ]
 
 
@@ -455,9 +463,7 @@ def test_exactly_the_qualities_image_models_lists_for_the_model_are_accepted(cli
         ("moderation", "strict"),
     ],
 )
-def test_a_value_image_models_does_not_list_is_refused(
-    fake: FakeOpenAI, client: openai.OpenAI, field: str, value: str
-) -> None:
+def test_a_value_image_models_does_not_list_is_refused(fake: FakeOpenAI, client: openai.OpenAI, field: str, value: str) -> None:
     lists = {
         "output_format": image_models.OUTPUT_FORMATS,
         "background": image_models.BACKGROUNDS,
@@ -466,18 +472,14 @@ def test_a_value_image_models_does_not_list_is_refused(
     }
     assert value not in lists[field]
     error = refusal(client, **{field: value})
-    assert (error.status_code, error.type, error.code, error.param) == (
-        400, "invalid_request_error", "invalid_value", f"tools[0].{field}"
-    )
+    assert (error.status_code, error.type, error.code, error.param) == (400, "invalid_request_error", "invalid_value", f"tools[0].{field}")
     assert f"'{value}'" in error.response.json()["error"]["message"]
     assert fake.response_requests()[-1]["tools"][0][field] == value
 
 
 def test_runs_as_a_script_outside_the_repo_with_image_models_rules(tmp_path: Path) -> None:
     script = Path(__file__).resolve().parent / "fake_openai.py"
-    process = subprocess.Popen(
-        [sys.executable, str(script)], cwd=tmp_path, env={"PATH": ""}, stdout=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env={"PATH": ""}, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip()
@@ -554,9 +556,7 @@ def test_a_long_base64_json_string_is_decoded_and_searched(fake: FakeOpenAI, cli
     assert leaks(fake) == [("POST", "/v1/responses", "base64 at input[0].content[0].file_data")]
 
 
-def test_a_watched_value_inside_a_files_upload_is_caught_in_its_multipart_part(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_a_watched_value_inside_a_files_upload_is_caught_in_its_multipart_part(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.watch(SECRET)
     uploaded = client.files.create(file=("in.png", png_bytes() + SECRET.encode(), "image/png"), purpose="vision")
     assert uploaded.id in fake.files
@@ -629,9 +629,7 @@ def test_requests_without_a_watched_value_record_nothing(fake: FakeOpenAI, clien
     fake.assert_no_leaks()
 
 
-def test_assert_no_leaks_names_every_leak_without_revealing_the_secret(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_assert_no_leaks_names_every_leak_without_revealing_the_secret(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.assert_no_leaks()  # nothing watched, nothing found
     fake.watch(SECRET)
     fake.watch(SECRET, b"second-secret-bytes")  # watching again adds; repeats are ignored
@@ -676,9 +674,7 @@ def background(client: openai.OpenAI, *, stream: bool = False, partial_images: i
     )
 
 
-def test_background_stream_goes_queued_in_progress_completed_with_every_sequence_number(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_background_stream_goes_queued_in_progress_completed_with_every_sequence_number(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.render_seconds = 0.3
     started = time.perf_counter()
     events: list[Any] = list(background(client, stream=True, partial_images=2))
@@ -700,9 +696,7 @@ def test_background_stream_goes_queued_in_progress_completed_with_every_sequence
     assert fake.generations == 1
 
 
-def test_background_create_without_stream_answers_queued_and_completes_on_its_own_clock(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_background_create_without_stream_answers_queued_and_completes_on_its_own_clock(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.render_seconds = 0.4
     response = background(client)
     assert response.status == "queued" and response.background is True and response.output == []
@@ -727,9 +721,7 @@ def test_chaining_from_a_background_response_still_running_is_refused(fake: Fake
     assert client.responses.create(model="m", input="bluer", previous_response_id=running.id, tools=[tool()]).status == "completed"
 
 
-def test_retrieve_stream_with_starting_after_replays_only_later_events_then_follows_live(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_retrieve_stream_with_starting_after_replays_only_later_events_then_follows_live(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.render_seconds = 0.4
     response = background(client, partial_images=1)
 
@@ -746,9 +738,7 @@ def test_retrieve_stream_with_starting_after_replays_only_later_events_then_foll
     assert list(client.responses.retrieve(response.id, stream=True, starting_after=10_000)) == []
 
 
-def test_the_sdk_stream_helper_resumes_by_replaying_from_the_start_and_filtering_itself(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_the_sdk_stream_helper_resumes_by_replaying_from_the_start_and_filtering_itself(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     response = background(client)
     with client.responses.stream(response_id=response.id, starting_after=3) as stream:
         numbers = [event.sequence_number for event in stream]
@@ -778,9 +768,7 @@ def test_a_client_that_hangs_up_mid_stream_finds_the_response_completed_with_one
     assert fake.generations == 1 and len(fake.response_requests()) == 1
 
 
-def test_cancel_stops_a_background_response_before_any_image_and_ends_its_streams(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_cancel_stops_a_background_response_before_any_image_and_ends_its_streams(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.queued_seconds = 0.5
     stream = background(client, stream=True)
     types: list[str] = []
@@ -803,9 +791,7 @@ def test_cancel_stops_a_background_response_before_any_image_and_ends_its_stream
     assert fake.generations == 0
 
 
-def test_cancelling_a_finished_foreground_or_unknown_response_is_refused(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_cancelling_a_finished_foreground_or_unknown_response_is_refused(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     done = background(client)
     fake.wait_background()
     with pytest.raises(openai.BadRequestError) as excinfo:
@@ -829,9 +815,7 @@ def test_cancelling_a_finished_foreground_or_unknown_response_is_refused(
     assert excinfo.value.param == "stream"
 
 
-def test_drop_stream_after_cuts_the_connection_while_the_response_keeps_running(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_drop_stream_after_cuts_the_connection_while_the_response_keeps_running(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.drop_stream_after(3)
     seen: list[Any] = []
     with pytest.raises(openai.APIConnectionError):
@@ -856,9 +840,7 @@ def test_drop_stream_after_cuts_the_connection_while_the_response_keeps_running(
         list(client.responses.create(model="m", input="x", tools=[tool()], stream=True))
 
 
-def test_refuse_background_answers_unknown_parameter_as_an_older_deployment_would(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_refuse_background_answers_unknown_parameter_as_an_older_deployment_would(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.refuse_background(True)
     fake.queue_outcome("no_image")
     with pytest.raises(openai.BadRequestError) as excinfo:
@@ -885,17 +867,13 @@ def test_answer_streams_with_json_sends_the_final_response_object_which_the_sdk_
     # The SDK trusts the request's `stream`, finds no SSE events in the JSON, and yields none, without an error.
     assert list(client.responses.create(model="m", input="x", tools=[tool()], stream=True)) == []
 
-    raw = client.responses.with_raw_response.create(
-        model="m", input="x", tools=[tool()], background=True, stream=True
-    )
+    raw = client.responses.with_raw_response.create(model="m", input="x", tools=[tool()], background=True, stream=True)
     late = json.loads(raw.http_response.read())
     assert (late["status"], late["background"]) == ("completed", True)  # answered once it had ended
     assert fake.background_responses() == {late["id"]: "completed"}
 
 
-def test_a_failed_background_response_ends_with_response_failed_and_no_image(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_a_failed_background_response_ends_with_response_failed_and_no_image(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.queue_outcome("failed_response", code="server_error", message="boom")
     response = background(client, partial_images=2)
     assert fake.wait_background() == {response.id: "failed"}
@@ -915,9 +893,7 @@ def test_a_failed_background_response_ends_with_response_failed_and_no_image(
     assert [e.type for e in client.responses.retrieve(stopped.id, stream=True)][-1] == "response.incomplete"
 
 
-def test_a_forgotten_background_response_answers_404_and_cuts_its_streams(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_a_forgotten_background_response_answers_404_and_cuts_its_streams(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.queued_seconds = 1.0
     fake.queue_outcome("forgotten", after=0.3)
     response = background(client)
@@ -961,9 +937,7 @@ def test_background_with_store_false_is_refused(fake: FakeOpenAI, client: openai
     assert unstored.status == "completed" and unstored.background is False
 
 
-def test_completion_windows_2h_and_8h_refuse_streaming_and_wait_longer_in_the_queue(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_completion_windows_2h_and_8h_refuse_streaming_and_wait_longer_in_the_queue(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     slow: Any = {"completion_window": "2h"}
     with pytest.raises(openai.BadRequestError) as excinfo:
         background(client, stream=True, background_options=slow)
@@ -1008,9 +982,7 @@ def test_stop_ends_running_background_responses_and_their_streams() -> None:
     client.close()
 
 
-def test_stream_cut_loses_only_the_answer_and_delete_stops_a_background_response(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_stream_cut_loses_only_the_answer_and_delete_stops_a_background_response(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.queue_outcome("stream_cut")
     seen: list[str] = []
     with pytest.raises(openai.APIConnectionError):
@@ -1035,9 +1007,7 @@ def test_stream_cut_loses_only_the_answer_and_delete_stops_a_background_response
 # --- photo-like images
 
 
-def test_photo_like_final_image_weighs_what_a_photo_does_and_partials_stay_small(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_photo_like_final_image_weighs_what_a_photo_does_and_partials_stay_small(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.photo_like = True
     events: list[Any] = list(background(client, stream=True, partial_images=1))
 
@@ -1055,9 +1025,7 @@ def test_photo_like_final_image_weighs_what_a_photo_does_and_partials_stay_small
     assert time.perf_counter() - started < 0.25
 
 
-def test_photo_like_images_scale_with_size_and_keep_format_and_transparency(
-    fake: FakeOpenAI, client: openai.OpenAI
-) -> None:
+def test_photo_like_images_scale_with_size_and_keep_format_and_transparency(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     fake.photo_like = True
     wide = base64.b64decode(image_call(create(client, size="1536x1024")).result)
     assert 2_100_000 <= len(wide) <= 3_300_000  # the 1024x1024 bounds times 1.5, as the pixels are

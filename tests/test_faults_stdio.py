@@ -38,9 +38,24 @@ FAULTS = [
 ]
 
 
-@pytest.mark.parametrize("inject, expected", FAULTS, ids=[
-    "429-retried", "500-retried", "503-retried", "quota", "500-persistent", "hang", "stream-cut", "no-image", "moderated", "bad-base64", "damaged-image", "failed-response",
-])
+@pytest.mark.parametrize(
+    "inject, expected",
+    FAULTS,
+    ids=[
+        "429-retried",
+        "500-retried",
+        "503-retried",
+        "quota",
+        "500-persistent",
+        "hang",
+        "stream-cut",
+        "no-image",
+        "moderated",
+        "bad-base64",
+        "damaged-image",
+        "failed-response",
+    ],
+)
 async def test_faults_give_clear_errors_and_lose_nothing(server_env, fake_openai, home, inject, expected):
     env = {**server_env, "OPENAI_IMAGES_TIMEOUT": "2"}
     async with stdio_client(env) as client:
@@ -77,7 +92,7 @@ def _assert_only_the_failure_recorded(before: bytes, path: Path, expected: str) 
         assert now[key] == was[key], key
     assert now["pending_render"] is None
     if now["ended_renders"] != was["ended_renders"]:
-        [ended] = now["ended_renders"][len(was["ended_renders"]):]
+        [ended] = now["ended_renders"][len(was["ended_renders"]) :]
         assert ended["status"] == "failed" and expected in ended["message"] and ended["after_images"] == len(was["images"])
 
 
@@ -85,7 +100,9 @@ async def test_expired_previous_response_still_works_and_connection_refused_is_c
     async with stdio_client(server_env) as client:
         first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         fake_openai.expire_responses()
-        second = await call_tool(client, "openai_conversational_image", {"prompt": "Blue", "conversation_id": first.structured_content["conversation_id"]})
+        second = await call_tool(
+            client, "openai_conversational_image", {"prompt": "Blue", "conversation_id": first.structured_content["conversation_id"]}
+        )
         assert not second.is_error and second.structured_content["notes"]
 
     with socket.socket() as probe:
@@ -125,9 +142,10 @@ async def test_unwritable_output_folder_and_full_disk_lose_nothing(server_env, f
 
 
 def test_full_disk_leaves_no_partial_image_and_no_record(in_process_env, home, monkeypatch):
-    import imagefiles
-    import openai_images_mcp
     from fastmcp import Client
+
+    import openai_images_mcp
+    from openai_images import imagefiles
 
     def full_disk(fd):
         raise OSError(28, "No space left on device")
@@ -183,7 +201,15 @@ async def test_eight_concurrent_generations_overlap_and_ping_stays_fast(server_e
     assert ping_time < 1.0, f"ping and tools/list took {ping_time:.2f} s while generations ran"
 
 
-BAD_IDS = ["../x", "..\\x", "/etc/passwd", "conv_0123456789abcdef\x00", "conv_０１２３４５６７８９abcdef", "conv_" + "a" * 5000, "conv_0123456789abcdeg"]
+BAD_IDS = [
+    "../x",
+    "..\\x",
+    "/etc/passwd",
+    "conv_0123456789abcdef\x00",
+    "conv_０１２３４５６７８９abcdef",
+    "conv_" + "a" * 5000,
+    "conv_0123456789abcdeg",
+]
 
 
 async def test_bad_input_is_refused_before_any_request_and_touches_no_file(server_env, fake_openai, home, tmp_path):
@@ -225,8 +251,20 @@ async def test_bad_input_is_refused_before_any_request_and_touches_no_file(serve
                 write_image(good, (64, 64))
                 extra = {"input_image_path": str(good)}
             cases.append(({field: value, **{k: v for k, v in extra.items() if v}}, expected))
-    cases += [({"prompt": ""}, "prompt is empty"), ({"prompt": " \n\t "}, "prompt is empty"), ({"prompt": "x" * 100_000}, "the limit is 32,000")]
-    cases += [({"size": size}, expected) for size, expected in [("0x0", "not available"), ("-1x5", "WIDTHxHEIGHT"), ("99999x99999", "not available"), ("abc", "WIDTHxHEIGHT")]]
+    cases += [
+        ({"prompt": ""}, "prompt is empty"),
+        ({"prompt": " \n\t "}, "prompt is empty"),
+        ({"prompt": "x" * 100_000}, "the limit is 32,000"),
+    ]
+    cases += [
+        ({"size": size}, expected)
+        for size, expected in [
+            ("0x0", "not available"),
+            ("-1x5", "WIDTHxHEIGHT"),
+            ("99999x99999", "not available"),
+            ("abc", "WIDTHxHEIGHT"),
+        ]
+    ]
     async with stdio_client(server_env) as client:
         for args, expected in cases:
             result = await call_tool(client, "openai_conversational_image", {"prompt": "A fox", "skip_dialogue": True, **args})
@@ -263,7 +301,9 @@ async def test_the_api_key_never_leaks(server_env, fake_openai, home, tmp_path):
         fake_openai.fail_next(400, "invalid_value", f"Bad request with Bearer {FAKE_KEY} and {FAKE_KEY}")
         bad = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         fake_openai.queue_outcome("failed_response", code="server_error", message=f"internal {FAKE_KEY}")
-        await call_tool(client, "openai_conversational_image", {"prompt": "x", "conversation_id": first.structured_content["conversation_id"]})
+        await call_tool(
+            client, "openai_conversational_image", {"prompt": "x", "conversation_id": first.structured_content["conversation_id"]}
+        )
         await call_tool(client, "openai_list_conversations", {})
         await call_tool(client, "openai_conversational_image", {"prompt": "x", "conversation_id": "../x"})
     assert "[redacted]" in result_text(bad)
@@ -298,7 +338,12 @@ async def _raw_session(env, messages, wait_for_ids, extra_wait=0.0):
 
 
 INIT = [
-    {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+    {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+    },
     {"jsonrpc": "2.0", "method": "notifications/initialized"},
 ]
 
@@ -306,7 +351,12 @@ INIT = [
 async def test_a_cancelled_call_still_lands_its_image(server_env, fake_openai, home):
     """notifications/cancelled stops the call, not the render: the image OpenAI is making is saved and recorded."""
     fake_openai.render_seconds = 2.0
-    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox"}}}
+    call = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox"}},
+    }
     cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7, "reason": "user stopped"}}
     ping = {"jsonrpc": "2.0", "id": 8, "method": "ping"}
 
@@ -338,9 +388,19 @@ async def test_clean_shutdown_with_pure_json_stdout(server_env, fake_openai, how
     messages = [
         *INIT,
         {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox"}}},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox", "size": "bad"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox", "size": "bad"}},
+        },
         {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "no_such_tool", "arguments": {}}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "openai_list_conversations", "arguments": {"limit": "many"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "openai_list_conversations", "arguments": {"limit": "many"}},
+        },
     ]
     proc, lines = await _raw_session(server_env, messages, {1, 2, 3, 4})
     stopped = time.monotonic()

@@ -34,7 +34,12 @@ def test_every_command_the_readme_shows_names_the_python_with_the_packages():
 def test_run_tests_passes_extra_arguments_to_pytest_and_takes_a_worker_count():
     env = {**os.environ, "PYTHON": sys.executable, "TEST_WORKERS": "0"}
     run = subprocess.run(
-        ["./run_tests.sh", "quick", "--collect-only", "-q", "-k", "read_from_either_end"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        ["./run_tests.sh", "quick", "--collect-only", "-q", "-k", "read_from_either_end"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     collected = [line for line in run.stdout.splitlines() if "::" in line]

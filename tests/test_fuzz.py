@@ -9,14 +9,27 @@ import os
 
 import pytest
 from conftest import FAKE_KEY
-from mcp import MCPError
-from PIL import Image
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mcp import MCPError
+from PIL import Image
 
 text = st.one_of(
     st.text(max_size=60),
-    st.sampled_from(["", " ", "\x00", "../../etc/passwd", "conv_0123456789abcdef", "img_0123456789abcdef", "file-abc", "~/x.png", "/dev/zero", "A red fox"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "../../etc/passwd",
+            "conv_0123456789abcdef",
+            "img_0123456789abcdef",
+            "file-abc",
+            "~/x.png",
+            "/dev/zero",
+            "A red fox",
+        ]
+    ),
 )
 maybe_text = st.one_of(st.none(), text)
 anything = st.one_of(st.none(), st.booleans(), st.integers(-5, 5000), st.floats(allow_nan=True), text, st.lists(text, max_size=3))
@@ -98,8 +111,12 @@ def test_extreme_prompts_are_answered_clearly(in_process_env, prompt):
 
 _json_values = st.recursive(
     st.one_of(
-        st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False),
-        st.text(max_size=40), st.sampled_from(["/proc/self/environ", "/dev/zero", "../../etc/passwd", "img_0123456789abcdef", "x" * 200_000]),
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**40), 2**40),
+        st.floats(allow_nan=False),
+        st.text(max_size=40),
+        st.sampled_from(["/proc/self/environ", "/dev/zero", "../../etc/passwd", "img_0123456789abcdef", "x" * 200_000]),
     ),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)),
     max_leaves=6,
@@ -131,8 +148,9 @@ def made_conversation(in_process_env, fake_openai):
     """A real conversation with a dialogue and two images, made through the tools; its file and image id."""
     from pathlib import Path
 
-    import openai_images_mcp
     from fastmcp import Client
+
+    import openai_images_mcp
 
     async def run():
         async with Client(openai_images_mcp.mcp) as client:
@@ -174,8 +192,12 @@ def test_fuzz_tampered_conversation_files_get_clear_answers(made_conversation, d
             answers = [
                 await client.call_tool_mcp("openai_list_conversations", {"query": "bakery"}),
                 await client.call_tool_mcp("openai_list_conversations", {}),
-                await client.call_tool_mcp("openai_conversational_image", {"prompt": "Now green", "conversation_id": conversation_id, "dry_run": True}),
-                await client.call_tool_mcp("openai_conversational_image", {"prompt": "Again", "input_image_file_id": image_id, "dry_run": True}),
+                await client.call_tool_mcp(
+                    "openai_conversational_image", {"prompt": "Now green", "conversation_id": conversation_id, "dry_run": True}
+                ),
+                await client.call_tool_mcp(
+                    "openai_conversational_image", {"prompt": "Again", "input_image_file_id": image_id, "dry_run": True}
+                ),
             ]
             for uri in (f"image://{image_id}", f"conversation://{conversation_id}"):
                 try:

@@ -17,17 +17,18 @@ from fastmcp.apps.config import UI_EXTENSION_ID
 from mcp.client import advertise
 from PIL import Image
 
-import gallery
-import storage
-from services import Services
-from settings import Settings
+from openai_images import gallery, storage
+from openai_images.services import Services
+from openai_images.settings import Settings
 
 CLAUDE_DESKTOP_RESULT_CAP = 1_000_000  # bytes of one tool result (rendering.py)
 
 
 @pytest.fixture
 def local(tmp_path) -> Services:
-    return Services(Settings.from_env({"OPENAI_IMAGES_OUTPUT_DIR": str(tmp_path / "out"), "OPENAI_IMAGES_DATA_DIR": str(tmp_path / "data")}))
+    return Services(
+        Settings.from_env({"OPENAI_IMAGES_OUTPUT_DIR": str(tmp_path / "out"), "OPENAI_IMAGES_DATA_DIR": str(tmp_path / "data")})
+    )
 
 
 @pytest.fixture
@@ -69,8 +70,13 @@ def saved_conversation(svc: Services, *images: bytes, title: str = "a red fox in
         path = folder / f"openai_image_20260101_12000{number}_{os.urandom(4).hex()}.png"
         path.write_bytes(data)
         record = storage.ImageRecord(
-            image_id=storage.new_image_id(), path=str(path), prompt=f"{title}, take {number + 1}", size="64x48",
-            model="gpt-image-2", cost_usd=0.01, parent_id=parent,
+            image_id=storage.new_image_id(),
+            path=str(path),
+            prompt=f"{title}, take {number + 1}",
+            size="64x48",
+            model="gpt-image-2",
+            cost_usd=0.01,
+            parent_id=parent,
         )
         conversation.images.append(record)
         parent = record.image_id
@@ -106,9 +112,15 @@ async def test_the_gallery_lists_the_conversations_images_with_what_each_refined
     async with apps_client(server) as client:
         result = await client.call_tool("openai_gallery", {"conversation_id": conversation.id})
     listed = result.structured_content
-    assert (listed["conversation_id"], listed["title"], listed["rendering"], listed["question_pending"]) == (conversation.id, "a red fox in snow", False, False)
+    assert (listed["conversation_id"], listed["title"], listed["rendering"], listed["question_pending"]) == (
+        conversation.id,
+        "a red fox in snow",
+        False,
+        False,
+    )
     assert [(image["image_id"], image["parent_id"], image["mime_type"]) for image in listed["images"]] == [
-        (first.image_id, None, "image/png"), (second.image_id, first.image_id, "image/png")
+        (first.image_id, None, "image/png"),
+        (second.image_id, first.image_id, "image/png"),
     ]
     assert listed["images"][1]["file_name"] == os.path.basename(second.path)
     assert listed["total_cost_usd"] == pytest.approx(0.02)
@@ -125,7 +137,9 @@ async def test_an_image_comes_in_chunks_under_the_result_cap_that_add_up_to_the_
     parts, offset = [], 0
     async with apps_client(server) as client:
         while offset is not None:
-            raw = await client.call_tool_mcp("openai_gallery_image", {"conversation_id": conversation.id, "image_id": image_id, "offset": offset})
+            raw = await client.call_tool_mcp(
+                "openai_gallery_image", {"conversation_id": conversation.id, "image_id": image_id, "offset": offset}
+            )
             assert len(json.dumps(raw.model_dump(by_alias=True, mode="json"))) < CLAUDE_DESKTOP_RESULT_CAP
             chunk = raw.structured_content
             assert (chunk["offset"], chunk["total_bytes"], chunk["mime_type"]) == (offset, len(noisy), "image/png")
@@ -139,7 +153,9 @@ async def test_an_image_is_found_only_in_its_own_conversation_and_only_within_th
     other = saved_conversation(local, image_bytes(), title="a blue whale")
     async with apps_client(server) as client:
         elsewhere = await client.call_tool_mcp("openai_gallery_image", {"conversation_id": other.id, "image_id": one.images[0].image_id})
-        past = await client.call_tool_mcp("openai_gallery_image", {"conversation_id": one.id, "image_id": one.images[0].image_id, "offset": 10**9})
+        past = await client.call_tool_mcp(
+            "openai_gallery_image", {"conversation_id": one.id, "image_id": one.images[0].image_id, "offset": 10**9}
+        )
     assert elsewhere.is_error and f"Conversation {other.id} has no image {one.images[0].image_id!r}" in elsewhere.content[0].text
     assert past.is_error and "is past the end" in past.content[0].text
 
@@ -162,7 +178,9 @@ async def test_a_file_that_is_not_one_the_server_saved_is_not_read(server, local
     outside.write_bytes(image_bytes())
     local.store.update(conversation.id, lambda stored: setattr(stored.images[0], "path", str(outside)))
     async with apps_client(server) as client:
-        refused = await client.call_tool_mcp("openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id})
+        refused = await client.call_tool_mcp(
+            "openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id}
+        )
     assert refused.is_error and "outside the output folder" in refused.content[0].text
 
 
@@ -171,7 +189,9 @@ async def test_a_client_without_apps_sees_the_server_as_it_was_before_the_galler
     async with Client(server) as client:
         tools = await client.list_tools()
         resources = await client.list_resources()
-        refused = await client.call_tool_mcp("openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id})
+        refused = await client.call_tool_mcp(
+            "openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id}
+        )
     assert [(tool.name, "ui" in (tool.meta or {})) for tool in tools] == [("make_image", False)]
     assert resources == []
     assert refused.is_error and "clients with MCP Apps" in refused.content[0].text

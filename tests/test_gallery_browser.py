@@ -30,8 +30,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-import gallery
-import storage
+from openai_images import gallery, storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -70,7 +69,14 @@ def host_files(tmp_path_factory) -> Path:
             install = [npm, "install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"]
             subprocess.run(install, cwd=folder, check=True, capture_output=True, text=True, timeout=600)
             (folder / "node_modules" / ".installed").touch()
-        bundle = [str(folder / "node_modules" / ".bin" / "esbuild"), "host.mjs", "--bundle", "--format=esm", "--platform=browser", "--outfile=host.js"]
+        bundle = [
+            str(folder / "node_modules" / ".bin" / "esbuild"),
+            "host.mjs",
+            "--bundle",
+            "--format=esm",
+            "--platform=browser",
+            "--outfile=host.js",
+        ]
         subprocess.run(bundle, cwd=folder, check=True, capture_output=True, text=True, timeout=120)
     return folder
 
@@ -104,12 +110,14 @@ def host_app(folder: Path, boot: dict, client, calls: list[dict]) -> Starlette:
         result = await client.call_tool_mcp(params["name"], params.get("arguments") or {})
         return JSONResponse({"result": wire(result)})
 
-    return Starlette(routes=[
-        Route("/", lambda request: FileResponse(folder / "host.html")),
-        Route("/host.js", lambda request: FileResponse(folder / "host.js", media_type="text/javascript")),
-        Route("/boot.json", lambda request: JSONResponse(boot)),
-        Route("/rpc", rpc, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/", lambda request: FileResponse(folder / "host.html")),
+            Route("/host.js", lambda request: FileResponse(folder / "host.js", media_type="text/javascript")),
+            Route("/boot.json", lambda request: JSONResponse(boot)),
+            Route("/rpc", rpc, methods=["POST"]),
+        ]
+    )
 
 
 def wire(model) -> dict:
@@ -120,8 +128,12 @@ def wire(model) -> dict:
 async def drive(folder: Path, config: dict) -> dict:
     """Run drive.mjs with `config`; its one line of JSON says what it saw in the browser."""
     process = await asyncio.create_subprocess_exec(
-        "node", str(folder / "drive.mjs"), json.dumps(config), cwd=folder,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "node",
+        str(folder / "drive.mjs"),
+        json.dumps(config),
+        cwd=folder,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=300)
     assert process.returncode == 0, err.decode(errors="replace")[-3000:]
@@ -136,7 +148,9 @@ async def test_the_gallery_renders_the_images_and_its_buttons_call_the_tools(hos
     apps = advertise(UI_EXTENSION_ID, {"mimeTypes": ["text/html;profile=mcp-app"]})
     async with stdio_client(server_env, log_file=tmp_path / "server.log", extensions=[apps]) as client:
         fake_openai.photo_like = True  # the first image weighs what a real one does: its bytes come in several chunks
-        first = await client.call_tool_mcp("openai_generate_image", {"prompt": "A lighthouse on a cliff at dusk, watercolour", "size": "1536x1024"})
+        first = await client.call_tool_mcp(
+            "openai_generate_image", {"prompt": "A lighthouse on a cliff at dusk, watercolour", "size": "1536x1024"}
+        )
         fake_openai.photo_like = False
         conversation_id = first.structured_content["conversation_id"]
         arguments = {"conversation_id": conversation_id, "prompt": "add a sailing boat"}
@@ -148,22 +162,32 @@ async def test_the_gallery_renders_the_images_and_its_buttons_call_the_tools(hos
         assert (uri, view.mime_type) == (gallery.VIEW_URI, "text/html;profile=mcp-app")
         has_variations = "variations" in tools["openai_conversational_image"].input_schema["properties"]
         boot = {
-            "html": view.text, "tools": [wire(tool) for tool in tools.values()],
-            "toolName": "openai_conversational_image", "toolArguments": arguments, "toolResult": wire(second),
+            "html": view.text,
+            "tools": [wire(tool) for tool in tools.values()],
+            "toolName": "openai_conversational_image",
+            "toolArguments": arguments,
+            "toolResult": wire(second),
         }
         store = storage.ConversationStore(home["data"] / "conversations")
         oldest, newest = (image.image_id for image in store.load(conversation_id).images)
         async with serving(host_app(host_files, boot, client, calls)) as base:
-            seen = await drive(host_files, {
-                "url": f"{base}/", "chromium": CHROMIUM, "images": 2, "screenshot": str(tmp_path / "gallery.png"),
-                "refine": {"image_id": oldest, "prompt": "make it night"},
-                "variations": {"image_id": newest, "count": 2, "expect_images": has_variations},
-                "download": oldest,
-            })
+            seen = await drive(
+                host_files,
+                {
+                    "url": f"{base}/",
+                    "chromium": CHROMIUM,
+                    "images": 2,
+                    "screenshot": str(tmp_path / "gallery.png"),
+                    "refine": {"image_id": oldest, "prompt": "make it night"},
+                    "variations": {"image_id": newest, "count": 2, "expect_images": has_variations},
+                    "download": oldest,
+                },
+            )
 
     # The images render, newest first, from their full-size bytes (1536x1024, shown scaled to the view).
     assert [(image["image_id"], image["width"], image["height"]) for image in seen["steps"]["loaded"]] == [
-        (newest, 1536, 1024), (oldest, 1536, 1024)
+        (newest, 1536, 1024),
+        (oldest, 1536, 1024),
     ]
     # The view asked for the list, then each image's bytes, through app-only tools only.
     log = seen["host_log"]
@@ -205,13 +229,22 @@ async def test_the_gallery_renders_the_images_and_its_buttons_call_the_tools(hos
     assert len(saved) > 2 * gallery.CHUNK_BYTES
     assert (download["sha256"], download["mime_type"]) == (hashlib.sha256(saved).hexdigest(), "image/png")
     assert download["uri"].endswith(Path(after.image(oldest).path).name)
-    chunks = [call["arguments"]["offset"] for call in tool_calls if call["name"] == "openai_gallery_image" and call["arguments"]["image_id"] == oldest]
+    chunks = [
+        call["arguments"]["offset"]
+        for call in tool_calls
+        if call["name"] == "openai_gallery_image" and call["arguments"]["image_id"] == oldest
+    ]
     assert chunks == list(range(0, len(saved), gallery.CHUNK_BYTES))
     assert any(entry["method"] == "ui/update-model-context" and refined.image_id in json.dumps(entry["params"]) for entry in log)
 
     # Offline: the page loaded only the test host's own files (the view's images are data: URLs), and nothing
     # broke (a CSP violation would be a console error).
-    assert {url.split("?")[0] for url in seen["requests"] if not url.startswith("data:")} == {f"{base}/", f"{base}/host.js", f"{base}/boot.json", f"{base}/rpc"}
+    assert {url.split("?")[0] for url in seen["requests"] if not url.startswith("data:")} == {
+        f"{base}/",
+        f"{base}/host.js",
+        f"{base}/boot.json",
+        f"{base}/rpc",
+    }
     assert [line for line in seen["console"] if line["type"] in ("error", "pageerror")] == []
 
     screenshot = tmp_path / "gallery.png"

@@ -7,11 +7,10 @@ import asyncio
 import pytest
 from fastmcp import Client
 
-import inputs
 import openai_images_mcp
-import rendering
-import sizes
-from services import Services
+from openai_images import inputs, rendering, sizes
+from openai_images.services import Services
+
 
 def _long_answer(number: int) -> str:
     """About 30,000 characters of sentences, different for each answer (the prompt builder drops repeats)."""
@@ -60,7 +59,9 @@ def test_a_refinement_after_the_image_model_changed_takes_the_closest_size_it_ac
     assert first.structured_content["size"] == "1536x864"
 
     _use_image_model(monkeypatch, "gpt-image-1.5")
-    second = _call("openai_conversational_image", {"prompt": "Add a rowing boat", "conversation_id": first.structured_content["conversation_id"]})
+    second = _call(
+        "openai_conversational_image", {"prompt": "Add a rowing boat", "conversation_id": first.structured_content["conversation_id"]}
+    )
     assert not second.is_error, second.content[0].text
     sent = fake_openai.response_requests()[-1]
     assert sent["tools"][0]["size"] == "1536x1024" and sent["tools"][0]["model"] == "gpt-image-1.5"
@@ -104,8 +105,8 @@ def test_fit_prompt_leaves_short_prompts_alone_and_cuts_long_ones_at_a_sentence(
 
 
 def test_the_pipeline_runs_without_mcp_and_reports_progress_through_a_plain_callback(in_process_env, fake_openai, home):
-    import generation
-    from image_models import ImageOptions
+    from openai_images import generation
+    from openai_images.image_models import ImageOptions
 
     services = Services()
     heard: list[tuple[int, str]] = []
@@ -115,8 +116,15 @@ def test_the_pipeline_runs_without_mcp_and_reports_progress_through_a_plain_call
 
     async def run():
         job = generation.plan_new(
-            text="A lighthouse at dusk", explicit_size=None, assistant_model="gpt-6-astra", dialogue_mode="skip",
-            skip_dialogue=True, images=[], options=ImageOptions(), mask_url=None, services=services,
+            text="A lighthouse at dusk",
+            explicit_size=None,
+            assistant_model="gpt-6-astra",
+            dialogue_mode="skip",
+            skip_dialogue=True,
+            images=[],
+            options=ImageOptions(),
+            mask_url=None,
+            services=services,
         )
         return await generation.generate(job, services, hear)
 

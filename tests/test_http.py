@@ -14,7 +14,7 @@ import pytest
 from conftest import FAKE_KEY, ROOT, call_tool, result_text
 from http_helpers import http_client, http_server
 
-import signin
+from openai_images import limits, signin
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,9 @@ def served(team_env, tmp_path):
 
 
 INITIALIZE = {
-    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
     "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}},
 }
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
@@ -62,10 +64,12 @@ def test_a_signed_in_client_makes_an_image_in_its_own_folder(served, home, fake_
     tools, made = asyncio.run(scenario())
     assert {"openai_conversational_image", "openai_generate_image", "openai_list_conversations", "openai_get_image"} <= tools
     assert not made.is_error, result_text(made)
-    own = home["output"] / signin.user_key("alice")
+    own = home["output"] / limits.user_key("alice")
     path = made.structured_content["path"]
-    assert path.startswith(str(own) + "/") and open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
-    conversation = home["data"] / "users" / signin.user_key("alice") / "conversations" / f"{made.structured_content['conversation_id']}.json"
+    assert path.startswith(str(own) + "/") and Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    conversation = (
+        home["data"] / "users" / limits.user_key("alice") / "conversations" / f"{made.structured_content['conversation_id']}.json"
+    )
     assert json.loads(conversation.read_text())["images"][0]["path"] == path
     assert len(fake_openai.response_requests()) == 1
 
@@ -131,12 +135,16 @@ def test_limits_count_per_signed_in_user(team_env, tmp_path, fake_openai):
     with http_server(env, tmp_path / "server.log") as server:
         first, second, other = asyncio.run(scenario(server.url))
     assert not first.is_error and not other.is_error
-    assert second.is_error and "OPENAI_IMAGES_DAILY_IMAGES_PER_USER=1" in result_text(second) and "resets at 00:00 UTC" in result_text(second)
+    assert (
+        second.is_error and "OPENAI_IMAGES_DAILY_IMAGES_PER_USER=1" in result_text(second) and "resets at 00:00 UTC" in result_text(second)
+    )
     assert len(fake_openai.response_requests()) == 2
 
 
 def test_unknown_hosts_and_origins_are_refused(served):
-    wrong_host = httpx.post(served.url, headers={**MCP_HEADERS, "host": "evil.example", "authorization": f"Bearer {ALICE}"}, json=INITIALIZE)
+    wrong_host = httpx.post(
+        served.url, headers={**MCP_HEADERS, "host": "evil.example", "authorization": f"Bearer {ALICE}"}, json=INITIALIZE
+    )
     wrong_origin = httpx.post(
         served.url, headers={**MCP_HEADERS, "origin": "https://evil.example", "authorization": f"Bearer {ALICE}"}, json=INITIALIZE
     )
@@ -176,8 +184,12 @@ def test_logs_are_json_lines_without_secrets_or_image_bytes(served):
 
 def test_a_public_address_without_sign_in_refuses_to_start(server_env, tmp_path):
     done = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "serve", "--http", "--host", "0.0.0.0", "--port", "1"],
-        cwd=ROOT, env=server_env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "openai_images", "serve", "--http", "--host", "0.0.0.0", "--port", "1"],
+        cwd=ROOT,
+        env=server_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
@@ -187,7 +199,12 @@ def test_a_public_address_without_sign_in_refuses_to_start(server_env, tmp_path)
 def test_a_bad_tokens_setting_stops_the_server_with_one_line(server_env):
     env = {**server_env, "OPENAI_IMAGES_AUTH_TOKENS": "alice=short"}
     done = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "serve", "--http", "--port", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "openai_images", "serve", "--http", "--port", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0 and "at least 16 characters" in done.stderr.strip().splitlines()[-1]
     assert "short" not in done.stderr
@@ -230,7 +247,9 @@ def identity_provider():
     server.shutdown()
 
 
-def test_jwt_sign_in_checks_signature_issuer_and_audience_and_publishes_resource_metadata(server_env, tmp_path, identity_provider, fake_openai):
+def test_jwt_sign_in_checks_signature_issuer_and_audience_and_publishes_resource_metadata(
+    server_env, tmp_path, identity_provider, fake_openai
+):
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     env = {
@@ -262,7 +281,7 @@ def test_jwt_sign_in_checks_signature_issuer_and_audience_and_publishes_resource
         metadata = httpx.get(f"{server.base}/.well-known/oauth-protected-resource/mcp")
         challenge = httpx.post(server.url, headers=MCP_HEADERS, json=INITIALIZE).headers["www-authenticate"]
     assert not made.is_error, result_text(made)
-    assert made.structured_content["path"].startswith(str(Path(server_env["OPENAI_IMAGES_OUTPUT_DIR"]) / signin.user_key("auth0|carol")))
+    assert made.structured_content["path"].startswith(str(Path(server_env["OPENAI_IMAGES_OUTPUT_DIR"]) / limits.user_key("auth0|carol")))
     assert theirs.structured_content["conversations"] == []
     assert {reason: answer.status_code for reason, answer in refused.items()} == {"audience": 401, "signature": 401, "garbage": 401}
     assert metadata.status_code == 200
@@ -288,13 +307,17 @@ def test_tokens_can_come_from_a_file_and_never_reach_the_log(server_env, tmp_pat
 
 
 def test_a_user_named_like_the_local_one_is_still_someone_else(server_env, home, tmp_path):
-    import signin
 
     assert signin.signed_in("local") != "local" and signin.signed_in("\x00local") != signin.signed_in("local")
     assert signin.signed_in("alice") == "alice"
     env = {**server_env, "OPENAI_IMAGES_AUTH_TOKENS": "local=local-token-0123456789abcdef"}
     done = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "serve", "--http", "--port", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "openai_images", "serve", "--http", "--port", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0 and "kept for the server's own local user" in done.stderr.strip().splitlines()[-1]
 
@@ -312,7 +335,9 @@ def test_allowed_dirs_never_open_the_servers_own_folders_to_a_signed_in_user(tea
     async def scenario(url):
         async with http_client(url, ALICE) as alice:
             allowed = await call_tool(
-                alice, "openai_conversational_image", {"prompt": "Edit", "input_image_path": str(shared / "logo.png"), "skip_dialogue": True}
+                alice,
+                "openai_conversational_image",
+                {"prompt": "Edit", "input_image_path": str(shared / "logo.png"), "skip_dialogue": True},
             )
             refused = await call_tool(
                 alice, "openai_conversational_image", {"prompt": "Edit", "input_image_path": str(other), "skip_dialogue": True}

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from errors import InvalidInput
-from image_models import API_DEFAULT_IMAGE_MODEL, has_flexible_sizes, validate_size
+from openai_images.errors import InvalidInput
+from openai_images.image_models import (
+    API_DEFAULT_IMAGE_MODEL,
+    has_flexible_sizes,
+    validate_size,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +68,7 @@ def test_flexible_model_refuses_invalid_sizes_with_the_reason(size, reason):
         validate_size(size, "gpt-image-2.5-sunburst")
 
 
-from image_models import ImageOptions, validate_options  # noqa: E402
+from openai_images.image_models import ImageOptions, validate_options  # noqa: E402
 
 
 def test_options_leave_out_what_was_not_chosen():

@@ -8,11 +8,11 @@ import os
 import re
 
 import pytest
+from conftest import image_bytes
 from PIL import Image
 
-import imagefiles
-from conftest import image_bytes
-from errors import InvalidInput, OpenAIError, StorageError
+from openai_images import imagefiles
+from openai_images.errors import InvalidInput, OpenAIError, StorageError
 
 NAME = re.compile(r"^openai_image_\d{8}_\d{6}_[0-9a-f]{8}\.(png|jpg|webp)$")
 

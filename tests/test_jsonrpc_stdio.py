@@ -77,8 +77,12 @@ class RawSession:
 async def session(server_env):
     """A started server that has answered `initialize` (2025-11-25 handshake) and been told `initialized`."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(SERVER), env=server_env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        str(SERVER),
+        env=server_env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     raw = RawSession(process)
     hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
@@ -136,12 +140,15 @@ async def test_json_that_is_not_a_message_is_answered_with_invalid_request_and_i
     assert answer["error"]["code"] == mcp_types.INVALID_REQUEST == -32600
 
 
-@pytest.mark.parametrize("tool, arguments", [
-    ("openai_generate_image", r'{"prompt": "a fox \ud800 in snow", "dry_run": true}'),  # JSON escapes of lone surrogates
-    ("openai_list_conversations", r'{"query": "fox\udc00"}'),
-])
+@pytest.mark.parametrize(
+    "tool, arguments",
+    [
+        ("openai_generate_image", r'{"prompt": "a fox \ud800 in snow", "dry_run": true}'),  # JSON escapes of lone surrogates
+        ("openai_list_conversations", r'{"query": "fox\udc00"}'),
+    ],
+)
 async def test_a_lone_surrogate_is_removed_and_the_call_answered(session, tool, arguments):
-    line = '{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"%s","arguments":%s}}' % (tool, arguments)
+    line = f'{{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}'
     await session.send(line.encode())
     answer = await session.next_message(timeout=20)
     assert answer["id"] == 12 and not answer["result"]["isError"], answer

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from conftest import call_tool, result_text, stdio_client
 
-import limits
+from openai_images import limits
 
 pytestmark = pytest.mark.integration
 
 
 def _today(home) -> dict:
-    day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
     return json.loads((home["data"] / "usage" / f"{day}.json").read_text())["users"]["local"]
 
 
@@ -42,7 +42,12 @@ async def test_a_daily_budget_refuses_an_image_that_would_pass_it(server_env, fa
 
 async def test_renders_at_once_are_capped_and_a_failed_render_gives_its_place_back(server_env, fake_openai, home):
     fake_openai.render_seconds = 3.0
-    env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "1", "OPENAI_IMAGES_MAX_CONCURRENT_PER_USER": "1", "OPENAI_IMAGES_DAILY_IMAGES_PER_USER": "2"}
+    env = {
+        **server_env,
+        "OPENAI_IMAGES_WAIT_SECONDS": "1",
+        "OPENAI_IMAGES_MAX_CONCURRENT_PER_USER": "1",
+        "OPENAI_IMAGES_DAILY_IMAGES_PER_USER": "2",
+    }
     async with stdio_client(env) as client:
         first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         assert first.structured_content["status"] == "rendering"
@@ -59,10 +64,14 @@ async def test_renders_at_once_are_capped_and_a_failed_render_gives_its_place_ba
 
 
 def test_bad_limit_settings_name_the_variable():
-    from errors import ConfigurationError
-    from settings import Settings
+    from openai_images.errors import ConfigurationError
+    from openai_images.settings import Settings
 
-    for name, value in (("OPENAI_IMAGES_MAX_CONCURRENT_PER_USER", "0"), ("OPENAI_IMAGES_DAILY_IMAGES_PER_USER", "many"), ("OPENAI_IMAGES_DAILY_BUDGET_USD", "-1")):
+    for name, value in (
+        ("OPENAI_IMAGES_MAX_CONCURRENT_PER_USER", "0"),
+        ("OPENAI_IMAGES_DAILY_IMAGES_PER_USER", "many"),
+        ("OPENAI_IMAGES_DAILY_BUDGET_USD", "-1"),
+    ):
         with pytest.raises(ConfigurationError, match=name):
             Settings.from_env({name: value})
     assert limits.Limits().any is False

@@ -91,12 +91,27 @@ async def test_the_render_lands_on_its_own_after_the_call_returned(slow_env, fak
 async def _start_and_kill(env) -> dict:
     """Start a render in a server process, then SIGKILL that process mid-render; the call's structured result."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(SERVER), env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        sys.executable,
+        str(SERVER),
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     messages = [
-        {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A castle at dusk"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "openai_generate_image", "arguments": {"prompt": "A castle at dusk"}},
+        },
     ]
     try:
         for message in messages:
@@ -211,7 +226,9 @@ async def test_an_endpoint_that_refuses_background_gets_foreground_streams_with_
         first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         assert not first.is_error, result_text(first)
         assert first.structured_content["status"] == "rendering"
-        collected = await call_tool(client, "openai_get_image", {"conversation_id": first.structured_content["conversation_id"], "wait_seconds": 10})
+        collected = await call_tool(
+            client, "openai_get_image", {"conversation_id": first.structured_content["conversation_id"], "wait_seconds": 10}
+        )
         assert collected.structured_content["status"] == "generated", result_text(collected)
         fake_openai.event_delay = 0.0
         second = await call_tool(client, "openai_generate_image", {"prompt": "An owl"})
@@ -234,10 +251,13 @@ async def test_a_stream_answered_with_plain_json_is_taken_as_the_final_response(
     assert first["background"] is True and "background" not in second and "store" not in second
 
 
-@pytest.mark.parametrize("outcome, words", [
-    (("failed_response", {"code": "server_error", "message": "The render broke"}), "The render broke"),
-    (("forgotten", {"after": 0.3}), "no longer has the render"),
-])
+@pytest.mark.parametrize(
+    "outcome, words",
+    [
+        (("failed_response", {"code": "server_error", "message": "The render broke"}), "The render broke"),
+        (("forgotten", {"after": 0.3}), "no longer has the render"),
+    ],
+)
 async def test_a_failed_or_expired_background_response_is_a_clear_error_and_the_conversation_stays_consistent(
     server_env, fake_openai, home, outcome, words
 ):
@@ -250,7 +270,9 @@ async def test_a_failed_or_expired_background_response_is_a_clear_error_and_the_
         assert failed.is_error and words in result_text(failed), result_text(failed)
         shown = await call_tool(client, "openai_get_image", {"conversation_id": conversation_id})
         assert shown.is_error and words in result_text(shown) and first.structured_content["image_id"] in result_text(shown)
-        earlier = await call_tool(client, "openai_get_image", {"conversation_id": conversation_id, "image_id": first.structured_content["image_id"]})
+        earlier = await call_tool(
+            client, "openai_get_image", {"conversation_id": conversation_id, "image_id": first.structured_content["image_id"]}
+        )
         assert earlier.structured_content["path"] == first.structured_content["path"]
         again = await call_tool(client, "openai_conversational_image", {"prompt": "Make it green", "conversation_id": conversation_id})
         assert again.structured_content["status"] == "generated", result_text(again)
@@ -288,12 +310,14 @@ async def test_a_discounted_window_answers_at_once_and_is_collected_by_polling(s
         assert time.monotonic() - started < 1.0, "answers once OpenAI has named the response"
         assert queued.structured_content["status"] == "rendering" and queued.structured_content["completion_window"] == "2h"
         assert "discounted 2h completion window" in result_text(queued)
-        collected = await call_tool(client, "openai_get_image", {"conversation_id": queued.structured_content["conversation_id"], "wait_seconds": 15})
+        collected = await call_tool(
+            client, "openai_get_image", {"conversation_id": queued.structured_content["conversation_id"], "wait_seconds": 15}
+        )
         assert collected.structured_content["status"] == "generated", result_text(collected)
         streamed = await call_tool(client, "openai_generate_image", {"prompt": "A fox", "completion_window": "8h", "partial_images": 1})
         assert streamed.is_error and "partial_images cannot be used with completion_window='8h'" in result_text(streamed)
     [request] = fake_openai.response_requests()
-    assert request["background_options"] == {"completion_window": "2h"} and "stream" not in request or request["stream"] is False
+    assert (request["background_options"] == {"completion_window": "2h"} and "stream" not in request) or request["stream"] is False
     assert not any("stream=true" in query for _, query in _retrieves(fake_openai)), "a discounted render is polled"
 
     async with stdio_client({**server_env, "OPENAI_IMAGES_BACKGROUND": "false"}) as client:
@@ -333,7 +357,7 @@ async def test_a_dialogue_image_still_rendering_is_waited_for_not_made_twice(ser
         refined = await call_tool(client, "openai_conversational_image", {"prompt": "Make it blue", "conversation_id": conversation_id})
         assert not refined.is_error, result_text(refined)
         await call_tool(client, "openai_get_image", {"conversation_id": conversation_id, "wait_seconds": 10})
-    first, second = fake_openai.response_requests()
+    _first, second = fake_openai.response_requests()
     assert second["input"] == "Make it blue" and second["previous_response_id"] == made.structured_content["response_id"]
     assert fake_openai.generations == 2 and len(_conversation(home, conversation_id)["images"]) == 2
 

@@ -9,10 +9,15 @@ import httpx
 import pytest
 import respx
 
-import openai_api
-from errors import ConfigurationError, OpenAIError
-from openai_api import ImageInput, OpenAIImages, PreviousResponseGone, build_request
-from settings import Settings
+from openai_images import openai_api
+from openai_images.errors import ConfigurationError, OpenAIError
+from openai_images.openai_api import (
+    ImageInput,
+    OpenAIImages,
+    PreviousResponseGone,
+    build_request,
+)
+from openai_images.settings import Settings
 
 BASE = "https://openai.test/v1"
 KEY = "sk-test-respx0123456789"
@@ -39,11 +44,38 @@ def _response(output=None, **extra) -> dict:
         if output is not None
         else [
             {"type": "reasoning", "id": "rs_1", "summary": []},
-            {"id": "ig_1", "type": "image_generation_call", "status": "completed", "result": PNG_B64, "revised_prompt": "A fox, revised", "size": "1024x1024", "output_format": "png"},
-            {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed", "content": [{"type": "output_text", "text": "Here it is.", "annotations": []}]},
+            {
+                "id": "ig_1",
+                "type": "image_generation_call",
+                "status": "completed",
+                "result": PNG_B64,
+                "revised_prompt": "A fox, revised",
+                "size": "1024x1024",
+                "output_format": "png",
+            },
+            {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": "Here it is.", "annotations": []}],
+            },
         ],
-        "usage": {"input_tokens": 20, "output_tokens": 30, "total_tokens": 50, "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
-        "tool_usage": {"image_gen": {"input_tokens": 50, "output_tokens": 1756, "total_tokens": 1806, "input_tokens_details": {"image_tokens": 0, "text_tokens": 50}}},
+        "usage": {
+            "input_tokens": 20,
+            "output_tokens": 30,
+            "total_tokens": 50,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        },
+        "tool_usage": {
+            "image_gen": {
+                "input_tokens": 50,
+                "output_tokens": 1756,
+                "total_tokens": 1806,
+                "input_tokens_details": {"image_tokens": 0, "text_tokens": 50},
+            }
+        },
     }
     body.update(extra)
     return body
@@ -58,7 +90,13 @@ def _sse(body: dict, partials: int = 0, end: str | None = "response.completed") 
         {"type": "response.image_generation_call.generating", "output_index": 1, "item_id": "ig_1"},
     ]
     events += [
-        {"type": "response.image_generation_call.partial_image", "output_index": 1, "item_id": "ig_1", "partial_image_index": i, "partial_image_b64": PNG_B64}
+        {
+            "type": "response.image_generation_call.partial_image",
+            "output_index": 1,
+            "item_id": "ig_1",
+            "partial_image_index": i,
+            "partial_image_b64": PNG_B64,
+        }
         for i in range(partials)
     ]
     events.append({"type": "response.image_generation_call.completed", "output_index": 1, "item_id": "ig_1"})
@@ -126,7 +164,13 @@ async def test_sends_the_request_with_the_key_and_finds_the_image_by_type():
 
 @respx.mock
 async def test_response_without_image_call_is_a_clear_error():
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed", "content": [{"type": "output_text", "text": "I can't draw that.", "annotations": []}]}
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": "I can't draw that.", "annotations": []}],
+    }
     respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(output=[message])))
     with pytest.raises(OpenAIError, match="without an image.*I can't draw that"):
         await OpenAIImages(_settings()).create(REQUEST)
@@ -135,8 +179,16 @@ async def test_response_without_image_call_is_a_clear_error():
 @respx.mock
 async def test_moderated_image_call_names_the_categories():
     call = {
-        "type": "image_generation_call", "id": "ig_1", "status": "failed", "result": None,
-        "error": {"code": "moderation_blocked", "type": "image_generation_user_error", "message": "Rejected.", "moderation_details": {"categories": ["violence", "gore"], "moderation_stage": "input"}},
+        "type": "image_generation_call",
+        "id": "ig_1",
+        "status": "failed",
+        "result": None,
+        "error": {
+            "code": "moderation_blocked",
+            "type": "image_generation_user_error",
+            "message": "Rejected.",
+            "moderation_details": {"categories": ["violence", "gore"], "moderation_stage": "input"},
+        },
     }
     respx.post(f"{BASE}/responses").mock(return_value=_sse(_response(output=[call])))
     with pytest.raises(OpenAIError, match="moderation_blocked; categories: violence, gore"):
@@ -153,9 +205,7 @@ async def test_failed_response_reports_its_code():
 
 @respx.mock
 async def test_rate_limit_is_retried_then_succeeds():
-    route = respx.post(f"{BASE}/responses").mock(
-        side_effect=[_error(429, "rate_limit_exceeded"), _error(503, None), _sse(_response())]
-    )
+    route = respx.post(f"{BASE}/responses").mock(side_effect=[_error(429, "rate_limit_exceeded"), _error(503, None), _sse(_response())])
     result = await OpenAIImages(_settings()).create(REQUEST)
     assert result.response_id == "resp_1" and route.call_count == 3
 
@@ -269,7 +319,9 @@ async def test_stream_that_ends_without_the_final_event_is_an_error():
 async def test_error_event_in_the_stream_is_an_error():
     text = 'data: {"type": "response.created", "sequence_number": 0, "response": {"id": "resp_1", "object": "response", "created_at": 1, "model": "m", "output": [], "parallel_tool_calls": true, "tool_choice": "auto", "tools": []}}\n\n'
     text += 'data: {"type": "error", "code": "server_error", "message": "boom", "param": null, "sequence_number": 1}\n\n'
-    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, content=text.encode(), headers={"content-type": "text/event-stream"}))
+    respx.post(f"{BASE}/responses").mock(
+        return_value=httpx.Response(200, content=text.encode(), headers={"content-type": "text/event-stream"})
+    )
     with pytest.raises(OpenAIError, match=r"\(server_error\): boom"):
         await OpenAIImages(_settings()).create(REQUEST)
 
@@ -297,7 +349,9 @@ async def test_the_whole_request_is_bounded_by_the_timeout_setting():
 @respx.mock
 async def test_azure_openai_is_used_when_its_endpoint_and_key_are_set(version, url):
     route = respx.post(url).mock(return_value=_sse(_response()))
-    settings = _settings(api_key=None, base_url=None, azure_endpoint="https://res.openai.azure.com/", azure_api_key="azure-key-123", api_version=version)
+    settings = _settings(
+        api_key=None, base_url=None, azure_endpoint="https://res.openai.azure.com/", azure_api_key="azure-key-123", api_version=version
+    )
     result = await OpenAIImages(settings).create(REQUEST)
     assert result.response_id == "resp_1"
     assert route.calls.last.request.headers["api-key"] == "azure-key-123"
@@ -366,7 +420,11 @@ async def test_a_response_openai_no_longer_has_ends_the_render():
 @respx.mock
 async def test_an_endpoint_that_refuses_background_gets_foreground_for_the_rest_of_the_process():
     route = respx.post(f"{BASE}/responses").mock(
-        side_effect=[_error(400, "unknown_parameter", "Unknown parameter: 'background'.", param="background"), _sse(_response()), _sse(_response())]
+        side_effect=[
+            _error(400, "unknown_parameter", "Unknown parameter: 'background'.", param="background"),
+            _sse(_response()),
+            _sse(_response()),
+        ]
     )
     images = OpenAIImages(_settings())
     await images.create(BACKGROUND)
@@ -397,10 +455,13 @@ async def test_resume_follows_a_response_by_its_id_without_creating_one():
     assert result.response_id == "resp_1" and not create.called
 
 
-@pytest.mark.parametrize("answer, status", [
-    (httpx.Response(200, json=_response(status="cancelled", output=[])), "cancelled"),
-    (_error(404, None, "No response with id 'resp_1' found."), "expired"),
-])
+@pytest.mark.parametrize(
+    "answer, status",
+    [
+        (httpx.Response(200, json=_response(status="cancelled", output=[])), "cancelled"),
+        (_error(404, None, "No response with id 'resp_1' found."), "expired"),
+    ],
+)
 @respx.mock
 async def test_cancel_says_what_became_of_the_response(answer, status):
     respx.post(f"{BASE}/responses/resp_1/cancel").mock(return_value=answer)

@@ -25,12 +25,18 @@ async def test_every_option_reaches_the_request_and_the_file_matches(server_env,
     async with stdio_client(server_env) as client:
         result = await call_tool(client, "openai_generate_image", {"prompt": "A fox mascot", "size": "1024x1024", **options})
         assert not result.is_error, result_text(result)
-        refined = await call_tool(client, "openai_conversational_image", {"prompt": "Add a hat", "conversation_id": result.structured_content["conversation_id"], "quality": "low"})
+        refined = await call_tool(
+            client,
+            "openai_conversational_image",
+            {"prompt": "Add a hat", "conversation_id": result.structured_content["conversation_id"], "quality": "low"},
+        )
         assert not refined.is_error, result_text(refined)
     first, second = fake_openai.response_requests()
     assert first["stream"] is True
     assert first["tools"][0] == {"type": "image_generation", "size": "1024x1024", **options}
-    assert second["tools"][0] == {"type": "image_generation", "size": "1024x1024", **options, "quality": "low"}, "a refinement keeps the options"
+    assert second["tools"][0] == {"type": "image_generation", "size": "1024x1024", **options, "quality": "low"}, (
+        "a refinement keeps the options"
+    )
     path = Path(result.structured_content["path"])
     assert path.suffix == ".webp" and result.structured_content["format"] == "webp"
     with Image.open(path) as image:
@@ -43,7 +49,11 @@ async def test_input_fidelity_reaches_models_that_take_it(server_env, fake_opena
     env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-1.5"}
     photo = write_image(tmp_path / "face.png", PHOTO)
     async with stdio_client(env) as client:
-        result = await call_tool(client, "openai_conversational_image", {"prompt": "Make it a painting", "input_image_path": str(photo), "input_fidelity": "high"})
+        result = await call_tool(
+            client,
+            "openai_conversational_image",
+            {"prompt": "Make it a painting", "input_image_path": str(photo), "input_fidelity": "high"},
+        )
     assert not result.is_error, result_text(result)
     tool = fake_openai.response_requests()[0]["tools"][0]
     assert tool["input_fidelity"] == "high" and tool["model"] == "gpt-image-1.5"
@@ -62,7 +72,10 @@ async def test_invalid_combinations_are_refused_before_any_request(server_env, f
         ({"reference_image_paths": refs}, "at most 16"),
         ({"mask_path": str(photo)}, "mask_path needs an image to edit"),
         ({"input_image_path": str(photo), "mask_path": str(photo)}, "no alpha channel"),
-        ({"input_image_path": str(photo), "mask_path": str(write_image(tmp_path / "m.png", (128, 128), mode="RGBA"))}, "must be the same size"),
+        (
+            {"input_image_path": str(photo), "mask_path": str(write_image(tmp_path / "m.png", (128, 128), mode="RGBA"))},
+            "must be the same size",
+        ),
         ({"reference_image_paths": [str(tmp_path / "missing.png")]}, "reference_image_paths[1]: no file at"),
     ]
     async with stdio_client(server_env) as client:
@@ -80,7 +93,9 @@ async def test_masked_edit_sends_the_image_first_and_the_mask(server_env, fake_o
     canvas.paste((0, 0, 0, 0), (64, 64, 192, 192))
     canvas.save(mask, "PNG")
     async with stdio_client(server_env) as client:
-        result = await call_tool(client, "openai_conversational_image", {"prompt": "Put a sofa here", "input_image_path": str(photo), "mask_path": str(mask)})
+        result = await call_tool(
+            client, "openai_conversational_image", {"prompt": "Put a sofa here", "input_image_path": str(photo), "mask_path": str(mask)}
+        )
         assert not result.is_error, result_text(result)
         request = fake_openai.response_requests()[-1]
         assert _data(request["tools"][0]["input_image_mask"]["image_url"]) == mask.read_bytes()
@@ -90,7 +105,11 @@ async def test_masked_edit_sends_the_image_first_and_the_mask(server_env, fake_o
         # Masking a conversation's last image sends that image explicitly, beside previous_response_id.
         big_mask = tmp_path / "big_mask.png"
         canvas.resize((1024, 1024)).save(big_mask, "PNG")
-        again = await call_tool(client, "openai_conversational_image", {"prompt": "Now a lamp", "conversation_id": result.structured_content["conversation_id"], "mask_path": str(big_mask)})
+        again = await call_tool(
+            client,
+            "openai_conversational_image",
+            {"prompt": "Now a lamp", "conversation_id": result.structured_content["conversation_id"], "mask_path": str(big_mask)},
+        )
         assert not again.is_error, result_text(again)
     request = fake_openai.response_requests()[-1]
     assert request["previous_response_id"] == result.structured_content["response_id"]
@@ -101,7 +120,9 @@ async def test_masked_edit_sends_the_image_first_and_the_mask(server_env, fake_o
 async def test_three_reference_images_arrive_as_three_input_images(server_env, fake_openai, tmp_path):
     refs = [write_image(tmp_path / f"ref{n}.png", (64 + n * 16, 64), color=(n * 60, 20, 20)) for n in range(3)]
     async with stdio_client(server_env) as client:
-        result = await call_tool(client, "openai_generate_image", {"prompt": "A poster in the style of these", "reference_image_paths": [str(r) for r in refs]})
+        result = await call_tool(
+            client, "openai_generate_image", {"prompt": "A poster in the style of these", "reference_image_paths": [str(r) for r in refs]}
+        )
     assert not result.is_error, result_text(result)
     parts = fake_openai.response_requests()[0]["input"][0]["content"]
     assert parts[0] == {"type": "input_text", "text": "A poster in the style of these"}
@@ -119,7 +140,14 @@ async def test_progress_arrives_in_order_with_one_message_per_partial_image(serv
     assert not result.is_error, result_text(result)
     messages = [m for _, m in heard]
     assert [p for p, _ in heard] == sorted(p for p, _ in heard), "progress only increases"
-    expected = ["sending the request to OpenAI", "generating the image", "partial image 1 of 2 received", "partial image 2 of 2 received", "saving the image", "done"]
+    expected = [
+        "sending the request to OpenAI",
+        "generating the image",
+        "partial image 1 of 2 received",
+        "partial image 2 of 2 received",
+        "saving the image",
+        "done",
+    ]
     positions = [messages.index(m) for m in expected]
     assert positions == sorted(positions), messages
     assert fake_openai.response_requests()[0]["tools"][0]["partial_images"] == 2
@@ -141,11 +169,15 @@ async def test_a_slow_render_gets_a_heartbeat_at_least_every_five_seconds(server
 async def test_cost_is_shown_per_image_in_the_listing_and_as_a_session_total(server_env, fake_openai):
     async with stdio_client(server_env) as client:
         first = await call_tool(client, "openai_generate_image", {"prompt": "A red fox", "size": "1024x1024", "quality": "medium"})
-        second = await call_tool(client, "openai_conversational_image", {"prompt": "At night", "conversation_id": first.structured_content["conversation_id"]})
+        second = await call_tool(
+            client, "openai_conversational_image", {"prompt": "At night", "conversation_id": first.structured_content["conversation_id"]}
+        )
         listing = await call_tool(client, "openai_list_conversations", {})
     one, two = first.structured_content, second.structured_content
     usage = one["usage"]["image"]
-    expected = (usage["input_tokens_details"]["text_tokens"] * 5 + usage["input_tokens_details"]["image_tokens"] * 8 + usage["output_tokens"] * 30) / 1e6
+    expected = (
+        usage["input_tokens_details"]["text_tokens"] * 5 + usage["input_tokens_details"]["image_tokens"] * 8 + usage["output_tokens"] * 30
+    ) / 1e6
     assert one["cost_usd"] == pytest.approx(expected)
     assert f"Cost: ${one['cost_usd']:.4f}" in result_text(first)
     assert "not priced" in one["cost_note"], "the assistant model has no documented price"
@@ -173,11 +205,19 @@ async def test_price_overrides_price_unknown_models(server_env, fake_openai):
 async def test_dry_run_sends_nothing_and_shows_the_request_and_cost(server_env, fake_openai, home, tmp_path):
     ref = write_image(tmp_path / "ref.png", PHOTO)
     async with stdio_client(server_env) as client:
-        dry = await call_tool(client, "openai_generate_image", {"prompt": "A slide about sales", "quality": "high", "reference_image_paths": [str(ref)], "dry_run": True})
+        dry = await call_tool(
+            client,
+            "openai_generate_image",
+            {"prompt": "A slide about sales", "quality": "high", "reference_image_paths": [str(ref)], "dry_run": True},
+        )
         assert not dry.is_error, result_text(dry)
         dialogue_dry = await call_tool(client, "openai_conversational_image", {"prompt": "A logo for my bakery", "dry_run": True})
         made = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
-        refine_dry = await call_tool(client, "openai_conversational_image", {"prompt": "Bigger", "conversation_id": made.structured_content["conversation_id"], "dry_run": True})
+        refine_dry = await call_tool(
+            client,
+            "openai_conversational_image",
+            {"prompt": "Bigger", "conversation_id": made.structured_content["conversation_id"], "dry_run": True},
+        )
     data = dry.structured_content
     assert data["status"] == "dry_run"
     request = data["request"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, uv_command, uv_environment
+
 import openai_images_mcp
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -96,8 +97,13 @@ async def test_pip_install_in_a_fresh_venv_gives_a_command_that_answers_tools_li
     command = bin_dir / ("openai-images-mcp.exe" if os.name == "nt" else "openai-images-mcp")
     version = subprocess.run([str(command), "--version"], capture_output=True, text=True, timeout=60)
     assert version.stdout.strip() == f"openai-images-mcp {openai_images_mcp.__version__}"
-    site = subprocess.run([str(bin_dir / "python"), "-c", "import cli, openai_images_mcp; print(cli.__file__)"],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    site = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import cli, openai_images_mcp; print(cli.__file__)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert Path(site.stdout.strip()).parent != ROOT  # the installed copy, not the checkout
 
     await _lists_its_tools(str(command), [], server_env, tmp_path)

@@ -39,9 +39,15 @@ async def test_input_images_leave_without_metadata_or_trailing_bytes(server_env,
     reference = _photo_with_metadata(tmp_path / f"ref.{fmt.lower()}", fmt)
     fake_openai.watch(TRAILER, GPS_PLACE)
     async with stdio_client(server_env) as client:
-        result = await call_tool(client, "openai_conversational_image", {
-            "prompt": "Make it a watercolour", "input_image_path": str(photo), "reference_image_paths": [str(reference)],
-        })
+        result = await call_tool(
+            client,
+            "openai_conversational_image",
+            {
+                "prompt": "Make it a watercolour",
+                "input_image_path": str(photo),
+                "reference_image_paths": [str(reference)],
+            },
+        )
     assert not result.is_error, result_text(result)
     fake_openai.assert_no_leaks()
     for sent in _sent_images(fake_openai):
@@ -70,7 +76,7 @@ async def test_a_multi_picture_jpeg_is_accepted_as_its_first_picture(server_env,
     [sent] = _sent_images(fake_openai)
     with Image.open(io.BytesIO(sent)) as image:
         assert image.format == "JPEG" and getattr(image, "n_frames", 1) == 1
-        red, green, blue = image.convert("RGB").getpixel((10, 10))
+        red, _green, blue = image.convert("RGB").getpixel((10, 10))
         assert red > 200 and blue < 50
 
 
@@ -101,7 +107,9 @@ async def test_a_mask_leaves_without_its_trailing_bytes(server_env, fake_openai,
         handle.write(TRAILER)
     fake_openai.watch(TRAILER)
     async with stdio_client(server_env) as client:
-        result = await call_tool(client, "openai_conversational_image", {"prompt": "A sofa here", "input_image_path": str(photo), "mask_path": str(mask)})
+        result = await call_tool(
+            client, "openai_conversational_image", {"prompt": "A sofa here", "input_image_path": str(photo), "mask_path": str(mask)}
+        )
     assert not result.is_error, result_text(result)
     fake_openai.assert_no_leaks()
     sent_mask = fake_openai.response_requests()[-1]["tools"][0]["input_image_mask"]["image_url"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import stdio_client
 
-import prompt_templates
+from openai_images import prompt_templates
 
 EXAMPLES = {
     "logo": {"brand": "Fern & Fox", "about": "sells handmade tea", "colours": "deep green and cream"},
@@ -18,19 +18,34 @@ EXAMPLES = {
 
 
 def test_there_is_one_prompt_for_each_common_job():
-    assert [t.name for t in prompt_templates.TEMPLATES] == ["logo", "product_shot", "slide_background", "social_post", "sticker", "photo_edit"]
+    assert [t.name for t in prompt_templates.TEMPLATES] == [
+        "logo",
+        "product_shot",
+        "slide_background",
+        "social_post",
+        "sticker",
+        "photo_edit",
+    ]
     assert set(EXAMPLES) == set(prompt_templates.BY_NAME)
 
 
 @pytest.mark.parametrize(
     "name, tool, musts",
     [
-        ("logo", "openai_conversational_image", ['background="transparent"', 'output_format="png"', 'size="1024x1024"', '"Fern & Fox" spelled exactly']),
+        (
+            "logo",
+            "openai_conversational_image",
+            ['background="transparent"', 'output_format="png"', 'size="1024x1024"', '"Fern & Fox" spelled exactly'],
+        ),
         ("product_shot", "openai_generate_image", ['quality="high"', "matte black ceramic mug", "Etsy listing"]),
         ("slide_background", "openai_generate_image", ["16:9", "empty space in the right third", "no text"]),
         ("social_post", "openai_conversational_image", ["Pinterest pin", "2:3", "leave size out"]),
         ("sticker", "openai_generate_image", ['background="transparent"', 'output_format="png"', 'size="1024x1024"']),
-        ("photo_edit", "openai_conversational_image", ['input_image_path="/Users/me/Pictures/beach.jpg"', 'input_fidelity="high"', 'size="auto"']),
+        (
+            "photo_edit",
+            "openai_conversational_image",
+            ['input_image_path="/Users/me/Pictures/beach.jpg"', 'input_fidelity="high"', 'size="auto"'],
+        ),
     ],
 )
 def test_each_prompt_leads_to_the_right_tool_options_and_size(name, tool, musts):

@@ -58,7 +58,10 @@ async def test_unknown_ids_under_our_templates_are_invalid_params_naming_the_uri
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        ({"prompt": "A fox", "quality": "ultra"}, "quality='ultra' is not allowed; use one of 'low', 'medium', 'high', 'auto', 'xhigh' or 'max'"),
+        (
+            {"prompt": "A fox", "quality": "ultra"},
+            "quality='ultra' is not allowed; use one of 'low', 'medium', 'high', 'auto', 'xhigh' or 'max'",
+        ),
         ({"prompt": "A fox", "partial_images": 9}, "partial_images=9 is out of range; it must be at most 3"),
         ({"prompt": "A fox", "output_compression": "lots"}, "output_compression='lots' is not a whole number"),
         ({"quality": "low"}, "prompt is required"),

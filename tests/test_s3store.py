@@ -14,13 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from PIL import Image
-
-import imagefiles
-import s3store
 from conftest import ROOT
-from errors import ConfigurationError, InvalidInput, StorageError
+from PIL import Image
 from s3_server import SECRET_KEY
+
+from openai_images import imagefiles, s3store
+from openai_images.errors import ConfigurationError, InvalidInput, StorageError
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +85,7 @@ def test_update_passes_the_current_bytes_and_none_leaves_the_document_as_it_is(d
 # Each replica: wait for "go" on stdin, then increment the counter `count` times; print how often `change` ran.
 REPLICA = """
 import json, sys
-import s3store
+from openai_images import s3store
 documents = s3store.open_bucket(sys.argv[1], endpoint=sys.argv[2]).documents(sys.argv[3])
 calls = 0
 def increment(current):
@@ -106,8 +105,13 @@ def test_two_processes_updating_one_document_lose_no_turn(s3_bucket, documents):
     arguments = [s3_bucket.env["OPENAI_IMAGES_STORAGE"] + "/team", s3_bucket.endpoint, f"{USER}/conversations", "30"]
     replicas = [
         subprocess.Popen(
-            [sys.executable, "-c", REPLICA, *arguments], cwd=ROOT, env={**os.environ, **s3_bucket.env},
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-c", REPLICA, *arguments],
+            cwd=ROOT,
+            env={**os.environ, **s3_bucket.env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]
@@ -362,8 +366,17 @@ def test_link_seconds_past_seven_days_are_refused(bucket):
 @pytest.mark.parametrize(
     "url",
     [
-        "bucket/prefix", "s3:/bucket", "https://bucket/prefix", "s3://", "s3://ab", "s3://Upper-Case",
-        "s3://user:secret@bucket", "s3://bucket/../other", "s3://bucket/a//b", "s3://bucket/pre fix", "s3://bucket?x=1",
+        "bucket/prefix",
+        "s3:/bucket",
+        "https://bucket/prefix",
+        "s3://",
+        "s3://ab",
+        "s3://Upper-Case",
+        "s3://user:secret@bucket",
+        "s3://bucket/../other",
+        "s3://bucket/a//b",
+        "s3://bucket/pre fix",
+        "s3://bucket?x=1",
     ],
 )
 def test_a_storage_url_that_is_not_s3_bucket_prefix_is_a_configuration_error(url):

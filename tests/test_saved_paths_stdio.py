@@ -102,7 +102,9 @@ async def test_allowed_dirs_hold_for_saved_paths_too(server_env, fake_openai, ho
     async with stdio_client({**server_env, "OPENAI_IMAGES_ALLOWED_DIRS": str(elsewhere)}) as client:
         with pytest.raises(MCPError, match="OPENAI_IMAGES_ALLOWED_DIRS"):
             await client.read_resource(f"image://{made.structured_content['image_id']}")
-        again = await call_tool(client, "openai_conversational_image", {"prompt": "Again", "input_image_file_id": made.structured_content["image_id"]})
+        again = await call_tool(
+            client, "openai_conversational_image", {"prompt": "Again", "input_image_file_id": made.structured_content["image_id"]}
+        )
     assert again.is_error and "OPENAI_IMAGES_ALLOWED_DIRS" in result_text(again)
     assert len(fake_openai.response_requests()) == 1
 
@@ -126,7 +128,8 @@ async def test_an_image_id_resolves_only_inside_its_own_conversation(server_env,
         assert ambiguous.is_error and "conv_00000000000000aa" in result_text(ambiguous)
         # Inside its own conversation the id still means its own image.
         refined = await call_tool(
-            client, "openai_conversational_image",
+            client,
+            "openai_conversational_image",
             {"prompt": "Again", "conversation_id": data["conversation_id"], "input_image_file_id": data["image_id"]},
         )
         assert not refined.is_error, result_text(refined)

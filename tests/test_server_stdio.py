@@ -11,7 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_KEY, SERVER, call_tool, image_bytes, result_text, same_pixels, stdio_client, write_image
+from conftest import (
+    FAKE_KEY,
+    SERVER,
+    call_tool,
+    image_bytes,
+    result_text,
+    same_pixels,
+    stdio_client,
+    write_image,
+)
 from PIL import Image
 
 pytestmark = pytest.mark.integration
@@ -27,7 +36,9 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
         assert tools["openai_list_conversations"].annotations.read_only_hint is True
         assert tools["openai_generate_image"].annotations.open_world_hint is True
 
-        first = await call_tool(client, "openai_conversational_image", {"prompt": "A red fox in fresh snow", "size": "1536x1024", "dialogue_mode": "skip"})
+        first = await call_tool(
+            client, "openai_conversational_image", {"prompt": "A red fox in fresh snow", "size": "1536x1024", "dialogue_mode": "skip"}
+        )
         assert not first.is_error, result_text(first)
         data = first.structured_content
         path = Path(data["path"])
@@ -49,7 +60,9 @@ async def test_generate_refine_restart_and_list(server_env, fake_openai, home, t
         assert first_request["tools"] == [{"type": "image_generation", "size": "1536x1024"}]
         assert "previous_response_id" not in first_request
 
-        second = await call_tool(client, "openai_conversational_image", {"prompt": "Make it night with a full moon", "conversation_id": data["conversation_id"]})
+        second = await call_tool(
+            client, "openai_conversational_image", {"prompt": "Make it night with a full moon", "conversation_id": data["conversation_id"]}
+        )
         assert not second.is_error, result_text(second)
         refine_request = fake_openai.response_requests()[-1]
         assert refine_request["previous_response_id"] == data["response_id"]
@@ -88,7 +101,9 @@ async def test_expired_previous_response_falls_back_to_the_last_image(server_env
         first = await call_tool(client, "openai_generate_image", {"prompt": "A lighthouse"})
         assert not first.is_error, result_text(first)
         fake_openai.expire_responses()
-        second = await call_tool(client, "openai_conversational_image", {"prompt": "Add a storm", "conversation_id": first.structured_content["conversation_id"]})
+        second = await call_tool(
+            client, "openai_conversational_image", {"prompt": "Add a storm", "conversation_id": first.structured_content["conversation_id"]}
+        )
         assert not second.is_error, result_text(second)
 
     failed, retry = fake_openai.response_requests()[-2:]
@@ -106,7 +121,11 @@ async def test_input_image_path_and_earlier_image_id_are_sent_as_input_images(se
     photo = tmp_path / "photo.jpg"
     write_image(photo, (320, 200), fmt="JPEG", color=(10, 120, 200))
     async with stdio_client(server_env) as client:
-        result = await call_tool(client, "openai_conversational_image", {"prompt": "Make it a watercolour", "input_image_path": str(photo), "skip_dialogue": True})
+        result = await call_tool(
+            client,
+            "openai_conversational_image",
+            {"prompt": "Make it a watercolour", "input_image_path": str(photo), "skip_dialogue": True},
+        )
         assert not result.is_error, result_text(result)
         part = fake_openai.response_requests()[-1]["input"][0]["content"][1]
         assert part["image_url"].startswith("data:image/jpeg;base64,")
@@ -139,7 +158,11 @@ async def test_bad_arguments_are_tool_errors_and_send_nothing(server_env, fake_o
         ("openai_generate_image", {"prompt": "A fox", "size": "1024x1792"}, "1024x1024, 1536x1024, 1024x1536 or auto"),
         ("openai_generate_image", {"prompt": "   "}, "prompt is empty"),
         ("openai_conversational_image", {"prompt": "x", "conversation_id": "../../etc/passwd"}, "Invalid conversation_id"),
-        ("openai_conversational_image", {"prompt": "x", "conversation_id": "conv_0123456789abcdef"}, "No conversation conv_0123456789abcdef"),
+        (
+            "openai_conversational_image",
+            {"prompt": "x", "conversation_id": "conv_0123456789abcdef"},
+            "No conversation conv_0123456789abcdef",
+        ),
         ("openai_conversational_image", {"prompt": "x", "input_image_path": str(tmp_path / "missing.png")}, "no file at"),
         ("openai_conversational_image", {"prompt": "x", "input_image_path": str(not_image)}, "not a readable PNG, JPEG or WebP"),
         ("openai_conversational_image", {"prompt": "x", "input_image_file_id": "../x"}, "neither an OpenAI file id"),
@@ -205,11 +228,21 @@ async def test_stdout_carries_only_json_rpc(server_env, fake_openai, tmp_path):
     conversations.mkdir(parents=True)
     (conversations / "conv_00000000000000aa.json").write_text("{ corrupt")  # logged while listing
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox"}}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox", "size": "7x7"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "openai_generate_image", "arguments": {"prompt": "A fox", "size": "7x7"}},
+        },
         {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "openai_list_conversations", "arguments": {}}},
     ]
     answers = {}

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
-import sse
+from openai_images import sse
 
 STREAM = (
     b": keep-alive comment\n\n"
-    b"event: response.created\ndata: {\"type\": \"response.created\", \"sequence_number\": 0}\n\n"
+    b'event: response.created\ndata: {"type": "response.created", "sequence_number": 0}\n\n'
     b"data: first line\ndata: second line\n\n"
-    b"event: response.completed\ndata: " + json.dumps({"type": "response.completed", "response": {"x": "A" * 300_000}, "sequence_number": 9}).encode() + b"\n\n"
+    b"event: response.completed\ndata: "
+    + json.dumps({"type": "response.completed", "response": {"x": "A" * 300_000}, "sequence_number": 9}).encode()
+    + b"\n\n"
 )
 
 

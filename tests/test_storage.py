@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-import storage
-from errors import InvalidInput, StorageError
+from openai_images import storage
+from openai_images.errors import InvalidInput, StorageError
 
 
 def _image(n: int = 1) -> storage.ImageRecord:
@@ -36,7 +36,20 @@ def _new(store, prompt="A red fox in snow", **fields) -> storage.Conversation:
     return conversation
 
 
-@pytest.mark.parametrize("bad", ["../x", "..\\x", "/etc/passwd", "", "conv_XYZ", "conv_0123456789abcdeF", "conv_0123456789abcdef\x00", "conv_0123456789abcdef/../../x", "c" * 5000])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "../x",
+        "..\\x",
+        "/etc/passwd",
+        "",
+        "conv_XYZ",
+        "conv_0123456789abcdeF",
+        "conv_0123456789abcdef\x00",
+        "conv_0123456789abcdef/../../x",
+        "c" * 5000,
+    ],
+)
 def test_invalid_conversation_ids_are_refused_without_touching_files(store, tmp_path, bad):
     with pytest.raises(InvalidInput, match="conv_0123456789abcdef"):
         store.load(bad)
@@ -140,7 +153,10 @@ def test_add_turn_records_image_messages_and_last_response(store):
 def test_concurrent_turns_on_one_conversation_all_land(store):
     conversation = _new(store)
     images = [_image(n) for n in range(12)]
-    threads = [threading.Thread(target=store.add_turn, args=(conversation.id,), kwargs={"prompt": "p", "image": image, "assistant_text": None}) for image in images]
+    threads = [
+        threading.Thread(target=store.add_turn, args=(conversation.id,), kwargs={"prompt": "p", "image": image, "assistant_text": None})
+        for image in images
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -165,7 +181,7 @@ def test_titles_are_one_line_and_short():
 
 
 def test_dialogue_state_round_trips_and_shows_in_the_listing(store):
-    import dialogue
+    from openai_images import dialogue
 
     state = dialogue.start("Create a logo for my coffee shop", "guided")
     conversation = _new(store, dialogue=dialogue.stored(state), score_before=state.score_before, image_type=state.image_type.value)
@@ -206,14 +222,30 @@ def test_search_matches_non_ascii_and_quotes(store):
 
 
 def test_a_version_1_file_loads_with_its_analysis_and_is_saved_as_version_2(store):
-    import dialogue
+    from openai_images import dialogue
 
     conversation_id = storage.new_conversation_id()
     store.folder.mkdir(parents=True)
     version_1 = {
-        "schema_version": 1, "id": conversation_id, "title": "A logo", "image_type": "logo", "score_before": 12, "score_after": 71,
-        "dialogue": {"schema_version": 1, "mode": "quick", "image_type": "logo", "original_prompt": "A logo", "image_model": "gpt-image-2",
-                     "plan": [], "asked": [], "answers": {}, "pending": None, "status": "ready", "score_before": 12},
+        "schema_version": 1,
+        "id": conversation_id,
+        "title": "A logo",
+        "image_type": "logo",
+        "score_before": 12,
+        "score_after": 71,
+        "dialogue": {
+            "schema_version": 1,
+            "mode": "quick",
+            "image_type": "logo",
+            "original_prompt": "A logo",
+            "image_model": "gpt-image-2",
+            "plan": [],
+            "asked": [],
+            "answers": {},
+            "pending": None,
+            "status": "ready",
+            "score_before": 12,
+        },
     }
     store.path_for(conversation_id).write_text(json.dumps(version_1))
     loaded = store.load(conversation_id)
@@ -228,8 +260,12 @@ def test_a_version_1_file_loads_with_its_analysis_and_is_saved_as_version_2(stor
 
 def _pending(response_id: str = "resp_7") -> storage.PendingRender:
     return storage.PendingRender(
-        response_id=response_id, file_stem="openai_image_20261201_101010_0123abcd", prompt="Blue", user_message="Blue",
-        size="1024x1024", assistant_model="gpt-6-astra",
+        response_id=response_id,
+        file_stem="openai_image_20261201_101010_0123abcd",
+        prompt="Blue",
+        user_message="Blue",
+        size="1024x1024",
+        assistant_model="gpt-6-astra",
     )
 
 
@@ -239,8 +275,8 @@ def test_a_render_is_written_down_then_recorded_once_however_often_it_is_collect
     assert store.load(conversation.id).pending_render.response_id == "resp_7"
     assert store.list().conversations[0].rendering_since == store.load(conversation.id).pending_render.started_at
 
-    first, record, recorded = store.finish_render(conversation.id, "resp_7", prompt="Blue", image=_image(7), assistant_text=None)
-    again, same, recorded_again = store.finish_render(conversation.id, "resp_7", prompt="Blue", image=_image(7), assistant_text=None)
+    _first, record, recorded = store.finish_render(conversation.id, "resp_7", prompt="Blue", image=_image(7), assistant_text=None)
+    _again, same, recorded_again = store.finish_render(conversation.id, "resp_7", prompt="Blue", image=_image(7), assistant_text=None)
     assert (recorded, recorded_again) == (True, False) and same.image_id == record.image_id
     loaded = store.load(conversation.id)
     assert loaded.pending_render is None and len(loaded.images) == 1 and loaded.last_response_id == "resp_7"

@@ -19,7 +19,7 @@ from conftest import ROOT, call_tool, result_text, stdio_client
 from http_helpers import http_client, http_server
 from PIL import Image
 
-import signin
+from openai_images import limits
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,9 @@ def test_conversations_and_images_land_in_the_bucket_and_nothing_on_local_disk(b
             made = await call_tool(alice, "openai_generate_image", {"prompt": "A red fox in fresh snow"})
             assert not made.is_error, result_text(made)
             refined = await call_tool(
-                alice, "openai_conversational_image", {"prompt": "Now at night", "conversation_id": made.structured_content["conversation_id"]}
+                alice,
+                "openai_conversational_image",
+                {"prompt": "Now at night", "conversation_id": made.structured_content["conversation_id"]},
             )
             listing = await call_tool(alice, "openai_list_conversations", {})
             again = await call_tool(alice, "openai_get_image", {"conversation_id": made.structured_content["conversation_id"]})
@@ -56,13 +58,15 @@ def test_conversations_and_images_land_in_the_bucket_and_nothing_on_local_disk(b
     with http_server(bucket_env, tmp_path / "server.log") as server:
         made, refined, listing, again, resource = asyncio.run(scenario(server.url))
     assert not refined.is_error, result_text(refined)
-    user = f"users/{signin.user_key('alice')}"
+    user = f"users/{limits.user_key('alice')}"
     conversation_id = made.structured_content["conversation_id"]
     keys = _keys(s3_bucket)
     images = [key for key in keys if key.startswith(f"{user}/images/openai_image_")]
     previews = [key for key in keys if key.startswith(f"{user}/images/previews/")]
     assert f"{user}/conversations/{conversation_id}.json" in keys and len(images) == 2 and len(previews) == 2, keys
-    stored = json.loads(s3_bucket.client().get_object(Bucket=s3_bucket.bucket, Key=f"{user}/conversations/{conversation_id}.json")["Body"].read())
+    stored = json.loads(
+        s3_bucket.client().get_object(Bucket=s3_bucket.bucket, Key=f"{user}/conversations/{conversation_id}.json")["Body"].read()
+    )
     assert sorted(image["path"] for image in stored["images"]) == [f"s3://{s3_bucket.bucket}/{key}" for key in images]
     assert made.structured_content["path"].startswith(f"s3://{s3_bucket.bucket}/{user}/images/")
     assert _files_under(home["output"]) == [] and _files_under(home["data"]) == []
@@ -109,8 +113,10 @@ def test_two_server_processes_on_one_bucket_both_land_their_turns_on_one_convers
         conversation_id, refinements, listing = asyncio.run(scenario(first.url, second.url))
     for result in refinements:
         assert not result.is_error and result.structured_content["status"] == "generated", result_text(result)
-    user = f"users/{signin.user_key('alice')}"
-    stored = json.loads(s3_bucket.client().get_object(Bucket=s3_bucket.bucket, Key=f"{user}/conversations/{conversation_id}.json")["Body"].read())
+    user = f"users/{limits.user_key('alice')}"
+    stored = json.loads(
+        s3_bucket.client().get_object(Bucket=s3_bucket.bucket, Key=f"{user}/conversations/{conversation_id}.json")["Body"].read()
+    )
     assert len(stored["images"]) == 3 and len({image["response_id"] for image in stored["images"]}) == 3
     assert {result.structured_content["image_id"] for result in refinements} <= {image["image_id"] for image in stored["images"]}
     prompts = [message["text"] for message in stored["messages"] if message["role"] == "user"]
@@ -121,7 +127,9 @@ def test_two_server_processes_on_one_bucket_both_land_their_turns_on_one_convers
 
 def test_doctor_checks_the_bucket_and_the_sign_in_settings(server_env, s3_bucket):
     def doctor(env):
-        return subprocess.run([sys.executable, str(ROOT / "cli.py"), "doctor"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "openai_images", "doctor"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
 
     good = doctor({**server_env, **s3_bucket.env, "OPENAI_IMAGES_AUTH_TOKENS": f"alice={ALICE}"})
     missing = doctor({**server_env, **s3_bucket.env, "OPENAI_IMAGES_STORAGE": "s3://no-such-bucket-here"})

@@ -8,14 +8,11 @@ import os
 import time
 
 from fastmcp import Client
-
-import inputs
-import openai_images_mcp
-import rendering
-import backends
-import storage
 from PIL import Image
-from services import Services
+
+import openai_images_mcp
+from openai_images import backends, inputs, storage
+from openai_images.services import Services
 
 CLAUDE_CODE_CAP = 100_000  # about 25,000 tokens
 CLAUDE_DESKTOP_CAP = 1_000_000
@@ -103,10 +100,14 @@ def test_a_huge_title_is_cut_and_the_listing_stays_fast_and_small(in_process_env
 
 def test_the_largest_listing_stays_within_the_client_caps(in_process_env, home):
     folder = _folder(home)
-    for n in range(500):
+    for _n in range(500):
         conversation = storage.new_conversation("word " * 40)
         record = storage.ImageRecord(
-            image_id=storage.new_image_id(), path="/" + "long-folder-name/" * 60 + "openai_image.png", prompt="p", size="1024x1024", model="m"
+            image_id=storage.new_image_id(),
+            path="/" + "long-folder-name/" * 60 + "openai_image.png",
+            prompt="p",
+            size="1024x1024",
+            model="m",
         )
         storage.record_turn(conversation, prompt="p", image=record, assistant_text=None)
         (folder / f"{conversation.id}.json").write_text(conversation.model_dump_json())
@@ -155,7 +156,9 @@ def test_a_failure_after_the_image_arrived_names_the_saved_file(in_process_env, 
 
 
 def test_fields_are_cut_to_their_caps_when_read():
-    record = storage.ImageRecord.model_validate({"image_id": "i" * 5000, "path": "/" + "p" * 5000, "prompt": "x" * 100_000, "size": "s", "model": "m"})
+    record = storage.ImageRecord.model_validate(
+        {"image_id": "i" * 5000, "path": "/" + "p" * 5000, "prompt": "x" * 100_000, "size": "s", "model": "m"}
+    )
     assert len(record.path) == storage.MAX_PATH_CHARS and len(record.prompt) == storage.MAX_TEXT_CHARS
     assert len(record.image_id) == storage.MAX_SHORT_CHARS and record.path.endswith("…")
 
@@ -166,7 +169,9 @@ def test_saved_options_that_are_not_valid_are_left_out(in_process_env, fake_open
     data = json.loads(path.read_text())
     data["options"] = {"": 1, "quality": ["x"], "output_compression": "lots", "background": "opaque", "output_format": "webp"}
     path.write_text(json.dumps(data))
-    result = _call("openai_conversational_image", {"prompt": "Blue", "conversation_id": made.structured_content["conversation_id"], "dry_run": True})
+    result = _call(
+        "openai_conversational_image", {"prompt": "Blue", "conversation_id": made.structured_content["conversation_id"], "dry_run": True}
+    )
     assert not result.is_error, result.content[0].text
     tool = result.structured_content["request"]["tools"][0]
     assert (tool.get("background"), tool.get("output_format")) == ("opaque", "webp")  # the valid ones are kept
@@ -178,7 +183,10 @@ def test_a_planted_pending_render_with_an_odd_id_is_never_looked_up(in_process_e
     path = home["data"] / "conversations" / f"{made.structured_content['conversation_id']}.json"
     stored = json.loads(path.read_text())
     stored["pending_render"] = {
-        "response_id": "resp_1/../../files/file-abc/content", "file_stem": "../../etc/x", "prompt": "p", "size": "1024x1024",
+        "response_id": "resp_1/../../files/file-abc/content",
+        "file_stem": "../../etc/x",
+        "prompt": "p",
+        "size": "1024x1024",
         "assistant_model": "gpt-6-astra",
     }
     path.write_text(json.dumps(stored))

@@ -61,7 +61,9 @@ async def test_variations_of_a_refinement_all_refine_the_same_image(server_env, 
     async with stdio_client(server_env) as client:
         first = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
         conversation_id = first.structured_content["conversation_id"]
-        varied = await call_tool(client, "openai_conversational_image", {"prompt": "Make it winter", "conversation_id": conversation_id, "variations": 2})
+        varied = await call_tool(
+            client, "openai_conversational_image", {"prompt": "Make it winter", "conversation_id": conversation_id, "variations": 2}
+        )
         picked = varied.structured_content["variations"][1]["image_id"]
         refined = await call_tool(
             client, "openai_conversational_image", {"prompt": "Add a moon", "conversation_id": conversation_id, "image_id": picked}
@@ -79,7 +81,9 @@ async def test_variations_of_a_refinement_all_refine_the_same_image(server_env, 
 
 async def test_the_dialogue_asks_once_then_makes_the_variations(server_env, fake_openai, home):
     async with stdio_client(server_env) as client:
-        asked = await call_tool(client, "openai_conversational_image", {"prompt": "A poster for a jazz night", "dialogue_mode": "quick", "variations": 3})
+        asked = await call_tool(
+            client, "openai_conversational_image", {"prompt": "A poster for a jazz night", "dialogue_mode": "quick", "variations": 3}
+        )
         conversation_id = asked.structured_content["conversation_id"]
         questions = 0
         result = asked
@@ -122,11 +126,21 @@ async def test_variations_survive_sigkill_and_a_new_process_collects_them_all(se
     fake_openai.render_seconds = 5.0
     env = {**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "2"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(SERVER), env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        sys.executable,
+        str(SERVER),
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     call = {"name": "openai_generate_image", "arguments": {"prompt": "A castle at dusk", "variations": 3}}
     messages = [
-        {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call},
     ]

@@ -2,7 +2,7 @@
 
 On stdio, and on HTTP at a loopback address with no sign-in configured, every call is made by the
 one local user ("local"), whose conversations and images are the plain folders. Signed in, the
-user is the token's subject, and `user_key` names the per-user folder or key prefix. Static tokens
+user is the token's subject, and `limits.user_key` names the per-user folder or key prefix. Static tokens
 (OPENAI_IMAGES_AUTH_TOKENS) are for development; JWTs are checked against the provider's JWKS,
 issuer and audience, and the server publishes RFC 9728 protected-resource metadata pointing at
 the issuer, so that MCP clients can sign in there.
@@ -16,8 +16,8 @@ import ipaddress
 import re
 from pathlib import Path
 
-from errors import ConfigurationError, remember_secret
-from limits import LOCAL_USER
+from openai_images.errors import ConfigurationError, remember_secret
+from openai_images.limits import LOCAL_USER
 
 USER_NAME = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
 MAX_TOKENS_FILE_BYTES = 1024 * 1024
@@ -60,14 +60,6 @@ def parse_tokens(raw: str) -> dict[str, str]:
     if not tokens:
         raise ConfigurationError(f"{where} holds no user=token pairs.")
     return tokens
-
-
-def user_key(user: str) -> str:
-    """The folder or key-prefix name of `user`: readable where it can be, and never the same for two users."""
-    if user == LOCAL_USER:
-        return LOCAL_USER
-    readable = re.sub(r"[^a-z0-9._-]+", "-", user.lower()).strip(".-")[:40] or "user"
-    return f"{readable}-{hashlib.sha256(user.encode()).hexdigest()[:12]}"
 
 
 def is_loopback(host: str) -> bool:
@@ -134,12 +126,18 @@ def provider(settings, *, base_url: str):
 
         return TokenTable()
     if any(jwt):
-        missing = [name for name, value in zip(("OPENAI_IMAGES_JWT_JWKS_URL", "OPENAI_IMAGES_JWT_ISSUER", "OPENAI_IMAGES_JWT_AUDIENCE"), jwt) if not value]
+        missing = [
+            name
+            for name, value in zip(("OPENAI_IMAGES_JWT_JWKS_URL", "OPENAI_IMAGES_JWT_ISSUER", "OPENAI_IMAGES_JWT_AUDIENCE"), jwt)
+            if not value
+        ]
         if missing:
             raise ConfigurationError(f"JWT sign-in needs all three settings; {', '.join(missing)} is not set.")
         from fastmcp.server.auth.providers.jwt import JWTVerifier
 
-        verifier = JWTVerifier(jwks_uri=settings.jwt_jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience, base_url=base_url)
+        verifier = JWTVerifier(
+            jwks_uri=settings.jwt_jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience, base_url=base_url
+        )
         return RemoteAuthProvider(
             token_verifier=verifier, authorization_servers=[settings.jwt_issuer], base_url=base_url, resource_name="openai-images-mcp"
         )

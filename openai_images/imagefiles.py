@@ -16,13 +16,14 @@ import os
 import re
 import secrets
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from errors import InvalidInput, OpenAIError, StorageError
-from safefiles import read_regular_file
+from openai_images.errors import InvalidInput, OpenAIError, StorageError
+from openai_images.safefiles import read_regular_file
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # OpenAI's limit for one input image
 MAX_INPUT_PIXELS = 64_000_000  # far above any real photo; stops decompression bombs early
@@ -173,8 +174,7 @@ def read_mask(
         )
     if (mask.width, mask.height) != (width, height):
         raise InvalidInput(
-            f"mask_path: the mask is {mask.width}x{mask.height} but {edited} is {width}x{height}; "
-            "they must be the same size."
+            f"mask_path: the mask is {mask.width}x{mask.height} but {edited} is {width}x{height}; they must be the same size."
         )
     return mask
 
@@ -233,9 +233,7 @@ def _decode(data: bytes, path: Path | str, what: str, *, keep_metadata: bool) ->
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidInput(
-            f"{what}: {path} has too many pixels (limit {MAX_INPUT_PIXELS:,}); resize it first."
-        ) from None
+        raise InvalidInput(f"{what}: {path} has too many pixels (limit {MAX_INPUT_PIXELS:,}); resize it first.") from None
     except Exception:  # Pillow raises many types for bad data; all mean "not an image"
         raise InvalidInput(f"{what}: {path} is not a readable PNG, JPEG or WebP image (it may be damaged).") from None
     return InputImage(path=path, data=clean, mime_type=INPUT_FORMATS[fmt], width=width, height=height)
@@ -321,7 +319,9 @@ def save_image(image: CheckedImage, folder: Path, *, stem: str | None = None) ->
     if stem is not None and SAVED_NAME.fullmatch(f"{stem}.{image.extension}"):
         existing = folder / f"{stem}.{image.extension}"
         if _holds(existing, image.data):
-            return SavedImage(location=str(existing), format=image.format, width=image.width, height=image.height, byte_size=len(image.data))
+            return SavedImage(
+                location=str(existing), format=image.format, width=image.width, height=image.height, byte_size=len(image.data)
+            )
     else:
         stem = None
     path = _write_new_file(folder, image.extension, image.data, stem=stem)
@@ -344,8 +344,7 @@ def _write_new_file(folder: Path, extension: str, data: bytes, *, stem: str | No
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(
-            f"Cannot create the output folder {folder} ({exc.strerror or exc}). "
-            "Set OPENAI_IMAGES_OUTPUT_DIR to a writable folder."
+            f"Cannot create the output folder {folder} ({exc.strerror or exc}). Set OPENAI_IMAGES_OUTPUT_DIR to a writable folder."
         ) from None
     tmp = folder / f".openai_image_{secrets.token_hex(8)}.tmp"
     try:

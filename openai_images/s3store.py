@@ -30,13 +30,13 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-import imagefiles
-from backends import LOCK_TIMEOUT_SECONDS, Change
-from errors import ConfigurationError, InvalidInput, StorageError
-from imagefiles import CheckedImage, SavedImage
+from openai_images import imagefiles
+from openai_images.backends import LOCK_TIMEOUT_SECONDS, Change
+from openai_images.errors import ConfigurationError, InvalidInput, StorageError
+from openai_images.imagefiles import CheckedImage, SavedImage
 
 log = logging.getLogger("openai_images_mcp.s3store")
 
@@ -50,7 +50,7 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._=+-]+")  # one folder of a key prefix: chara
 _ENDPOINT = re.compile(r"https?://[^/?#@\s]+/?")
 _RACE_LOST = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey"})  # NoSuchKey: If-Match on an object deleted since
 _MISSING = {"NoSuchKey", "404", "NotFound"}
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,9 +204,7 @@ class BucketDocuments:
         start = f"{self._place.base}/"
         found = []
         with _translated():
-            pages = self._place.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self._place.bucket, Prefix=start, Delimiter="/"
-            )
+            pages = self._place.client.get_paginator("list_objects_v2").paginate(Bucket=self._place.bucket, Prefix=start, Delimiter="/")
             for page in pages:
                 for item in page.get("Contents", ()):
                     name = item["Key"][len(start) :]
@@ -301,8 +299,12 @@ class BucketImages:
 
     def _saved(self, key: str, image: CheckedImage) -> SavedImage:
         return SavedImage(
-            location=self._location(key), format=image.format, width=image.width, height=image.height,
-            byte_size=len(image.data), url=self._link(key),
+            location=self._location(key),
+            format=image.format,
+            width=image.width,
+            height=image.height,
+            byte_size=len(image.data),
+            url=self._link(key),
         )
 
     def _put_new(self, key: str, data: bytes, *, content_type: str) -> bool:
@@ -356,9 +358,7 @@ def _get(place: _Place, key: str, limit: int) -> _Object:
     return _Object(data, answer["ETag"], answer.get("Metadata", {}).get(WRITE_ID))
 
 
-def _put(
-    place: _Place, key: str, data: bytes, *, content_type: str, condition: dict[str, str], write: str | None = None
-) -> str | None:
+def _put(place: _Place, key: str, data: bytes, *, content_type: str, condition: dict[str, str], write: str | None = None) -> str | None:
     """Put `data` at `key` if `condition` (IfMatch / IfNoneMatch) holds: None when written, else the store's error code.
 
     An error code means another writer got in first; OSError for any other failure. `write` is kept as metadata.
@@ -394,7 +394,13 @@ def _translated(*, where: str = "", missing: str | None = None, passing: frozens
 
     `where` opens the message; `missing` (a key) makes NoSuchKey a FileNotFoundError; codes in `passing` raise _Lost.
     """
-    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, PartialCredentialsError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        HTTPClientError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
     from botocore.exceptions import ConnectionError as NoConnection
 
     opening = f"{where}: " if where else ""

@@ -14,10 +14,10 @@ import json
 import logging
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from errors import ConfigurationError, redact
+from openai_images.errors import ConfigurationError, redact
 
 log = logging.getLogger("openai_images_mcp.http")
 
@@ -47,7 +47,7 @@ class JsonLines(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": redact(record.getMessage()),
@@ -192,7 +192,7 @@ def build_app(mcp, settings, *, host: str, port: int, path: str, version: str):
 
     ConfigurationError when the settings do not allow serving: sign-in is required off loopback.
     """
-    import signin  # here, not at the top: the command's parser reads this module's options without the storage stack
+    from openai_images import signin  # here, not at the top: the command's parser reads this module's options without the storage stack
 
     if not path.startswith("/") or path == HEALTH_PATH:
         raise ConfigurationError(f"--path {path!r} must start with / and must not be {HEALTH_PATH}.")
@@ -224,7 +224,7 @@ def serve(mcp, settings, *, host: str, port: int, path: str, version: str) -> No
     """Run the HTTP server until interrupted (ConfigurationError, before binding, when the settings do not allow it)."""
     import uvicorn
 
-    import signin
+    from openai_images import signin
 
     log_as_json_lines()
     app = build_app(mcp, settings, host=host, port=port, path=path, version=version)
@@ -233,7 +233,9 @@ def serve(mcp, settings, *, host: str, port: int, path: str, version: str) -> No
             "Bound to %s with no OPENAI_IMAGES_PUBLIC_URL or OPENAI_IMAGES_ALLOWED_HOSTS: only requests whose Host is %s or "
             "loopback are answered (others get 421), and the sign-in metadata names %s. Set OPENAI_IMAGES_PUBLIC_URL to the "
             "URL clients use.",
-            host, host, public_url(settings, host=host, port=port),
+            host,
+            host,
+            public_url(settings, host=host, port=port),
         )
     signed = "no sign-in (loopback only)" if mcp.auth is None else type(mcp.auth).__name__
     log.info(

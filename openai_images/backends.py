@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-import imagefiles
-from imagefiles import CheckedImage, SavedImage
-from safefiles import atomic_write, held_lock, read_regular_file
+from openai_images import imagefiles
+from openai_images.imagefiles import CheckedImage, SavedImage
+from openai_images.safefiles import atomic_write, held_lock, read_regular_file
 
 LOCK_TIMEOUT_SECONDS = 30
 

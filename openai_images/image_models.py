@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from errors import InvalidInput
+from openai_images.errors import InvalidInput
 
 # The Responses image tool's default when no model is sent (SDK docstring).
 API_DEFAULT_IMAGE_MODEL = "gpt-image-2.6-sunburst"

@@ -16,6 +16,7 @@ out through the SDK's one writer, so frames never tear. No library code is patch
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -106,7 +107,9 @@ async def serve_stdio(server: FastMCP) -> None:
                         elif (message := reread(item)) is not None:
                             await to_server.send(message)
                         elif (answer := answer_to_unreadable_line(item)) is not None:
-                            log.warning("Answered a line that is not a JSON-RPC message with %d (id %s)", answer.error.code, json.dumps(answer.id))
+                            log.warning(
+                                "Answered a line that is not a JSON-RPC message with %d (id %s)", answer.error.code, json.dumps(answer.id)
+                            )
                             await to_wire.send(SessionMessage(answer))
 
             log.info("Serving %r over stdio", server.name)
@@ -149,10 +152,8 @@ def serve_until_stopped(server: FastMCP) -> None:
                 loop.add_signal_handler(signum, stop, signal.Signals(signum).name)
             except (NotImplementedError, RuntimeError):  # Windows: no signal handlers on the event loop
                 signal.signal(signum, lambda number, _: loop.call_soon_threadsafe(stop, signal.Signals(number).name))
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await serve_stdio(server)
-        except asyncio.CancelledError:
-            pass
 
     def exit_now() -> None:
         logging.shutdown()

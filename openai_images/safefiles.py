@@ -10,11 +10,11 @@ fsynced, and then replaces the target in one rename.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 

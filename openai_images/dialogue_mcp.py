@@ -21,14 +21,10 @@ from fastmcp import Context
 from fastmcp.tools.base import ToolResult
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-import dialogue
-import generation
-import inputs
-import rendering
-import storage
-from dialogue import DialogueState, DialogueStatus
-from errors import InvalidInput
-from services import Services
+from openai_images import dialogue, generation, inputs, rendering, storage
+from openai_images.dialogue import DialogueState, DialogueStatus
+from openai_images.errors import InvalidInput
+from openai_images.services import Services
 
 log = logging.getLogger("openai_images_mcp.dialogue")
 
@@ -80,10 +76,18 @@ async def next_step(conversation: storage.Conversation, ctx: Context, services: 
     message = f"Question {number} of {total}: {question.text}"
     schema = _question_form(question)
     modern = _is_modern(ctx)
-    log.info("Asking %s question %d of %d by form (%s)", conversation.id, number, total, "input_required round trip" if modern else "elicitation request")
+    log.info(
+        "Asking %s question %d of %d by form (%s)",
+        conversation.id,
+        number,
+        total,
+        "input_required round trip" if modern else "elicitation request",
+    )
     if modern:
         return mcp_types.InputRequiredResult(
-            input_requests={question.key: mcp_types.ElicitRequest(params=mcp_types.ElicitRequestFormParams(message=message, requested_schema=schema))},
+            input_requests={
+                question.key: mcp_types.ElicitRequest(params=mcp_types.ElicitRequestFormParams(message=message, requested_schema=schema))
+            },
             request_state=conversation.id,
         )
     reply = await ctx.session.elicit_form(message, schema, related_request_id=ctx.request_id)

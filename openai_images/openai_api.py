@@ -15,13 +15,14 @@ import logging
 import random
 import sys
 import threading
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-import sse
-from errors import ConfigurationError, OpenAIError, redact
-from image_models import ImageOptions, effective_model
-from settings import Settings
+from openai_images import sse
+from openai_images.errors import ConfigurationError, OpenAIError, redact
+from openai_images.image_models import ImageOptions, effective_model
+from openai_images.settings import Settings
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -260,7 +261,7 @@ class OpenAIImages:
         """Whether new requests go out as background responses."""
         return self.settings.background and not self.background_refused
 
-    def client(self) -> "AsyncOpenAI":
+    def client(self) -> AsyncOpenAI:
         if self._client is None:
             self._client = make_client(self.settings)
         return self._client
@@ -411,9 +412,7 @@ class OpenAIImages:
             if fruitless:
                 await asyncio.sleep(min(0.25 * 2 ** (fruitless - 1), MAX_BACKOFF_SECONDS))
             try:
-                stream = await self.client().responses.retrieve(
-                    tracking.response_id, stream=True, starting_after=tracking.last_sequence
-                )
+                stream = await self.client().responses.retrieve(tracking.response_id, stream=True, starting_after=tracking.last_sequence)
             except openai.APIStatusError as exc:
                 raise self._retrieve_error(exc, tracking) from None
             except openai.APIConnectionError:
@@ -632,7 +631,7 @@ def lost_message(response_id: str | None) -> str:
     )
 
 
-def make_client(settings: Settings) -> "AsyncOpenAI":
+def make_client(settings: Settings) -> AsyncOpenAI:
     """OpenAI, any OpenAI-compatible endpoint (OPENAI_BASE_URL), or Azure OpenAI when its two settings are set.
 
     Always on an explicit httpx.AsyncClient: the SDK's own default (httpx2) is invisible to respx.

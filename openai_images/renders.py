@@ -12,11 +12,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
-from errors import InvalidInput
-from storage import now_iso
+from openai_images.errors import InvalidInput
+from openai_images.storage import now_iso
 
 log = logging.getLogger("openai_images_mcp.renders")
 
@@ -28,7 +29,12 @@ class Render:
     """One render this process is following: its task, when it began, and who is waiting on it."""
 
     def __init__(
-        self, key: str, *, started_at: str | None = None, response_id: str | None = None, completion_window: str = "soonest",
+        self,
+        key: str,
+        *,
+        started_at: str | None = None,
+        response_id: str | None = None,
+        completion_window: str = "soonest",
         conversation_id: str | None = None,
     ):
         self.key = key  # the conversation id, or "<conversation id>~<n>/<of>" for one of several variations
@@ -93,7 +99,7 @@ class Render:
 def _seconds_since(iso_time: str) -> float:
     """Seconds from an ISO 8601 time (as storage writes it) to now; 0 for a time that cannot be read or lies ahead."""
     try:
-        return max(0.0, min(datetime.now(timezone.utc).timestamp() - datetime.fromisoformat(iso_time).timestamp(), 10 * 86400.0))
+        return max(0.0, min(datetime.now(UTC).timestamp() - datetime.fromisoformat(iso_time).timestamp(), 10 * 86400.0))
     except (ValueError, TypeError, OverflowError):
         return 0.0
 

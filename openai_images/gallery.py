@@ -38,12 +38,9 @@ from fastmcp.utilities.json_schema import dereference_refs
 from mcp_types import TextContent
 from pydantic import BaseModel, Field
 
-import imagefiles
-import inputs
-import rendering
-import storage
-from errors import ImageServerError, InvalidInput, NotFound, redact
-from services import Services
+from openai_images import imagefiles, inputs, rendering, storage
+from openai_images.errors import ImageServerError, InvalidInput, NotFound, redact
+from openai_images.services import Services
 
 VIEW_URI = "ui://openai-images/gallery.html"
 TOOL_META = {"ui": {"resourceUri": VIEW_URI}}  # for the generating tools' definitions: their results open the gallery
@@ -135,6 +132,7 @@ def register(mcp: FastMCP, *, caller: Callable[[], Services]) -> None:
 
         The bytes of each image come from openai_gallery_image.
         """
+
         async def run() -> ToolResult:
             svc = caller()
             conversation = await asyncio.to_thread(svc.store.load, storage.check_conversation_id(conversation_id))
@@ -157,6 +155,7 @@ def register(mcp: FastMCP, *, caller: Callable[[], Services]) -> None:
         offset: Annotated[int, Field(ge=0, description="Where to start in the file: 0, then each answer's next_offset.")] = 0,
     ) -> ToolResult:
         """For the gallery view: a chunk of an image's full-quality saved file, as base64, from offset; call again at next_offset."""
+
         async def run() -> ToolResult:
             svc = caller()
             conversation = await asyncio.to_thread(svc.store.load, storage.check_conversation_id(conversation_id))
@@ -228,9 +227,17 @@ def _shown(image: storage.ImageRecord) -> GalleryImage:
     prompt = image.prompt if len(image.prompt) <= PROMPT_CHARS else image.prompt[:PROMPT_CHARS] + "…"
     name = image.path.replace("\\", "/").rsplit("/", 1)[-1]
     return GalleryImage(
-        image_id=image.image_id, prompt=prompt, size=image.size, mime_type=rendering.MIME_TYPES.get(image.format, "image/png"),
-        file_name=name, path=image.path, model=image.model, created_at=image.created_at, cost_usd=image.cost_usd,
-        parent_id=image.parent_id, variation=image.variation,
+        image_id=image.image_id,
+        prompt=prompt,
+        size=image.size,
+        mime_type=rendering.MIME_TYPES.get(image.format, "image/png"),
+        file_name=name,
+        path=image.path,
+        model=image.model,
+        created_at=image.created_at,
+        cost_usd=image.cost_usd,
+        parent_id=image.parent_id,
+        variation=image.variation,
     )
 
 
@@ -240,8 +247,12 @@ def _chunk(image: imagefiles.InputImage, image_id: str, offset: int) -> ImageChu
         raise InvalidInput(f"offset {offset} is past the end of {image_id}, which has {total} bytes.")
     end = min(offset + CHUNK_BYTES, total)
     return ImageChunk(
-        image_id=image_id, mime_type=image.mime_type, total_bytes=total, offset=offset,
-        data=base64.b64encode(image.data[offset:end]).decode("ascii"), next_offset=end if end < total else None,
+        image_id=image_id,
+        mime_type=image.mime_type,
+        total_bytes=total,
+        offset=offset,
+        data=base64.b64encode(image.data[offset:end]).decode("ascii"),
+        next_offset=end if end < total else None,
     )
 
 

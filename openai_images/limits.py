@@ -9,19 +9,29 @@ stdio the one local user is "local"; a person can cap their own daily spend this
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from backends import LOCK_TIMEOUT_SECONDS, Documents
-from errors import ImageServerError
+from openai_images.backends import LOCK_TIMEOUT_SECONDS, Documents
+from openai_images.errors import ImageServerError
 
 log = logging.getLogger("openai_images_mcp.limits")
 
 LOCAL_USER = "local"
 MAX_LEDGER_BYTES = 1024 * 1024
+
+
+def user_key(user: str) -> str:
+    """The folder or key-prefix name of `user`: readable where it can be, and never the same for two users."""
+    if user == LOCAL_USER:
+        return LOCAL_USER
+    readable = re.sub(r"[^a-z0-9._-]+", "-", user.lower()).strip(".-")[:40] or "user"
+    return f"{readable}-{hashlib.sha256(user.encode()).hexdigest()[:12]}"
 
 
 class LimitReached(ImageServerError):
@@ -58,7 +68,7 @@ class Ledger:
 
     def reserve(self, *, user: str, limits: Limits, usd: float, running: int, now: datetime | None = None) -> Reservation:
         """Count one render for `user`, or raise LimitReached naming the limit and when it resets; nothing else changes."""
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
         day = moment.strftime("%Y-%m-%d")
         if limits.concurrent is not None and running >= limits.concurrent:
             raise LimitReached(
@@ -114,7 +124,9 @@ class Ledger:
         try:
             self.documents.update(f"{day}.json", apply, MAX_LEDGER_BYTES)
         except TimeoutError:
-            raise LimitReached(f"The usage ledger in {self.documents.label} stayed locked for {LOCK_TIMEOUT_SECONDS} s; try again.") from None
+            raise LimitReached(
+                f"The usage ledger in {self.documents.label} stayed locked for {LOCK_TIMEOUT_SECONDS} s; try again."
+            ) from None
 
     def _parsed(self, day: str, raw: bytes | None) -> dict[str, dict[str, float]]:
         """The day's counts; a missing or damaged document counts as nothing used (and is rewritten whole)."""

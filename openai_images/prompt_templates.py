@@ -29,7 +29,8 @@ class Template:
 
 TEMPLATES: tuple[Template, ...] = (
     Template(
-        name="logo", title="Design a logo",
+        name="logo",
+        title="Design a logo",
         description="A logo for a brand or product: a square PNG on a transparent background, with a few questions first.",
         arguments=(
             Argument("brand", "The name the logo is for, as it should be spelled", required=True),
@@ -39,7 +40,8 @@ TEMPLATES: tuple[Template, ...] = (
         ),
     ),
     Template(
-        name="product_shot", title="Product shot",
+        name="product_shot",
+        title="Product shot",
         description="A studio-quality photo of a product, for a shop, a listing or an advert.",
         arguments=(
             Argument("product", "The product, with what makes it recognisable (material, colour, shape)", required=True),
@@ -48,7 +50,8 @@ TEMPLATES: tuple[Template, ...] = (
         ),
     ),
     Template(
-        name="slide_background", title="Slide background",
+        name="slide_background",
+        title="Slide background",
         description="A 16:9 background for presentation slides, calm enough for text on top.",
         arguments=(
             Argument("topic", "What the talk or deck is about", required=True),
@@ -57,16 +60,22 @@ TEMPLATES: tuple[Template, ...] = (
         ),
     ),
     Template(
-        name="social_post", title="Social media post",
+        name="social_post",
+        title="Social media post",
         description="An image for a social network, in the frame that platform uses (post, story, pin, thumbnail, header ...).",
         arguments=(
-            Argument("platform", "Where it is posted, e.g. Instagram post, Instagram story, Pinterest pin, YouTube thumbnail, LinkedIn banner", required=True),
+            Argument(
+                "platform",
+                "Where it is posted, e.g. Instagram post, Instagram story, Pinterest pin, YouTube thumbnail, LinkedIn banner",
+                required=True,
+            ),
             Argument("message", "What the post says or shows", required=True),
             Argument("style", "A look, e.g. bold flat illustration, lifestyle photo, retro poster"),
         ),
     ),
     Template(
-        name="sticker", title="Sticker or transparent icon",
+        name="sticker",
+        title="Sticker or transparent icon",
         description="A sticker or icon with a transparent background: a square PNG, ready to place on anything.",
         arguments=(
             Argument("subject", "What the sticker or icon shows", required=True),
@@ -74,7 +83,8 @@ TEMPLATES: tuple[Template, ...] = (
         ),
     ),
     Template(
-        name="photo_edit", title="Edit a photo",
+        name="photo_edit",
+        title="Edit a photo",
         description="Change a photo you have: replace a background, remove an object, change the season, retouch.",
         arguments=(
             Argument("image_path", "Absolute path of the photo on this computer (PNG, JPEG or WebP)", required=True),
@@ -117,7 +127,7 @@ def _logo(v: dict[str, str | None]) -> str:
         parts.append(f"in {v['colours']}")
     prompt = ", ".join(parts) + f', with the name "{brand}" spelled exactly, clean vector shapes, centred on an empty background'
     return (
-        f"Design a logo for {brand}. Call openai_conversational_image with prompt=\"{prompt}\", "
+        f'Design a logo for {brand}. Call openai_conversational_image with prompt="{prompt}", '
         'background="transparent", output_format="png", size="1024x1024" and dialogue_mode="quick": the server '
         "asks one or two questions first (ask me them), then makes the logo. Afterwards, offer to refine it with the "
         "conversation_id (for example a simpler mark, other colours, or an icon-only version)."
@@ -132,7 +142,7 @@ def _product_shot(v: dict[str, str | None]) -> str:
     )
     use = f" It is for {v['use']}: leave the size out and the server picks the frame that suits it." if v["use"] else ""
     return (
-        f"Make a product shot of {v['product']}. Call openai_generate_image with prompt=\"{_quote(prompt)}\" and "
+        f'Make a product shot of {v["product"]}. Call openai_generate_image with prompt="{_quote(prompt)}" and '
         f'quality="high".{use} If I want to see a few options first, add variations=3 (each costs as much as one image). '
         "Show me the preview and offer refinements through openai_conversational_image with the conversation_id."
     )
@@ -146,8 +156,8 @@ def _slide_background(v: dict[str, str | None]) -> str:
         f"with generous empty space in {space} for the slide's title and text, no text or letters in the image"
     )
     return (
-        f"Make a slide background for a deck about {v['topic']}. Call openai_generate_image with prompt=\"{_quote(prompt)}\" "
-        "and leave size out: the server picks the 16:9 frame the configured model supports. Use quality=\"medium\" "
+        f'Make a slide background for a deck about {v["topic"]}. Call openai_generate_image with prompt="{_quote(prompt)}" '
+        'and leave size out: the server picks the 16:9 frame the configured model supports. Use quality="medium" '
         "unless I ask for more; the slide's text is added in the presentation tool, not in the image."
     )
 
@@ -157,7 +167,7 @@ def _social_post(v: dict[str, str | None]) -> str:
     prompt = f"{v['platform']} image: {v['message']}{style}, eye-catching at a small size, the main subject clear and centred"
     return (
         f"Make an image for {v['platform']} about: {v['message']}. Call openai_conversational_image with "
-        f"prompt=\"{_quote(prompt)}\" and dialogue_mode=\"quick\", and leave size out: the server recognises the platform "
+        f'prompt="{_quote(prompt)}" and dialogue_mode="quick", and leave size out: the server recognises the platform '
         "and uses its frame (for example 4:5 or 1:1 for an Instagram post, 9:16 for a story, 2:3 for a Pinterest pin, "
         "16:9 for a YouTube thumbnail) and says which. If the post needs words in the image, put the exact words in "
         "quotes in the prompt."
@@ -168,19 +178,17 @@ def _sticker(v: dict[str, str | None]) -> str:
     style = v["style"] or "a cute flat sticker with a thick white die-cut border"
     prompt = f"{v['subject']}, {style}, isolated on a fully transparent background, no shadow on the background, no text"
     return (
-        f"Make a sticker of {v['subject']}. Call openai_generate_image with prompt=\"{_quote(prompt)}\", "
+        f'Make a sticker of {v["subject"]}. Call openai_generate_image with prompt="{_quote(prompt)}", '
         'background="transparent", output_format="png" and size="1024x1024" (a transparent background needs PNG or '
         "WebP). Tell me where the file was saved."
     )
 
 
 def _photo_edit(v: dict[str, str | None]) -> str:
-    mask = (
-        f' and mask_path="{_quote(v["mask_path"])}" (only its transparent pixels change)' if v["mask_path"] else ""
-    )
+    mask = f' and mask_path="{_quote(v["mask_path"])}" (only its transparent pixels change)' if v["mask_path"] else ""
     return (
         f"Edit my photo {v['image_path']}: {v['change']}. Call openai_conversational_image with "
-        f"input_image_path=\"{_quote(v['image_path'] or '')}\"{mask}, prompt=\"{_quote(v['change'] or '')}; keep everything "
+        f'input_image_path="{_quote(v["image_path"] or "")}"{mask}, prompt="{_quote(v["change"] or "")}; keep everything '
         'else exactly as it is", size="auto" (so the photo keeps its frame) and input_fidelity="high" to keep faces '
         "and details (leave input_fidelity out if the server says the model does not take it). To change it again, call "
         "with the conversation_id from the result."

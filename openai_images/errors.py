@@ -8,7 +8,9 @@ as one, with secrets redacted.
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
 
 
 class ImageServerError(Exception):
@@ -59,3 +61,20 @@ def redact(text: str) -> str:
     text = _URL_USERINFO.sub("[redacted]@", text)
     text = _URL_KEY_PARAM.sub(r"\1[redacted]", text)
     return _SECRET.sub("[redacted]", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """A log format that never writes a key or token that `remember_secret` has been told about."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def log_to_stderr(level: int) -> None:
+    """Send every log line to stderr (stdout is the MCP wire), redacted, FastMCP's own lines included."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    fastmcp_log = logging.getLogger("fastmcp")  # FastMCP gave itself a rich handler on import: one format on stderr instead
+    fastmcp_log.handlers.clear()
+    fastmcp_log.propagate = True

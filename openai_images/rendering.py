@@ -16,15 +16,11 @@ from fastmcp.utilities.json_schema import dereference_refs
 from mcp_types import ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
-import costs
-import dialogue
-import enhancer
-import imagefiles
-import storage
-from dialogue import DialogueState
-from errors import redact
-from generation import Cancelled, DryRun, Generated, Rendering, Variations
-from services import SessionCost
+from openai_images import costs, dialogue, enhancer, imagefiles, storage
+from openai_images.dialogue import DialogueState
+from openai_images.errors import redact
+from openai_images.generation import Cancelled, DryRun, Generated, Rendering, Variations
+from openai_images.services import SessionCost
 
 MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif"}
 
@@ -111,7 +107,9 @@ class ImageResult(BaseModel):
         )
     )
     conversation_id: str | None = Field(default=None, description="Pass this back to answer the question or refine the image")
-    path: str | None = Field(default=None, description="Absolute path of the saved full-quality image, or s3://bucket/key in object storage")
+    path: str | None = Field(
+        default=None, description="Absolute path of the saved full-quality image, or s3://bucket/key in object storage"
+    )
     uri: str | None = Field(default=None, description="file:// URI of the saved image (s3:// in object storage)")
     url: str | None = Field(default=None, description="Time-limited HTTPS link to download the full image (object storage only)")
     preview_url: str | None = Field(default=None, description="Time-limited HTTPS link to the preview JPEG (object storage only)")
@@ -140,7 +138,9 @@ class ImageResult(BaseModel):
     estimated_cost_usd: list[float | None] | None = Field(default=None, description="Dry run: [low, high] estimate in USD")
     notes: list[str] = Field(default_factory=list)
     parent_id: str | None = Field(default=None, description="The image this one refined; None for a conversation's first image")
-    tree: list[TreeNode] | None = Field(default=None, description="openai_get_image: the conversation's images and what each refined, oldest first")
+    tree: list[TreeNode] | None = Field(
+        default=None, description="openai_get_image: the conversation's images and what each refined, oldest first"
+    )
     variations: list[VariationInfo] | None = Field(
         default=None, description="With variations: each one by its number on the contact sheet; cost_usd is then their sum"
     )
@@ -198,15 +198,24 @@ def variations_result(made: Variations, session: SessionCost) -> ToolResult:
                 lines.append(f"   download: {saved.url}")
             infos.append(
                 VariationInfo(
-                    number=number, status="generated", image_id=record.image_id, path=record.path, uri=saved.uri, url=saved.url,
-                    size=record.size, response_id=record.response_id, cost_usd=cost,
+                    number=number,
+                    status="generated",
+                    image_id=record.image_id,
+                    path=record.path,
+                    uri=saved.uri,
+                    url=saved.url,
+                    size=record.size,
+                    response_id=record.response_id,
+                    cost_usd=cost,
                 )
             )
             if outcome.preview is not None:
                 sheet.append((number, outcome.preview[0]))
             links.append(_resource_link(record, saved, title=f"Variation {number}: full-quality image {record.size}"))
         elif isinstance(outcome, Rendering):
-            lines.append(f"{number}. still rendering ({_duration(outcome.elapsed_seconds)} so far, render {outcome.response_id or 'not named yet'})")
+            lines.append(
+                f"{number}. still rendering ({_duration(outcome.elapsed_seconds)} so far, render {outcome.response_id or 'not named yet'})"
+            )
             infos.append(VariationInfo(number=number, status="rendering", response_id=outcome.response_id))
         else:
             message = shorten(redact(str(outcome)))
@@ -214,7 +223,9 @@ def variations_result(made: Variations, session: SessionCost) -> ToolResult:
             infos.append(VariationInfo(number=number, status="failed", error=message))
     done = len(made.made)
     head = f"{done} of {len(made.outcomes)} variations made in conversation {made.conversation_id} (one request each)."
-    summary = f"Cost: {costs.format_usd(round(total, 6) if priced else None)} for the {priced} priced image(s) (estimate from reported usage)"
+    summary = (
+        f"Cost: {costs.format_usd(round(total, 6) if priced else None)} for the {priced} priced image(s) (estimate from reported usage)"
+    )
     tail = []
     if any(info.status == "rendering" for info in infos):
         tail.append(f'The rest are still rendering: call openai_get_image with conversation_id="{made.conversation_id}" to collect them.')
@@ -374,7 +385,11 @@ def dry_run_result(run: DryRun) -> ToolResult:
         f"It would send POST /responses ({'streamed' if run.request.get('stream') else 'then poll it until the image is ready'}) to {run.endpoint}:",
         json.dumps(_shorten_strings(run.request), indent=2, ensure_ascii=False),
         f"Image model: {run.image_model} · size {job.size} · completion window {job.completion_window}"
-        + (" (discounted and delayed: the call answers at once, and openai_get_image collects the image)" if job.completion_window != "soonest" else ""),
+        + (
+            " (discounted and delayed: the call answers at once, and openai_get_image collects the image)"
+            if job.completion_window != "soonest"
+            else ""
+        ),
         f"Estimated cost: {_cost_range(run.estimate)} ({run.estimate.note})",
     ]
     n = job.variations
@@ -421,7 +436,7 @@ def question_result(conversation: storage.Conversation, state: DialogueState) ->
         "",
         f"conversation_id: {conversation.id}",
         f'For the assistant: ask the user this question with its options, then call openai_conversational_image with conversation_id="{conversation.id}" '
-        "and the user's reply as prompt (an option number, its words, their own words, \"generate now\" or \"cancel\").",
+        'and the user\'s reply as prompt (an option number, its words, their own words, "generate now" or "cancel").',
     ]
     structured = ImageResult(
         status="question",
@@ -470,10 +485,7 @@ def listing_result(listing: storage.Listing, query: str | None, session: Session
         entries.append(entry)
         used += len(entry)
     shown = listing.conversations[: len(entries)]
-    lines = [
-        f"{listing.total_matching} conversation(s){about}; showing {len(shown)}, newest first. "
-        f"Stored in {listing.folder}"
-    ]
+    lines = [f"{listing.total_matching} conversation(s){about}; showing {len(shown)}, newest first. Stored in {listing.folder}"]
     if listing.unreadable:
         lines.append(f"{listing.unreadable} conversation file(s) could not be read and were skipped (see the server log).")
     lines += entries
@@ -504,10 +516,8 @@ def _listing_entry(number: int, c: storage.ConversationSummary) -> str:
     if c.image_count:
         unpriced = f" + {c.unpriced_images} image(s) without a known price" if c.unpriced_images else ""
         facts.append(f"cost {costs.format_usd(c.cost_usd or 0.0) if c.cost_usd is not None or not unpriced else 'unknown'}{unpriced}")
-    return (
-        f"{number}. {c.id} — {c.title}\n"
-        f"   {' · '.join(facts)}\n   created {c.created_at} · updated {c.updated_at}"
-        + (f"\n   last image: {c.last_image_path}" if c.last_image_path else "")
+    return f"{number}. {c.id} — {c.title}\n   {' · '.join(facts)}\n   created {c.created_at} · updated {c.updated_at}" + (
+        f"\n   last image: {c.last_image_path}" if c.last_image_path else ""
     )
 
 

@@ -22,14 +22,18 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel
 
-from errors import ConfigurationError, InvalidInput
-from image_models import EXTRA_QUALITIES, QUALITIES, STANDARD_SIZES, parse_size
+from openai_images.errors import ConfigurationError, InvalidInput
+from openai_images.image_models import (
+    EXTRA_QUALITIES,
+    QUALITIES,
+    STANDARD_SIZES,
+    parse_size,
+)
 
 PRICES_SETTING = "OPENAI_IMAGES_PRICES"
 _SET_PRICES = f"set {PRICES_SETTING}"
 _OVERRIDE_EXAMPLE = (
-    '{"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}, '
-    '"gpt-6-astra": {"text_in": 1.25, "text_out": 10}}'
+    '{"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-6-astra": {"text_in": 1.25, "text_out": 10}}'
 )
 
 
@@ -55,15 +59,9 @@ _OFFICIAL = "official model page"
 # prices come only from OPENAI_IMAGES_PRICES.
 # gpt-image-2.6-flare and chatgpt-image-latest are left out on purpose: no document.
 PRICE_TABLE: dict[str, Prices] = {
-    "gpt-image-2.6-sunburst": Prices(
-        text_in=5.0, text_in_cached=1.25, image_in=8.0, image_in_cached=2.0, image_out=30.0, source=_OFFICIAL
-    ),
-    "gpt-image-2.5-sunburst": Prices(
-        text_in=5.0, image_in=8.0, image_out=30.0, source="3rd-party (apidog, quoting OpenAI's pricing page)"
-    ),
-    "gpt-image-2.5-flare": Prices(
-        text_in=5.0, image_in=8.0, image_out=30.0, source="3rd-party (apidog, quoting OpenAI's pricing page)"
-    ),
+    "gpt-image-2.6-sunburst": Prices(text_in=5.0, text_in_cached=1.25, image_in=8.0, image_in_cached=2.0, image_out=30.0, source=_OFFICIAL),
+    "gpt-image-2.5-sunburst": Prices(text_in=5.0, image_in=8.0, image_out=30.0, source="3rd-party (apidog, quoting OpenAI's pricing page)"),
+    "gpt-image-2.5-flare": Prices(text_in=5.0, image_in=8.0, image_out=30.0, source="3rd-party (apidog, quoting OpenAI's pricing page)"),
     "gpt-image-2": Prices(
         text_in=5.0,
         text_in_cached=1.25,
@@ -81,9 +79,7 @@ PRICE_TABLE: dict[str, Prices] = {
         image_out=32.0,
         source="3rd-party (piapi, llmreference)",
     ),
-    "gpt-image-1-mini": Prices(
-        text_in=2.0, text_in_cached=0.2, image_in=2.5, image_in_cached=0.25, image_out=8.0, source=_OFFICIAL
-    ),
+    "gpt-image-1-mini": Prices(text_in=2.0, text_in_cached=0.2, image_in=2.5, image_in_cached=0.25, image_out=8.0, source=_OFFICIAL),
 }
 
 _SNAPSHOT_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
@@ -298,9 +294,7 @@ def cost_from_usage(
     overrides = overrides or {}
     image_usd, image_note = _image_part(image_model, image_usage, prices_for(image_model, overrides))
     if assistant_model:
-        assistant_usd, assistant_note = _assistant_part(
-            assistant_model, assistant_usage, prices_for(assistant_model, overrides)
-        )
+        assistant_usd, assistant_note = _assistant_part(assistant_model, assistant_usage, prices_for(assistant_model, overrides))
     else:
         assistant_usd, assistant_note = 0.0, ""
     total = None if image_usd is None else image_usd + (assistant_usd or 0.0)
@@ -418,9 +412,7 @@ def estimate_cost(
         qualities = ["high"] if open_ended else [quality_key]
 
     if prices.image_out is None:
-        return CostEstimate(
-            low_usd=None, high_usd=None, note=f"cost unknown: no image_out price for {model} ({_SET_PRICES})"
-        )
+        return CostEstimate(low_usd=None, high_usd=None, note=f"cost unknown: no image_out price for {model} ({_SET_PRICES})")
     remarks: list[str] = []
     prompt_tokens = math.ceil(len(prompt) / 4)
     prompt_usd = 0.0
@@ -430,11 +422,7 @@ def estimate_cost(
         prompt_usd = prompt_tokens * prices.text_in / 1_000_000
     partial_tokens = PARTIAL_IMAGE_TOKENS * max(0, partial_images)
 
-    totals = [
-        prompt_usd + (_output_tokens(model, q, s) + partial_tokens) * prices.image_out / 1_000_000
-        for q in qualities
-        for s in sizes
-    ]
+    totals = [prompt_usd + (_output_tokens(model, q, s) + partial_tokens) * prices.image_out / 1_000_000 for q in qualities for s in sizes]
     low, high = min(totals), max(totals)
     if open_ended:
         high = None

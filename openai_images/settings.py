@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from errors import ConfigurationError, remember_secret
+from openai_images.errors import ConfigurationError, remember_secret
 
 DEFAULT_ASSISTANT_MODEL = "gpt-6-astra"
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -143,7 +143,7 @@ class Settings:
         return self.data_dir / "conversations"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read every setting from `environ` (default: os.environ); blank values count as unset."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}

@@ -12,16 +12,21 @@ import dataclasses
 import functools
 import logging
 import re
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import imagefiles
-import storage
-from errors import ConfigurationError, InvalidInput, StorageError
-from image_models import COMPLETION_WINDOWS, ImageOptions, effective_model, validate_options, validate_size
-from openai_api import ImageInput, missing_key_message
-from services import Services
+from openai_images import imagefiles, storage
+from openai_images.errors import ConfigurationError, InvalidInput, StorageError
+from openai_images.image_models import (
+    COMPLETION_WINDOWS,
+    ImageOptions,
+    effective_model,
+    validate_options,
+    validate_size,
+)
+from openai_images.openai_api import ImageInput, missing_key_message
+from openai_images.services import Services
 
 MAX_PROMPT_CHARS = 32_000  # the image API's documented prompt limit
 MAX_QUERY_CHARS = 200  # a listing search's text
@@ -104,7 +109,9 @@ def check_call_options(
     """Check the image options (`chosen`: ImageOptions' fields) against the configured model before anything is read or sent."""
     window = completion_window or "soonest"
     if not isinstance(variations, int) or not 1 <= variations <= MAX_VARIATIONS:
-        raise InvalidInput(f"variations={str(variations)[:20]!r} is not allowed: make 1 to {MAX_VARIATIONS} at once (each is charged as one image).")
+        raise InvalidInput(
+            f"variations={str(variations)[:20]!r} is not allowed: make 1 to {MAX_VARIATIONS} at once (each is charged as one image)."
+        )
     if window not in COMPLETION_WINDOWS:
         raise InvalidInput(f"completion_window={str(window)[:40]!r} is not allowed; use one of {', '.join(COMPLETION_WINDOWS)}.")
     if window != "soonest" and not services.settings.background:
@@ -123,7 +130,11 @@ def check_call_options(
     if len(references) > MAX_INPUT_IMAGES:
         raise InvalidInput(f"reference_image_paths has {len(references)} paths; OpenAI takes at most {MAX_INPUT_IMAGES} images.")
     return CallOptions(
-        options=options, reference_paths=references, mask_path=mask_path if given(mask_path) else None, dry_run=dry_run, completion_window=window,
+        options=options,
+        reference_paths=references,
+        mask_path=mask_path if given(mask_path) else None,
+        dry_run=dry_run,
+        completion_window=window,
         variations=variations,
     )
 
@@ -155,7 +166,9 @@ def _stored_options(conversation: storage.Conversation, model: str) -> dict[str,
         try:
             validate_options(ImageOptions(**{**kept, name: value}), model)
         except (InvalidInput, TypeError, ValueError):
-            log.warning("Conversation %s: saved option %s=%r left out: not valid for %s", conversation.id, name[:40], str(value)[:60], model)
+            log.warning(
+                "Conversation %s: saved option %s=%r left out: not valid for %s", conversation.id, name[:40], str(value)[:60], model
+            )
             continue
         kept[name] = value
     return kept
@@ -196,7 +209,9 @@ async def prepare_images(
     if call.mask_path:
         target = next((item for item in loaded if item.width), None)
         if target is None and loaded:
-            raise InvalidInput("mask_path needs the edited image's size: pass it as input_image_path or an image_id (img_...), not an OpenAI file id.")
+            raise InvalidInput(
+                "mask_path needs the edited image's size: pass it as input_image_path or an image_id (img_...), not an OpenAI file id."
+            )
         if target is None:
             last = edited or (conversation.last_image if conversation else None)
             if last is None:
@@ -213,8 +228,13 @@ async def prepare_images(
         check_remote_path("mask_path", call.mask_path, services)
         mask = await asyncio.to_thread(
             functools.partial(
-                imagefiles.read_mask, call.mask_path, width=target.width, height=target.height,
-                edited=edited, allowed_dirs=services.settings.allowed_dirs, keep_metadata=services.settings.keep_metadata,
+                imagefiles.read_mask,
+                call.mask_path,
+                width=target.width,
+                height=target.height,
+                edited=edited,
+                allowed_dirs=services.settings.allowed_dirs,
+                keep_metadata=services.settings.keep_metadata,
             )
         )
         mask_url, mask_bytes = mask.data_url(), len(mask.data)
@@ -294,7 +314,11 @@ def read_saved(location: str, what: str, services: Services, *, keep_metadata: b
 def _loaded(image: imagefiles.InputImage) -> LoadedImage:
     # Called in the reading thread: one trip for reading, decoding, encoding again and base64 of up to 50 MB.
     return LoadedImage(
-        image=ImageInput(image_url=image.data_url()), width=image.width, height=image.height, path=str(image.path), byte_size=len(image.data)
+        image=ImageInput(image_url=image.data_url()),
+        width=image.width,
+        height=image.height,
+        path=str(image.path),
+        byte_size=len(image.data),
     )
 
 
@@ -342,7 +366,9 @@ def describe_argument_errors(tool: str, errors: list[dict[str, Any]]) -> str:
         elif kind == "literal_error":
             parts.append(f"{name}={shown} is not allowed; use one of {context.get('expected', 'the listed values')}")
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            bound = {"greater_than_equal": "at least", "less_than_equal": "at most", "greater_than": "more than", "less_than": "less than"}[kind]
+            bound = {"greater_than_equal": "at least", "less_than_equal": "at most", "greater_than": "more than", "less_than": "less than"}[
+                kind
+            ]
             limit = next(iter(context.values()), "")
             parts.append(f"{name}={shown} is out of range; it must be {bound} {limit}")
         elif kind.startswith(("int_", "float_")):

@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
-import backends
-from backends import Change, Documents, FolderDocuments, refused_lock
-from errors import InvalidInput, NotFound, StorageError
+from openai_images import backends
+from openai_images.backends import Change, Documents, FolderDocuments, refused_lock
+from openai_images.errors import InvalidInput, NotFound, StorageError
 
 log = logging.getLogger("openai_images_mcp.storage")
 
@@ -53,7 +54,7 @@ Short = Annotated[str, AfterValidator(_cut_to(MAX_SHORT_CHARS))]
 
 def now_iso() -> str:
     """The current UTC time as ISO 8601 with seconds, e.g. 2026-11-25T04:10:53+00:00."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def new_conversation_id() -> str:
@@ -264,7 +265,10 @@ class ConversationSummary(BaseModel):
     unpriced_images: int
     rendering_since: str | None = Field(default=None, description="When the image being made now was started; None when none is")
     pending_response_id: str | None = None
-    branches: int = Field(default=0, description="How many lines of refinement the images form (1: one line; more after refining an earlier image or making variations)")
+    branches: int = Field(
+        default=0,
+        description="How many lines of refinement the images form (1: one line; more after refining an earlier image or making variations)",
+    )
 
 
 class Listing(BaseModel):
@@ -351,7 +355,9 @@ class ConversationStore:
                     f"The lock file {exc.filename or 'of this conversation'} is not a regular file, so conversation {conversation_id} "
                     "was not changed. Remove it; the server makes a new one."
                 ) from None
-            hint = "Check that OPENAI_IMAGES_DATA_DIR points to a writable folder." if self.folder else "Check the bucket and its credentials."
+            hint = (
+                "Check that OPENAI_IMAGES_DATA_DIR points to a writable folder." if self.folder else "Check the bucket and its credentials."
+            )
             raise StorageError(f"Could not save conversation {conversation_id} in {self.label}: {exc.strerror or exc}. {hint}") from None
 
     def update(self, conversation_id: str, change: Callable[[Conversation], None]) -> Conversation:
@@ -397,7 +403,12 @@ class ConversationStore:
                 stored.pending_variations = [p for p in stored.pending_variations if p.response_id != pending.response_id] + [pending]
                 return
             if stored.pending_render is not None and stored.pending_render.response_id != pending.response_id:
-                log.warning("Conversation %s: render %s replaces %s as the pending one", stored.id, pending.response_id, stored.pending_render.response_id)
+                log.warning(
+                    "Conversation %s: render %s replaces %s as the pending one",
+                    stored.id,
+                    pending.response_id,
+                    stored.pending_render.response_id,
+                )
             stored.pending_render = pending
 
         return self.update(conversation.id, change)
@@ -432,7 +443,11 @@ class ConversationStore:
                 return
             conversation.drop_pending(response_id)
             ended = EndedRender(
-                response_id=response_id, started_at=pending.started_at, status=status, message=message, after_images=len(conversation.images)
+                response_id=response_id,
+                started_at=pending.started_at,
+                status=status,
+                message=message,
+                after_images=len(conversation.images),
             )
             conversation.ended_renders = [*conversation.ended_renders, ended][-MAX_ENDED_RENDERS:]
 
@@ -579,4 +594,3 @@ def _summary(conversation: Conversation) -> ConversationSummary:
         pending_response_id=conversation.all_pending[0].response_id if conversation.all_pending else None,
         branches=len(conversation.leaves),
     )
-

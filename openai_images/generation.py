@@ -16,22 +16,39 @@ import functools
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal
 
-import costs
-import dialogue
-import enhancer
-import imagefiles
-import inputs
-import limits
-import renders
-import sizes
-import storage
-from errors import ImageServerError, InvalidInput, OpenAIError, StorageError, redact
-from image_models import COMPLETION_WINDOWS, ImageOptions, effective_model
-from openai_api import GeneratedImage, ImageInput, PreviousResponseGone, RenderLost, Tracking, build_request, streams
-from services import Services
+from openai_images import (
+    costs,
+    dialogue,
+    enhancer,
+    imagefiles,
+    inputs,
+    limits,
+    renders,
+    sizes,
+    storage,
+)
+from openai_images.errors import (
+    ImageServerError,
+    InvalidInput,
+    OpenAIError,
+    StorageError,
+    redact,
+)
+from openai_images.image_models import COMPLETION_WINDOWS, ImageOptions, effective_model
+from openai_images.openai_api import (
+    GeneratedImage,
+    ImageInput,
+    PreviousResponseGone,
+    RenderLost,
+    Tracking,
+    build_request,
+    streams,
+)
+from openai_images.services import Services
 
 log = logging.getLogger("openai_images_mcp.generation")
 
@@ -322,7 +339,9 @@ async def run(
     return await generate(job, services, on_progress, wait_seconds=wait_seconds)
 
 
-async def generate(job: Job, services: Services, on_progress: OnProgress | None = None, *, wait_seconds: float | None = None) -> Generated | Rendering:
+async def generate(
+    job: Job, services: Services, on_progress: OnProgress | None = None, *, wait_seconds: float | None = None
+) -> Generated | Rendering:
     """Start `job` at OpenAI and wait for its image up to the deadline (OPENAI_IMAGES_WAIT_SECONDS).
 
     The render is a task of its own: when the deadline comes first, or the caller is cancelled, it
@@ -336,7 +355,11 @@ async def generate(job: Job, services: Services, on_progress: OnProgress | None 
         await _settle(reservation, services, cost=None, landed=False)
         raise
     return await collect(
-        render, services, on_progress, wait_seconds=wait_seconds, partial_images=job.options.partial_images or 0,
+        render,
+        services,
+        on_progress,
+        wait_seconds=wait_seconds,
+        partial_images=job.options.partial_images or 0,
         until_named=job.completion_window != "soonest",
     )
 
@@ -387,7 +410,11 @@ def follow(conversation: storage.Conversation, services: Services) -> renders.Re
         return live
     pending = conversation.pending_render
     if not RESPONSE_ID.fullmatch(pending.response_id):  # the file is not proof of anything: ask OpenAI for no odd path
-        log.warning("Conversation %s names a pending render %r that is not a response id; it is not looked up", conversation.id, pending.response_id[:60])
+        log.warning(
+            "Conversation %s names a pending render %r that is not a response id; it is not looked up",
+            conversation.id,
+            pending.response_id[:60],
+        )
         return None
     render = renders.Render(
         conversation.id, started_at=pending.started_at, response_id=pending.response_id, completion_window=pending.completion_window
@@ -403,13 +430,20 @@ def follow_variations(conversation: storage.Conversation, services: Services) ->
         live = services.renders.following(pending.response_id)
         if live is None:
             if not RESPONSE_ID.fullmatch(pending.response_id):
-                log.warning("Conversation %s names a pending variation %r that is not a response id", conversation.id, pending.response_id[:60])
+                log.warning(
+                    "Conversation %s names a pending variation %r that is not a response id", conversation.id, pending.response_id[:60]
+                )
                 continue
             render = renders.Render(
-                f"{conversation.id}~{pending.response_id}", started_at=pending.started_at, response_id=pending.response_id,
-                completion_window=pending.completion_window, conversation_id=conversation.id,
+                f"{conversation.id}~{pending.response_id}",
+                started_at=pending.started_at,
+                response_id=pending.response_id,
+                completion_window=pending.completion_window,
+                conversation_id=conversation.id,
             )
-            live = services.renders.launch(render, functools.partial(_resume, conversation=conversation, pending=pending, services=services))
+            live = services.renders.launch(
+                render, functools.partial(_resume, conversation=conversation, pending=pending, services=services)
+            )
         followed.append(live)
     return followed
 
@@ -453,10 +487,17 @@ async def generate_variations(
     ]
     launched = []
     for each, reservation in zip(jobs, reservations):
-        render = renders.Render(f"{conversation.id}~{each.variation}", completion_window=job.completion_window, conversation_id=conversation.id)
+        render = renders.Render(
+            f"{conversation.id}~{each.variation}", completion_window=job.completion_window, conversation_id=conversation.id
+        )
         launched.append(services.renders.launch(render, functools.partial(_make, job=each, services=services, reservation=reservation)))
     return await collect_variations(
-        launched, services, on_progress, wait_seconds=wait_seconds, until_named=job.completion_window != "soonest", conversation_id=conversation.id
+        launched,
+        services,
+        on_progress,
+        wait_seconds=wait_seconds,
+        until_named=job.completion_window != "soonest",
+        conversation_id=conversation.id,
     )
 
 
@@ -625,12 +666,15 @@ async def _make(render: renders.Render, *, job: Job, services: Services, reserva
     return generated
 
 
-async def _resume(render: renders.Render, *, conversation: storage.Conversation, pending: storage.PendingRender, services: Services) -> Generated:
+async def _resume(
+    render: renders.Render, *, conversation: storage.Conversation, pending: storage.PendingRender, services: Services
+) -> Generated:
     """The render task of a pending render found in a file: follow it at OpenAI, then land it as `_make` would."""
     job = _job_of_pending(conversation, pending, services)
     tracking = Tracking(
         response_id=pending.response_id, last_sequence=pending.last_sequence, background=pending.background, streamed=pending.streamed
     )
+
     async def progressed(tracking: Tracking) -> None:
         with contextlib.suppress(Exception):
             await asyncio.to_thread(services.store.note_sequence, conversation.id, pending.response_id, tracking.last_sequence)
@@ -663,8 +707,11 @@ async def _land(
         services.session_cost.add(generated.cost)
     log.info(
         "Saved %s (%s, %d bytes, %s) for %s",
-        generated.saved.path, generated.record.size, generated.saved.byte_size,
-        costs.format_usd(generated.record.cost_usd), generated.conversation.id,
+        generated.saved.path,
+        generated.record.size,
+        generated.saved.byte_size,
+        costs.format_usd(generated.record.cost_usd),
+        generated.conversation.id,
     )
     await render.tell("done")
     return generated
@@ -767,7 +814,11 @@ def recall(conversation: storage.Conversation, record: storage.ImageRecord, serv
     settings = services.settings
     image = inputs.read_saved(record.path, f"image {record.image_id}", services, keep_metadata=True)
     saved = imagefiles.SavedImage(
-        location=record.path, format=image.mime_type.removeprefix("image/"), width=image.width, height=image.height, byte_size=len(image.data)
+        location=record.path,
+        format=image.mime_type.removeprefix("image/"),
+        width=image.width,
+        height=image.height,
+        byte_size=len(image.data),
     )
     saved = services.images.linked(saved)
     notes: list[str] = []
@@ -787,10 +838,14 @@ def recall(conversation: storage.Conversation, record: storage.ImageRecord, serv
         user_message=None,
         analysis=conversation.analysis if first else None,
     )
-    return Generated(job=job, saved=saved, record=record, conversation=conversation, cost=None, preview=preview, notes=notes, recorded=False)
+    return Generated(
+        job=job, saved=saved, record=record, conversation=conversation, cost=None, preview=preview, notes=notes, recorded=False
+    )
 
 
-def _keep(job: Job, result: GeneratedImage, *, notes: list[str], services: Services, stem: str | None = None, written: bool = False) -> Generated:
+def _keep(
+    job: Job, result: GeneratedImage, *, notes: list[str], services: Services, stem: str | None = None, written: bool = False
+) -> Generated:
     """Blocking: check, save and record OpenAI's image, and make its preview.
 
     One thread, one step after another, and to the end once begun, even if the call is cancelled:

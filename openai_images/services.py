@@ -13,17 +13,13 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import backends
-import costs
-import limits
-import signin
-import storage
-from openai_api import OpenAIImages
-from renders import Renders
-from settings import Settings
+from openai_images import backends, costs, limits, storage
+from openai_images.openai_api import OpenAIImages
+from openai_images.renders import Renders
+from openai_images.settings import Settings
 
 if TYPE_CHECKING:
-    import s3store
+    from openai_images import s3store
 
 
 @dataclass
@@ -73,7 +69,7 @@ class Services:
         with self._users_lock:
             found = self._users.get(user)
             if found is None:
-                key = signin.user_key(user)
+                key = limits.user_key(user)
                 base = self.settings
                 own = replace(base, output_dir=base.output_dir / key, data_dir=base.data_dir / "users" / key)
                 found = self._users[user] = Services(own, user=user, parent=self)
@@ -95,20 +91,20 @@ class Services:
             return self.parent.bucket
         if not self.settings.storage:
             return None
-        import s3store
+        from openai_images import s3store
 
         return s3store.open_bucket(self.settings.storage, endpoint=self.settings.s3_endpoint)
 
     @cached_property
     def store(self) -> storage.ConversationStore:
         if self.bucket is not None:
-            return storage.ConversationStore(documents=self.bucket.documents(f"users/{signin.user_key(self.user)}/conversations"))
+            return storage.ConversationStore(documents=self.bucket.documents(f"users/{limits.user_key(self.user)}/conversations"))
         return storage.ConversationStore(self.settings.conversations_dir)
 
     @cached_property
     def images(self) -> backends.Images:
         if self.bucket is not None:
-            return self.bucket.images(f"users/{signin.user_key(self.user)}/images", link_seconds=self.settings.link_seconds)
+            return self.bucket.images(f"users/{limits.user_key(self.user)}/images", link_seconds=self.settings.link_seconds)
         return backends.FolderImages(self.settings.output_dir)
 
     @cached_property

@@ -12,9 +12,7 @@ need them, so `--version`, `--help` and `doctor`'s package check work on a broke
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
-import contextlib
 import dataclasses
 import datetime
 import importlib
@@ -27,12 +25,20 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-import safefiles
-from errors import ConfigurationError, ImageServerError, InvalidInput, OpenAIError, redact
+from openai_images import __version__, safefiles
+from openai_images.errors import (
+    ConfigurationError,
+    ImageServerError,
+    InvalidInput,
+    OpenAIError,
+    log_to_stderr,
+    redact,
+)
 
 PROG = "openai-images-mcp"
 SERVER_MODULE = "openai_images_mcp"
@@ -70,13 +76,8 @@ def server_script() -> Path:
 
 
 def version() -> str:
-    """The server's `__version__`, read from its source so that FastMCP is not imported for `--version`."""
-    tree = ast.parse(server_script().read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets):
-            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                return node.value.value
-    raise ConfigurationError(f"{server_script()} has no __version__; reinstall {PROG}.")
+    """The package's `__version__` (the package's __init__ imports nothing, so FastMCP is not loaded for `--version`)."""
+    return __version__
 
 
 def serve(arguments: Sequence[str] = ()) -> int:
@@ -89,7 +90,7 @@ def serve(arguments: Sequence[str] = ()) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import http_server
+    from openai_images import http_server
 
     problem = http_server.serve_arguments_problem(args)
     if problem:
@@ -129,7 +130,10 @@ CLIENTS = {
     client.name: client
     for client in (
         Client(
-            name="claude-desktop", label="Claude Desktop", servers_key="mcpServers", typed=False,
+            name="claude-desktop",
+            label="Claude Desktop",
+            servers_key="mcpServers",
+            typed=False,
             default_file=_claude_desktop_file,
             where="macOS ~/Library/Application Support/Claude/, Windows %APPDATA%\\Claude\\, Linux ~/.config/Claude/ (claude_desktop_config.json)",
             after="Quit Claude Desktop completely and open it again.",
@@ -137,18 +141,30 @@ CLIENTS = {
         # Project scope: .mcp.json in the project folder, the file Claude Code documents for entries written by hand
         # (https://code.claude.com/docs/en/mcp). ~/.claude.json is Claude Code's own state: `claude mcp add` writes that one.
         Client(
-            name="claude-code", label="Claude Code", servers_key="mcpServers", typed=True,
-            default_file=lambda: Path.cwd() / ".mcp.json", where=".mcp.json in the current folder (project scope)",
+            name="claude-code",
+            label="Claude Code",
+            servers_key="mcpServers",
+            typed=True,
+            default_file=lambda: Path.cwd() / ".mcp.json",
+            where=".mcp.json in the current folder (project scope)",
             after="Start Claude Code in this folder and approve the server; `claude mcp list` shows it.",
         ),
         Client(
-            name="cursor", label="Cursor", servers_key="mcpServers", typed=False,
-            default_file=lambda: Path.home() / ".cursor" / "mcp.json", where="~/.cursor/mcp.json",
+            name="cursor",
+            label="Cursor",
+            servers_key="mcpServers",
+            typed=False,
+            default_file=lambda: Path.home() / ".cursor" / "mcp.json",
+            where="~/.cursor/mcp.json",
             after="Reload Cursor (or its MCP settings) to load it.",
         ),
         Client(
-            name="vscode", label="VS Code", servers_key="servers", typed=True,
-            default_file=lambda: Path.cwd() / ".vscode" / "mcp.json", where=".vscode/mcp.json in the current folder (the workspace)",
+            name="vscode",
+            label="VS Code",
+            servers_key="servers",
+            typed=True,
+            default_file=lambda: Path.cwd() / ".vscode" / "mcp.json",
+            where=".vscode/mcp.json in the current folder (the workspace)",
             after="VS Code offers to start it from the file, or run 'MCP: List Servers'.",
         ),
     )
@@ -242,7 +258,9 @@ def merge_entry(path: Path, *, client: Client, entry: dict[str, Any]) -> Written
         merged["env"] = {**previous["env"], **entry.get("env", {})}
     env_names = frozenset(merged.get("env") or {}) if isinstance(merged.get("env"), dict) else frozenset()
     if previous == merged:
-        return Written(path=target, changed=False, message=f"{target} already has this {ENTRY_NAME} entry; nothing was changed.", env_names=env_names)
+        return Written(
+            path=target, changed=False, message=f"{target} already has this {ENTRY_NAME} entry; nothing was changed.", env_names=env_names
+        )
     servers[ENTRY_NAME] = merged
     data = (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     try:
@@ -316,13 +334,15 @@ def run_doctor(args: argparse.Namespace) -> int:
     doctor = Doctor()
     python = ".".join(map(str, sys.version_info[:3]))
     doctor.report(
-        sys.version_info >= MIN_PYTHON, "Python",
-        f"{python} at {sys.executable}" if sys.version_info >= MIN_PYTHON
+        sys.version_info >= MIN_PYTHON,
+        "Python",
+        f"{python} at {sys.executable}"
+        if sys.version_info >= MIN_PYTHON
         else f"{python} at {sys.executable} is too old: install Python 3.11 or newer and reinstall {PROG} with it",
     )
     if not _check_packages(doctor):
         return EXIT_FAILED
-    from settings import Settings
+    from openai_images.settings import Settings
 
     try:
         settings = Settings.from_env()
@@ -336,7 +356,8 @@ def run_doctor(args: argparse.Namespace) -> int:
         has_key = doctor.report(True, "API key", "OPENAI_API_KEY is set (not shown)")
     else:
         has_key = doctor.report(
-            False, "API key",
+            False,
+            "API key",
             f"OPENAI_API_KEY is not set: put your key in the server's environment (the client entry's \"env\"; "
             f"`{PROG} config CLIENT --write --api-key-from-env` copies it from this shell)",
         )
@@ -359,7 +380,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 def _bucket_state(settings) -> tuple[bool, str, str]:
     """Can the bucket of OPENAI_IMAGES_STORAGE be listed with these credentials (one free LIST request)?"""
-    import s3store
+    from openai_images import s3store
 
     try:
         bucket = s3store.open_bucket(settings.storage, endpoint=settings.s3_endpoint)
@@ -367,13 +388,17 @@ def _bucket_state(settings) -> tuple[bool, str, str]:
     except ImageServerError as exc:
         return False, "storage", str(exc)
     except OSError as exc:
-        return False, "storage", f"{settings.storage}: {exc.strerror or exc}. Check the bucket, OPENAI_IMAGES_S3_ENDPOINT and the AWS credentials"
+        return (
+            False,
+            "storage",
+            f"{settings.storage}: {exc.strerror or exc}. Check the bucket, OPENAI_IMAGES_S3_ENDPOINT and the AWS credentials",
+        )
     return True, "storage", f"{bucket.label} answers (conversations and images go there, not to local folders)"
 
 
 def _sign_in_state(settings) -> tuple[bool, str, str]:
     """Do the HTTP sign-in settings make a provider (no request to the identity provider)?"""
-    import signin
+    from openai_images import signin
 
     try:
         signin.provider(settings, base_url=settings.public_url or "http://127.0.0.1:8000")
@@ -398,7 +423,8 @@ def _check_packages(doctor: Doctor) -> bool:
             found.append(distribution)
     if missing:
         return doctor.report(
-            False, "packages",
+            False,
+            "packages",
             f"cannot import {'; '.join(missing)}: run {sys.executable} -m pip install openai-images-mcp "
             "(or, in a clone, -r requirements.txt)",
         )
@@ -425,10 +451,12 @@ def _folder_state(folder: Path, setting: str) -> tuple[bool, str, str]:
 
 
 def _models_state(settings: Any) -> tuple[bool, str, str]:
-    import enhancer
-    import inputs
-    import sizes
-    from image_models import accepted_sizes_text, effective_model, validate_size
+    from openai_images import enhancer, inputs, sizes
+    from openai_images.image_models import (
+        accepted_sizes_text,
+        effective_model,
+        validate_size,
+    )
 
     model = effective_model(settings.image_model)
     source = "OPENAI_IMAGE_MODEL" if settings.image_model else "the API's default"
@@ -449,7 +477,7 @@ def _models_state(settings: Any) -> tuple[bool, str, str]:
 
 
 def _prices_state(settings: Any) -> tuple[bool, str, str]:
-    import costs
+    from openai_images import costs
 
     try:
         costs.parse_price_overrides(settings.prices)
@@ -462,7 +490,7 @@ async def _openai_state(settings: Any) -> tuple[bool, str, str]:
     """GET /models, which costs nothing: the endpoint answers and takes the key."""
     import openai
 
-    from openai_api import make_client, translate_error
+    from openai_images.openai_api import make_client, translate_error
 
     where = redact(settings.azure_endpoint if settings.uses_azure else settings.base_url or "https://api.openai.com/v1")
     try:
@@ -475,7 +503,11 @@ async def _openai_state(settings: Any) -> tuple[bool, str, str]:
         if exc.status_code == 401:
             return False, "OpenAI", str(translate_error(exc, settings))
         detail = redact(str(getattr(exc, "message", "") or exc))
-        return False, "OpenAI", f"{where} answered {exc.status_code} to GET /models: {detail} Check OPENAI_BASE_URL (or the Azure settings)."
+        return (
+            False,
+            "OpenAI",
+            f"{where} answered {exc.status_code} to GET /models: {detail} Check OPENAI_BASE_URL (or the Azure settings).",
+        )
     except openai.APIError as exc:
         return False, "OpenAI", str(translate_error(exc, settings))
     finally:
@@ -498,11 +530,21 @@ class ProgressBar:
 
     def __enter__(self) -> ProgressBar:
         if self.console.is_terminal:
-            from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self.bar = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                console=self.console, transient=True,
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
             )
             self.bar.start()
             self.task = self.bar.add_task("sending the request", total=None)
@@ -520,9 +562,9 @@ class ProgressBar:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    import rendering
-    from services import Services
-    from settings import Settings
+    from openai_images import rendering
+    from openai_images.services import Services
+    from openai_images.settings import Settings
 
     settings = Settings.from_env()
     overrides: dict[str, Any] = {}
@@ -546,7 +588,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rendering.generated_result(generated, services.session_cost).structured_content, indent=2, ensure_ascii=False))
     else:
-        import costs
+        from openai_images import costs
 
         record = generated.record
         print(
@@ -561,7 +603,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def _image_model(name: str) -> str:
-    import inputs
+    from openai_images import inputs
 
     try:
         return inputs.check_model_name(name)
@@ -571,17 +613,22 @@ def _image_model(name: str) -> str:
 
 async def _generate(args: argparse.Namespace, services: Any, *, progress: ProgressBar, started: list[str]) -> Any:
     """The tools' pipeline without the dialogue: check, plan, generate, then wait until the image is saved."""
-    import dialogue
-    import generation
-    import inputs
-    import storage
+    from openai_images import dialogue, generation, inputs, storage
 
     settings = services.settings
     text = inputs.check_prompt(args.prompt)
     explicit_size = inputs.check_size(args.size, services) if inputs.given(args.size) else None
     call = inputs.check_call_options(
-        quality=args.quality, background=args.background, output_format=args.format, output_compression=None,
-        moderation=None, input_fidelity=None, partial_images=0, reference_paths=None, mask_path=None, dry_run=False,
+        quality=args.quality,
+        background=args.background,
+        output_format=args.format,
+        output_compression=None,
+        moderation=None,
+        input_fidelity=None,
+        partial_images=0,
+        reference_paths=None,
+        mask_path=None,
+        dry_run=False,
         services=services,
     )
     services.openai.client()  # a missing key is told now, before anything is planned or sent
@@ -597,14 +644,26 @@ async def _generate(args: argparse.Namespace, services: Any, *, progress: Progre
         model = inputs.check_model_name(conversation.assistant_model or settings.assistant_model)
         images, mask_url = await inputs.prepare_images(conversation=conversation, file_id=None, path=None, call=call, services=services)
         job = generation.plan_refinement(
-            conversation=conversation, text=text, explicit_size=explicit_size, assistant_model=model,
-            call=call, images=images, mask_url=mask_url, services=services,
+            conversation=conversation,
+            text=text,
+            explicit_size=explicit_size,
+            assistant_model=model,
+            call=call,
+            images=images,
+            mask_url=mask_url,
+            services=services,
         )
     else:
         job = generation.plan_new(
-            text=text, explicit_size=explicit_size, assistant_model=inputs.check_model_name(settings.assistant_model),
-            dialogue_mode=dialogue.DialogueMode.SKIP.value, skip_dialogue=True, images=[], options=call.options,
-            mask_url=None, services=services,
+            text=text,
+            explicit_size=explicit_size,
+            assistant_model=inputs.check_model_name(settings.assistant_model),
+            dialogue_mode=dialogue.DialogueMode.SKIP.value,
+            skip_dialogue=True,
+            images=[],
+            options=call.options,
+            mask_url=None,
+            services=services,
         )
         started.append(job.conversation.id)
     outcome = await generation.generate(job, services, progress)
@@ -613,7 +672,7 @@ async def _generate(args: argparse.Namespace, services: Any, *, progress: Progre
 
 async def _until_saved(outcome: Any, services: Any, *, progress: ProgressBar) -> Any:
     """Follow a render past each deadline until its image is saved (or it fails, which raises)."""
-    import generation
+    from openai_images import generation
 
     while isinstance(outcome, generation.Rendering):
         render = services.renders.live(outcome.conversation_id)
@@ -627,7 +686,7 @@ async def _until_saved(outcome: Any, services: Any, *, progress: ProgressBar) ->
 
 async def _settled(conversation: Any, services: Any, *, progress: ProgressBar) -> Any:
     """The conversation once an image still rendering in it has landed: a refinement goes on from a finished image."""
-    import generation
+    from openai_images import generation
 
     render = generation.follow(conversation, services)
     if render is None:
@@ -647,9 +706,8 @@ async def _settled(conversation: Any, services: Any, *, progress: ProgressBar) -
 
 
 def run_list(args: argparse.Namespace) -> int:
-    import inputs
-    import rendering
-    from services import Services
+    from openai_images import inputs, rendering
+    from openai_images.services import Services
 
     if not 1 <= args.limit <= LIST_LIMIT:
         raise InvalidInput(f"--limit {args.limit} is out of range: use 1 to {LIST_LIMIT}.")
@@ -677,7 +735,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand and option, with the help text `--help` shows."""
-    from image_models import BACKGROUNDS, EXTRA_QUALITIES, OUTPUT_FORMATS, QUALITIES
+    from openai_images.image_models import (
+        BACKGROUNDS,
+        EXTRA_QUALITIES,
+        OUTPUT_FORMATS,
+        QUALITIES,
+    )
 
     parser = _Parser(
         prog=PROG,
@@ -690,19 +753,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="subcommands", metavar="{serve,config,doctor,generate,list}")
 
     serving = commands.add_parser(
-        "serve", help="run the server: stdio (what no subcommand does), or Streamable HTTP with --http",
+        "serve",
+        help="run the server: stdio (what no subcommand does), or Streamable HTTP with --http",
         description="Run the MCP server. Without --http it serves stdin/stdout, as clients start it. With --http it serves "
         "Streamable HTTP at http://HOST:PORT/PATH, answers GET /healthz without sign-in, and needs sign-in "
         "(OPENAI_IMAGES_AUTH_TOKENS or the OPENAI_IMAGES_JWT_* settings) on any address but loopback.",
         epilog=f"Example: OPENAI_IMAGES_AUTH_TOKENS=alice=<token> {PROG} serve --http --host 0.0.0.0 --port 8000",
     )
-    import http_server  # light: no FastMCP until it serves
+    from openai_images import http_server  # light: no FastMCP until it serves
 
     http_server.add_serve_arguments(serving)
     serving.set_defaults(run=run_serve)
 
     config = commands.add_parser(
-        "config", help="print or write the entry that starts this server in an MCP client",
+        "config",
+        help="print or write the entry that starts this server in an MCP client",
         description="Print the config entry for CLIENT, with the absolute paths of this installation, or merge it into "
         "the client's config file with --write (other servers and settings are kept, the old file is backed up first, "
         "and a file that is not valid JSON is left unchanged). The API key is never written unless --api-key-from-env.",
@@ -715,7 +780,8 @@ def build_parser() -> argparse.ArgumentParser:
     config.set_defaults(run=run_config)
 
     doctor = commands.add_parser(
-        "doctor", help="check the installation, settings and OpenAI access (free requests only)",
+        "doctor",
+        help="check the installation, settings and OpenAI access (free requests only)",
         description="Check Python, the packages, the API key (never shown), the output and data folders, the configured "
         "models and sizes, and that OpenAI answers and takes the key (GET /models, which costs nothing). One line per "
         "check, OK or FAIL with what to change; the exit code is 1 if any check fails.",
@@ -723,7 +789,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(run=run_doctor)
 
     generate = commands.add_parser(
-        "generate", help="make one image from a prompt, without questions (costs money)",
+        "generate",
+        help="make one image from a prompt, without questions (costs money)",
         description="Make an image the way the openai_generate_image tool does: the prompt as given, a size picked for "
         "the kind of image unless --size, progress on stderr, and the saved file's path on stdout. It waits until the "
         "image is saved, however long the render takes. With --conversation it refines that conversation's last image.",
@@ -741,7 +808,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(run=run_generate)
 
     listing = commands.add_parser(
-        "list", help="show the saved conversations, newest first",
+        "list",
+        help="show the saved conversations, newest first",
         description="The saved conversations, newest first, as openai_list_conversations shows them.",
     )
     listing.add_argument("--query", help="only conversations whose title or prompts contain this text (case-insensitive)")
@@ -753,11 +821,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _note(text: str) -> None:
     print(f"{PROG}: {text}", file=sys.stderr)
-
-
-class _RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -774,9 +837,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
         if not hasattr(args, "run"):
             parser.error("name a subcommand (serve, config, doctor, generate or list), or give no arguments to run the server")
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.basicConfig(level=logging.WARNING, handlers=[handler])
+        log_to_stderr(logging.WARNING)
         return args.run(args)
     except ImageServerError as exc:
         print(f"{PROG}: error: {redact(str(exc))}", file=sys.stderr)

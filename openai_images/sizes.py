@@ -16,10 +16,22 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-import image_models
-from enhancer import ImageType, cover_kind, phrase_words, platforms, read_words
-from errors import InvalidInput
-from image_models import STANDARD_SIZES, Size, effective_model, parse_size, validate_size
+from openai_images import image_models
+from openai_images.enhancer import (
+    ImageType,
+    cover_kind,
+    phrase_words,
+    platforms,
+    read_words,
+)
+from openai_images.errors import InvalidInput
+from openai_images.image_models import (
+    STANDARD_SIZES,
+    Size,
+    effective_model,
+    parse_size,
+    validate_size,
+)
 
 _T = ImageType
 
@@ -79,19 +91,36 @@ _TYPE_FRAMES: dict[ImageType, tuple[_Frame, str]] = {
 _ORIENTATION_CUES: tuple[tuple[tuple[str, ...], _Frame], ...] = tuple(
     (phrase_words(phrase), frame)
     for phrase, frame in (
-        ("square", _SQUARE), ("album cover", _SQUARE), ("profile picture", _SQUARE), ("avatar", _SQUARE),
-        ("portrait", _TALL), ("vertical", _TALL), ("tall", _TALL), ("upright", _TALL),
-        ("reel", _STORY), ("phone wallpaper", _STORY), ("mobile wallpaper", _STORY), ("lock screen", _STORY),
+        ("square", _SQUARE),
+        ("album cover", _SQUARE),
+        ("profile picture", _SQUARE),
+        ("avatar", _SQUARE),
+        ("portrait", _TALL),
+        ("vertical", _TALL),
+        ("tall", _TALL),
+        ("upright", _TALL),
+        ("reel", _STORY),
+        ("phone wallpaper", _STORY),
+        ("mobile wallpaper", _STORY),
+        ("lock screen", _STORY),
         ("youtube short", _STORY),
-        ("landscape", _LANDSCAPE), ("horizontal", _LANDSCAPE),
-        ("wide", _WIDE), ("widescreen", _WIDE), ("desktop wallpaper", _WIDE), ("thumbnail", _WIDE),
-        ("banner", _BANNER), ("panoramic", _BANNER), ("panorama", _BANNER), ("ultra wide", _BANNER),
+        ("landscape", _LANDSCAPE),
+        ("horizontal", _LANDSCAPE),
+        ("wide", _WIDE),
+        ("widescreen", _WIDE),
+        ("desktop wallpaper", _WIDE),
+        ("thumbnail", _WIDE),
+        ("banner", _BANNER),
+        ("panoramic", _BANNER),
+        ("panorama", _BANNER),
+        ("ultra wide", _BANNER),
     )
 )
 # Words that describe a shape, as opposed to formats that have one (banner, thumbnail, reel).
 _SHAPE_ADJECTIVES = frozenset(
-    _phrases("square", "portrait", "vertical", "tall", "upright", "landscape", "horizontal", "wide", "widescreen",
-             "panoramic", "ultra wide")
+    _phrases(
+        "square", "portrait", "vertical", "tall", "upright", "landscape", "horizontal", "wide", "widescreen", "panoramic", "ultra wide"
+    )
 )
 _NOT_ORIENTATION = _phrases("wide angle", "wide-angle", "portrait of", "portrait photo", "portrait painting")
 # "tall" and "wide" name the frame only before a format word or at the end of a phrase ("a fox, wide",
@@ -102,13 +131,28 @@ _FORMAT_NOUNS = (
     "|wallpaper|graphic|design|illustration|slide|version|layout|canvas|crop|orientation|aspect|ratio|size"
     "|composition|one"
 )
-_AS_FRAME_WORD = re.compile(
-    r"(?i:\b(tall|wide)\b)(?=\s*(?:$|[,.;:!?)\]]|(?i:and|or)\b|(?i:(?:[\w-]+\s+)?(?:" + _FORMAT_NOUNS + r")s?\b)))"
-)
+_AS_FRAME_WORD = re.compile(r"(?i:\b(tall|wide)\b)(?=\s*(?:$|[,.;:!?)\]]|(?i:and|or)\b|(?i:(?:[\w-]+\s+)?(?:" + _FORMAT_NOUNS + r")s?\b)))")
 _RATIO = re.compile(r"(?<![\d:.])(\d{1,2})\s*:\s*(\d{1,2})(?![\d:])")
 _KNOWN_RATIOS = {
-    (1, 1), (4, 5), (5, 4), (2, 3), (3, 2), (3, 4), (4, 3), (9, 16), (16, 9), (21, 9), (9, 21), (3, 1),
-    (1, 3), (2, 1), (1, 2), (4, 1), (1, 4), (5, 7), (7, 5),
+    (1, 1),
+    (4, 5),
+    (5, 4),
+    (2, 3),
+    (3, 2),
+    (3, 4),
+    (4, 3),
+    (9, 16),
+    (16, 9),
+    (21, 9),
+    (9, 21),
+    (3, 1),
+    (1, 3),
+    (2, 1),
+    (1, 2),
+    (4, 1),
+    (1, 4),
+    (5, 7),
+    (7, 5),
 }
 _LONG_SIDE = 1536
 
@@ -152,8 +196,15 @@ class _Format:
 
 
 _PLATFORM_LABELS = {
-    "instagram": "Instagram", "facebook": "Facebook", "linkedin": "LinkedIn", "x": "X/Twitter", "tiktok": "TikTok",
-    "pinterest": "Pinterest", "snapchat": "Snapchat", "youtube": "YouTube", "whatsapp": "WhatsApp",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "linkedin": "LinkedIn",
+    "x": "X/Twitter",
+    "tiktok": "TikTok",
+    "pinterest": "Pinterest",
+    "snapchat": "Snapchat",
+    "youtube": "YouTube",
+    "whatsapp": "WhatsApp",
     "threads": "Threads",
 }
 # The platform frames (README, "Size choice"), by the detected type and the first platform the prompt names.
@@ -176,8 +227,16 @@ _COVER_FORMATS: dict[str, _Format] = {
 }
 _SPREAD = _Format("two-page spread", (_LANDSCAPE,), "two facing pages side by side")
 _SPREAD_WORDS = _phrases(
-    "two page spread", "double page spread", "double spread", "two page layout", "book spread", "magazine spread",
-    "comic spread", "page spread", "centerfold", "centrefold",
+    "two page spread",
+    "double page spread",
+    "double spread",
+    "two page layout",
+    "book spread",
+    "magazine spread",
+    "comic spread",
+    "page spread",
+    "centerfold",
+    "centrefold",
 )
 _STORY_KINDS = {"reel": "reel", "reels": "reel", "status": "status", "short": "Short", "shorts": "Short"}
 
