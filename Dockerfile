@@ -9,10 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-COPY pyproject.toml requirements.txt README.md LICENSE ./
-COPY *.py ./
-# The package with the object-store extra, then a user without a login shell or root's rights.
-RUN pip install ".[s3]" \
+COPY pyproject.toml requirements.txt requirements-lock.txt README.md LICENSE openai_images_mcp.py ./
+COPY openai_images ./openai_images
+# The package with the object-store extra at the versions CI tested (requirements-lock.txt), then a user
+# without a login shell or root's rights.
+RUN pip install --constraint requirements-lock.txt ".[s3]" \
     && useradd --system --uid 10001 --create-home --shell /usr/sbin/nologin mcp \
     && mkdir -p /data \
     && chown mcp:mcp /data \

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the Claude Desktop bundle, dist/openai-images-mcp-<version>.mcpb, with `mcpb pack`.
 
-The bundle is an MCPB of server type "uv" (manifest 0.4): it carries the flat modules, a pyproject.toml
+The bundle is an MCPB of server type "uv" (manifest 0.4): it carries the server module and the openai_images package, a pyproject.toml
 made from requirements.txt, manifest.json and icon.png, and no dependencies. Claude Desktop installs
 Python and the dependencies with its own uv on first start, so one bundle works on macOS, Windows and
 Linux although Pillow and pydantic-core are compiled (spec: MANIFEST.md, "UV Runtime", in
@@ -31,17 +31,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_SCRIPT = "openai_images_mcp.py"
+PACKAGE = "openai_images"
 MCPB_CLI = os.environ.get("MCPB_CLI", "@anthropic-ai/mcpb@2.1.2")
-# Root files that are not part of the server: the free self-check script a user runs from a clone.
-NOT_BUNDLED = {"test_local.py"}
 BUNDLED_FILES = ("manifest.json", "icon.png", "LICENSE", "requirements.txt")
 
 
 def server_version() -> str:
-    """`__version__` of the server module, read from its source (packing must not need its packages)."""
-    match = re.search(r'^__version__ = "([^"]+)"', (ROOT / SERVER_SCRIPT).read_text(encoding="utf-8"), re.MULTILINE)
+    """The package's `__version__`, read from its source (packing must not need its dependencies)."""
+    match = re.search(r'^__version__ = "([^"]+)"', (ROOT / PACKAGE / "__init__.py").read_text(encoding="utf-8"), re.MULTILINE)
     if not match:
-        sys.exit(f"build_bundle: no __version__ line in {SERVER_SCRIPT}")
+        sys.exit(f"build_bundle: no __version__ line in {PACKAGE}/__init__.py")
     return match.group(1)
 
 
@@ -84,10 +83,11 @@ def write_json(name: str, document: dict) -> None:
 
 
 def stage(folder: Path, version: str) -> None:
-    """Copy what the bundle needs into `folder`: the modules, the manifest, the icon, the licence, pyproject.toml."""
-    for module in sorted(ROOT.glob("*.py")):
-        if module.name not in NOT_BUNDLED:
-            shutil.copy2(module, folder / module.name)
+    """Copy what the bundle needs into `folder`: the server module and the package, the manifest, the icon, the licence, pyproject.toml."""
+    shutil.copy2(ROOT / SERVER_SCRIPT, folder / SERVER_SCRIPT)
+    (folder / PACKAGE).mkdir()
+    for module in sorted((ROOT / PACKAGE).glob("*.py")):
+        shutil.copy2(module, folder / PACKAGE / module.name)
     for name in BUNDLED_FILES:
         shutil.copy2(ROOT / name, folder / name)
     (folder / "pyproject.toml").write_text(bundle_pyproject(version), encoding="utf-8")
@@ -98,7 +98,7 @@ def pack(output_dir: Path) -> Path:
     version = server_version()
     manifest_version = read_json("manifest.json")["version"]
     if manifest_version != version:
-        sys.exit(f"build_bundle: manifest.json has version {manifest_version}, {SERVER_SCRIPT} {version}; run with --sync first")
+        sys.exit(f"build_bundle: manifest.json has version {manifest_version}, {PACKAGE} {version}; run with --sync first")
     npx = shutil.which("npx")
     if not npx:
         sys.exit("build_bundle: npx not found; install Node.js (https://nodejs.org), which brings npx")

@@ -171,7 +171,8 @@ def installed_bundle(tmp_path) -> Path:
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
         archive.extractall(installed)
-    assert {"manifest.json", "icon.png", "pyproject.toml", "requirements.txt", "LICENSE", "openai_images_mcp.py", "settings.py"} <= names
+    assert {"manifest.json", "icon.png", "pyproject.toml", "requirements.txt", "LICENSE", "openai_images_mcp.py"} <= names
+    assert {f"openai_images/{module.name}" for module in (ROOT / "openai_images").glob("*.py")} <= names  # the whole package
     assert not {name for name in names if name.startswith(("tests/", ".venv/", "scripts/")) or name == "test_local.py"}
     return installed
 

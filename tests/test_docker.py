@@ -30,12 +30,14 @@ def test_the_image_is_slim_python_and_runs_as_a_user_without_root():
 
 
 def test_it_installs_the_package_with_the_object_store_extra_from_files_that_exist():
-    assert 'pip install ".[s3]"' in DOCKERFILE
+    assert 'pip install --constraint requirements-lock.txt ".[s3]"' in DOCKERFILE  # the versions CI tested
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert "s3" in extras
     for copied in _instructions("COPY"):
         for source in copied.split()[:-1]:
             assert list(ROOT.glob(source)), f"{source} is copied but not in the repository"
+    copied = {source for line in _instructions("COPY") for source in line.split()[:-1]}
+    assert {"openai_images_mcp.py", "openai_images", "requirements-lock.txt"} <= copied
 
 
 def test_the_entry_point_is_the_package_command_serving_http_on_all_addresses():
