@@ -697,7 +697,7 @@ def missing_key_message() -> str:
     """What to do without a key, with this installation's own command in it."""
     from pathlib import Path
 
-    command = f"{sys.executable} {Path(__file__).resolve().with_name('openai_images_mcp.py')}"
+    command = f"{sys.executable} {Path(__file__).resolve().parent.parent / 'openai_images_mcp.py'}"
     return (
         "OPENAI_API_KEY is not set, so no image can be made. Put your key in the server's "
         'environment. Claude Desktop: in claude_desktop_config.json add "env": {"OPENAI_API_KEY": "sk-..."} to the '
