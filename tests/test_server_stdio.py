@@ -184,6 +184,7 @@ async def test_missing_key_explains_where_to_put_it(server_env, fake_openai):
         result = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
     assert result.is_error
     assert "OPENAI_API_KEY is not set" in result_text(result) and "claude_desktop_config.json" in result_text(result)
+    assert f"-- {sys.executable} {SERVER}" in result_text(result), "the Claude Code line runs this very server module"
     assert fake_openai.response_requests() == []
 
 
