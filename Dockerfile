@@ -1,4 +1,4 @@
-# The team server: Streamable HTTP on port 8000, sign-in required (see README, "Run it for a team").
+# The team server: Streamable HTTP on port 8000, sign-in required (see docs/http.md).
 #   docker build -t openai-images-mcp .
 #   docker run -p 8000:8000 -e OPENAI_API_KEY -e OPENAI_IMAGES_AUTH_TOKENS=alice=<token> -v openai-images:/data openai-images-mcp
 FROM python:3.12-slim

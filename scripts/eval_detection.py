@@ -2,8 +2,8 @@
 """Measure type detection and size choice against the labelled prompts in tests/detection_eval.jsonl.
 
 Each line of the set is {"prompt", "type", "orientation", "batch"} and, for prompts aimed at one of the
-platform frames (README, "Size choice"), "platform". Batch 1 was written before detection was changed for
-it; batches 2 and 3 were written later and first scored unseen (the README gives those first figures).
+platform frames (docs/tools.md, "Size choice"), "platform". Batch 1 was written before detection was changed for
+it; batches 2 and 3 were written later and first scored unseen (docs/testing.md gives those first figures).
 
 The type is `enhancer.detect_type`'s; the orientation is that of the size the server would choose with no
 `size` given (`sizes.choose_size`), once on a flexible-size model and once on a fixed-size one. A platform prompt must also get its platform's frame on the flexible model (within

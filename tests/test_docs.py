@@ -1,29 +1,70 @@
-"""The README stays true to the code: every setting and every tool parameter is documented."""
+"""The README and the docs site stay true to the code: every setting, tool, tool parameter and module is documented."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import re
 from pathlib import Path
 
 from openai_images import settings
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+README = (ROOT / "README.md").read_text()
+README_MAX_LINES = 300  # the front door: what it is, how to start, the tools; the rest lives in docs/
 
 
-def test_every_setting_is_in_the_readme_table():
-    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", README, flags=re.MULTILINE))
+def _tools():
+    import openai_images_mcp
+
+    return asyncio.run(openai_images_mcp.mcp.list_tools())
+
+
+def test_every_setting_is_in_the_settings_table():
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", (DOCS / "settings.md").read_text(), flags=re.MULTILINE))
     assert documented == set(settings.env_names())
 
 
-def test_every_tool_parameter_is_in_the_readme():
-    import openai_images_mcp
-
-    tools = asyncio.run(openai_images_mcp.mcp.list_tools())
-    for tool in tools:
-        assert f"### `{tool.name}`" in README
+def test_every_tool_parameter_is_on_the_tools_page():
+    page = (DOCS / "tools.md").read_text()
+    for tool in _tools():
+        assert f"### `{tool.name}`" in page
         for parameter in tool.parameters["properties"]:
-            assert f"`{parameter}`" in README, (tool.name, parameter)
+            assert f"`{parameter}`" in page, (tool.name, parameter)
+
+
+def test_the_readme_has_every_tool_in_its_table_and_each_has_a_section_in_the_docs():
+    rows = re.findall(r"^\| `(openai_[a-z_]+)` \|", README, flags=re.MULTILINE)
+    assert {tool.name for tool in _tools()} <= set(rows)
+    page = (DOCS / "tools.md").read_text()
+    assert [name for name in rows if f"### `{name}`" not in page] == []
+
+
+def test_the_readme_is_short():
+    assert len(README.splitlines()) <= README_MAX_LINES
+
+
+def test_every_relative_link_in_the_readme_points_at_a_file_that_exists():
+    targets = re.findall(r"\]\(([^)\s]+)\)", README)
+    relative = [target for target in targets if not re.match(r"[a-z][a-z0-9+.-]*:|#", target)]
+    assert relative, "the README links into docs/"
+    missing = [target for target in relative if not (ROOT / target.split("#")[0]).is_file()]
+    assert missing == []
+
+
+def test_the_architecture_page_lists_every_module_in_its_layer_with_its_job():
+    from test_layout import LAYERS, SERVER_MODULE
+
+    page = (DOCS / "architecture.md").read_text()
+    rows = re.findall(r"^\| ([A-Z][a-z]+) \| `([\w/]+)\.py` \| (.+) \|$", page, flags=re.MULTILINE)
+    listed = {Path(path).stem: (layer.lower(), job.replace("\\|", "|")) for layer, path, job in rows}
+    expected = {}
+    for layer, (_, modules) in LAYERS.items():
+        for module in modules:
+            path = ROOT / f"{module}.py" if module == SERVER_MODULE else ROOT / "openai_images" / f"{module}.py"
+            expected[module] = (layer, ast.get_docstring(ast.parse(path.read_text())).splitlines()[0])
+    assert listed == expected
 
 
 def test_settings_defaults_and_validation():

@@ -1,4 +1,4 @@
-"""What a newcomer meets on a fresh clone: the Python it needs, the commands the README shows, the scripts' exit codes."""
+"""What a newcomer meets on a fresh clone: the Python it needs, the commands the README and docs show, the scripts' exit codes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
+PAGES = {"README.md": README, **{f"docs/{path.name}": path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))}}
 
 
 def test_an_older_python_gets_one_clear_line_not_a_traceback():
@@ -24,11 +25,14 @@ def test_an_older_python_gets_one_clear_line_not_a_traceback():
     assert run.stderr.count("\n") == 1
 
 
-def test_every_command_the_readme_shows_names_the_python_with_the_packages():
-    # A bare `python3 test_local.py` or `python benchmarks/bench.py` fails with ModuleNotFoundError on a fresh machine.
-    bare = re.findall(r"(?<![\w/\\.-])python3? (?:test_local\.py|benchmarks/\S+|openai_images_mcp\.py|tests/\S+)", README)
-    assert bare == []
-    assert "Python 3.11 or newer" in README and "3.10 or newer" not in README
+def test_every_command_the_readme_and_docs_show_names_the_python_with_the_packages():
+    # A bare `python3 test_local.py` or `python -m benchmarks` fails with ModuleNotFoundError on a fresh machine.
+    assert "docs/clients.md" in PAGES
+    bare_command = r"(?<![\w/\\.-])python3? (?:test_local\.py|-m benchmarks\b|benchmarks/\S+|openai_images_mcp\.py|tests/\S+)"
+    bare = {name: re.findall(bare_command, text) for name, text in PAGES.items()}
+    assert {name: found for name, found in bare.items() if found} == {}
+    assert "Python 3.11 or newer" in README
+    assert [name for name, text in PAGES.items() if "3.10 or newer" in text] == []
 
 
 def test_run_tests_passes_extra_arguments_to_pytest_and_takes_a_worker_count():
