@@ -1,4 +1,4 @@
-"""The HTTP floor for benchmarks/bench.py: the smallest FastMCP Streamable HTTP server, with one tool.
+"""The HTTP floor for benchmarks/http_serving.py: the smallest FastMCP Streamable HTTP server, with one tool.
 
 Started like `openai-images-mcp serve --http` (127.0.0.1, the port as its one argument, GET /healthz answered so
 the bench waits for both alike) and asked the same requests by the same bare client, so the ratio of

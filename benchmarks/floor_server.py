@@ -1,4 +1,4 @@
-"""The start-up floor for benchmarks/bench.py: the smallest FastMCP stdio server, with one tool.
+"""The start-up floor for benchmarks/startup.py: the smallest FastMCP stdio server, with one tool.
 
 Spawned exactly like openai_images_mcp.py, so the ratio of the two start-up times shows what our
 own imports and set-up add on top of what FastMCP itself costs.

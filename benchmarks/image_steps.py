@@ -1,6 +1,6 @@
 """Where the per-image overhead goes: each step this server adds after OpenAI's answer, timed in one process.
 
-benchmarks/bench.py compares a whole tool call over stdio with the bare floor (SDK call, base64
+`python -m benchmarks` (images.py) compares a whole tool call over stdio with the bare floor (SDK call, base64
 decode, plain write). This script splits our side of the difference into its steps, on the very
 images the fake OpenAI server sends, so a change to one step can be judged on its own:
 
@@ -10,7 +10,7 @@ images the fake OpenAI server sends, so a change to one step can be judged on it
 - preview: the 512 px JPEG returned inline;
 - floor write: what the floor does instead (base64 decode and a plain write), for scale.
 
-Run: python benchmarks/image_steps.py [--runs N]
+Run (from the checkout): python -m benchmarks.image_steps [--runs N]
 """
 
 from __future__ import annotations
@@ -24,9 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-sys.dont_write_bytecode = True
+from benchmarks.common import load_fake_openai
 
 SIZES = ((1024, 1024), (1536, 1024), (3840, 2160))
 
@@ -43,15 +41,15 @@ def median_ms(work: Callable[..., object], runs: int, setup: Callable[[], object
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.image_steps", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30, help="runs per step and size (default 30)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, not {args.runs}")
 
-    from fake_openai import render_image
-
     from openai_images import imagefiles, storage
+
+    render_image = load_fake_openai().render_image
 
     header = ("size", "PNG", "check", "save", "record", "preview", "all four", "floor write")
     print("  ".join(f"{h:>10}" for h in header))
