@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openai_images import __version__, safefiles
 from openai_images.errors import (
@@ -39,6 +39,9 @@ from openai_images.errors import (
     log_to_stderr,
     redact,
 )
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 PROG = "openai-images-mcp"
 SERVER_MODULE = "openai_images_mcp"
@@ -525,8 +528,8 @@ class ProgressBar:
         from rich.console import Console
 
         self.console = Console(stderr=True)
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> ProgressBar:
         if self.console.is_terminal:
@@ -555,7 +558,7 @@ class ProgressBar:
             self.bar.stop()
 
     async def __call__(self, step: int, message: str) -> None:
-        if self.bar is not None:
+        if self.bar is not None and self.task is not None:  # both set together, on a terminal
             self.bar.update(self.task, description=message)
         else:
             print(f"{PROG}: {message}", file=sys.stderr, flush=True)
@@ -706,6 +709,8 @@ async def _settled(conversation: Any, services: Any, *, progress: ProgressBar) -
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from mcp_types import TextContent
+
     from openai_images import inputs, rendering
     from openai_images.services import Services
 
@@ -719,7 +724,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
     else:
-        print(result.content[0].text)
+        print("\n".join(block.text for block in result.content if isinstance(block, TextContent)))  # the listing is one text block
     return 0
 
 

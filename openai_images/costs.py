@@ -416,14 +416,15 @@ def estimate_cost(
     remarks: list[str] = []
     prompt_tokens = math.ceil(len(prompt) / 4)
     prompt_usd = 0.0
-    if prompt_tokens and prices.text_in is None:
-        remarks.append(f"the prompt's ~{prompt_tokens} text tokens are not included (no text_in price)")
-    elif prompt_tokens:
+    if prompt_tokens and prices.text_in is not None:
         prompt_usd = prompt_tokens * prices.text_in / 1_000_000
+    elif prompt_tokens:
+        remarks.append(f"the prompt's ~{prompt_tokens} text tokens are not included (no text_in price)")
     partial_tokens = PARTIAL_IMAGE_TOKENS * max(0, partial_images)
 
     totals = [prompt_usd + (_output_tokens(model, q, s) + partial_tokens) * prices.image_out / 1_000_000 for q in qualities for s in sizes]
-    low, high = min(totals), max(totals)
+    low = min(totals)
+    high: float | None = max(totals)
     if open_ended:
         high = None
         extra = "/".join(EXTRA_QUALITIES)

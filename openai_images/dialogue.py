@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,7 +30,7 @@ from openai_images import aspects, enhancer
 from openai_images.enhancer import ImageType, PromptScore
 from openai_images.errors import InvalidInput, StorageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 
 class DialogueMode(StrEnum):
@@ -40,6 +40,12 @@ class DialogueMode(StrEnum):
     GUIDED = "guided"
     EXPLORER = "explorer"
     SKIP = "skip"
+
+
+# DialogueMode's values as a type, for the tool parameter: a type checker cannot derive a Literal from an enum.
+ModeName = Literal["quick", "guided", "explorer", "skip"]
+if get_args(ModeName) != tuple(DialogueMode):
+    raise RuntimeError("dialogue.ModeName must list DialogueMode's values, in the same order")
 
 
 DEFAULT_MODE = DialogueMode.GUIDED

@@ -91,7 +91,7 @@ async def next_step(conversation: storage.Conversation, ctx: Context, services: 
             request_state=conversation.id,
         )
     reply = await ctx.session.elicit_form(message, schema, related_request_id=ctx.request_id)
-    return await _apply_form_reply(conversation, question, reply, ctx=ctx, services=services)
+    return await _apply_form_reply(conversation, question, reply, state=state, ctx=ctx, services=services)
 
 
 async def finish(conversation: storage.Conversation, *, call: inputs.CallOptions | None, ctx: Context, services: Services) -> ToolResult:
@@ -124,25 +124,30 @@ def continued_elicitation(ctx: Context) -> str | None:
 async def resume_elicitation(conversation_id: str, ctx: Context, services: Services) -> ToolOutput:
     """Apply the form answers a 2026-07-28 client sent back, or ask again when the question was not answered."""
     conversation = await asyncio.to_thread(services.store.load, conversation_id)
-    state = dialogue.restore(conversation.dialogue)
-    question = dialogue.current_question(state) if state else None
-    if question is None:
-        raise InvalidInput(
-            f"Conversation {conversation_id} has no question waiting for an answer; nothing was changed. "
-            "Call openai_conversational_image with its conversation_id to refine it."
-        )
+    state, question = _waiting(conversation)
     reply = (ctx.input_responses or {}).get(question.key)
     if reply is None:
         return await next_step(conversation, ctx, services)  # not answered: ask again
-    return await _apply_form_reply(conversation, question, reply, ctx=ctx, services=services)
+    return await _apply_form_reply(conversation, question, reply, state=state, ctx=ctx, services=services)
+
+
+def _waiting(conversation: storage.Conversation) -> tuple[DialogueState, dialogue.Question]:
+    """The dialogue's state and the question it waits on; InvalidInput when no question waits for an answer."""
+    state = dialogue.restore(conversation.dialogue)
+    question = dialogue.current_question(state) if state else None
+    if state is None or question is None:
+        raise InvalidInput(
+            f"Conversation {conversation.id} has no question waiting for an answer; nothing was changed. "
+            "Call openai_conversational_image with its conversation_id to refine it."
+        )
+    return state, question
 
 
 async def answer(
     conversation: storage.Conversation, text: str, *, explicit_size: str | None, ctx: Context, services: Services
 ) -> ToolOutput:
     """A plain-text reply to the pending question (a size given with it is kept for the image)."""
-    state = dialogue.restore(conversation.dialogue)
-    question = dialogue.current_question(state)
+    state, question = _waiting(conversation)
     following = dialogue.answer(state, text)
     conversation = await asyncio.to_thread(
         functools.partial(_save_answer, conversation.id, question, text, state=following, size=explicit_size, services=services)
@@ -151,13 +156,12 @@ async def answer(
 
 
 async def _apply_form_reply(
-    conversation: storage.Conversation, question: dialogue.Question, reply: Any, *, ctx: Context, services: Services
+    conversation: storage.Conversation, question: dialogue.Question, reply: Any, *, state: DialogueState, ctx: Context, services: Services
 ) -> ToolOutput:
     """Accept answers the question, decline generates with what is known, cancel stops and keeps the state."""
     action = getattr(reply, "action", "cancel")
     if action == "cancel":
         return rendering.stopped_result(conversation, "stopped")
-    state = dialogue.restore(conversation.dialogue)
     if action == "decline":
         following = dialogue.finish_early(state)
         text = "(declined the form: generate now)"

@@ -189,7 +189,10 @@ def plan_from_dialogue(conversation: storage.Conversation, call: inputs.CallOpti
 
     The built prompt is used once; later refinements send the user's new text as it is.
     """
-    state = dialogue.finish_early(dialogue.restore(conversation.dialogue))
+    restored = dialogue.restore(conversation.dialogue)
+    if restored is None:
+        raise InvalidInput(f"Conversation {conversation.id} has no dialogue to make an image from; nothing was sent.")
+    state = dialogue.finish_early(restored)
     built, note = inputs.fit_prompt(dialogue.final_prompt(state))
     size, reason = sizes.choose_size(conversation.requested_size, state.image_type, built, model=services.settings.image_model)
     analysis = storage.PromptAnalysis(
@@ -518,10 +521,12 @@ async def collect_variations(
         ),
         return_exceptions=True,
     )
+    kept: list[Generated | Rendering | ImageServerError] = []
     for outcome in outcomes:
         if isinstance(outcome, BaseException) and not isinstance(outcome, ImageServerError):
             raise outcome
-    return Variations(conversation_id=conversation_id, outcomes=list(outcomes))
+        kept.append(outcome)
+    return Variations(conversation_id=conversation_id, outcomes=kept)
 
 
 async def cancel(conversation: storage.Conversation, services: Services) -> Generated | Cancelled:
@@ -613,13 +618,14 @@ async def _make(render: renders.Render, *, job: Job, services: Services, reserva
     written: list[bool] = []
 
     async def started(tracking: Tracking) -> None:
+        response_id = tracking.response_id or ""  # OnStarted: OpenAI has named the response
         if written:  # picked up again after a drop: remember how far it got
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(services.store.note_sequence, job.conversation.id, tracking.response_id, tracking.last_sequence)
+                await asyncio.to_thread(services.store.note_sequence, job.conversation.id, response_id, tracking.last_sequence)
             return
         render.response_id = tracking.response_id
         pending = storage.PendingRender(
-            response_id=tracking.response_id or "",
+            response_id=response_id,
             started_at=render.started_at,
             background=tracking.background,
             streamed=tracking.streamed,
@@ -703,7 +709,7 @@ async def _land(
         if written:
             await _ended(job.conversation.id, result.response_id, exc, services=services)
         raise
-    if generated.recorded:
+    if generated.recorded and generated.cost is not None:  # recorded here: it has its cost
         services.session_cost.add(generated.cost)
     log.info(
         "Saved %s (%s, %d bytes, %s) for %s",
@@ -728,7 +734,7 @@ async def _ended(conversation_id: str, response_id: str | None, exc: ImageServer
     """Record a render that ended without an image; the conversation stays as it was before it began."""
     if response_id is None:
         return
-    status = "cancelled" if getattr(exc, "status", None) == "cancelled" else "failed"
+    status: Literal["cancelled", "failed"] = "cancelled" if getattr(exc, "status", None) == "cancelled" else "failed"
     try:
         await asyncio.to_thread(
             functools.partial(services.store.end_render, conversation_id, response_id, status=status, message=redact(str(exc)))

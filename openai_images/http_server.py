@@ -132,7 +132,8 @@ class Edge:
 
 async def _read_body(receive, limit: int) -> bytes | None:
     """The whole request body, or None once it passes `limit` bytes (the rest is not read)."""
-    parts, size = [], 0
+    parts: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from openai_images.errors import InvalidInput
 
@@ -104,15 +105,24 @@ def flexible_size_problems(size: Size) -> list[str]:
 
 # --- options --------------------------------------------------------------------
 
-QUALITIES = ("low", "medium", "high", "auto")
-EXTRA_QUALITIES = ("xhigh", "max")
-BACKGROUNDS = ("auto", "transparent", "opaque")
-OUTPUT_FORMATS = ("png", "webp", "jpeg")
-MODERATIONS = ("auto", "low")
-FIDELITIES = ("high", "low")
+# Each list of allowed values is a Literal type, for the tool parameters, and its tuple, for checks and messages.
+Quality = Literal["low", "medium", "high", "auto"]
+ExtraQuality = Literal["xhigh", "max"]
+Background = Literal["auto", "transparent", "opaque"]
+OutputFormat = Literal["png", "webp", "jpeg"]
+Moderation = Literal["auto", "low"]
+Fidelity = Literal["high", "low"]
 # background_options.completion_window: "soonest" renders now; "2h" and "8h" are discounted, cannot stream,
 # and need background mode (BackgroundOptions in types/responses/response_create_params.py).
-COMPLETION_WINDOWS = ("soonest", "2h", "8h")
+CompletionWindow = Literal["soonest", "2h", "8h"]
+
+QUALITIES: tuple[str, ...] = get_args(Quality)
+EXTRA_QUALITIES: tuple[str, ...] = get_args(ExtraQuality)
+BACKGROUNDS: tuple[str, ...] = get_args(Background)
+OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
+MODERATIONS: tuple[str, ...] = get_args(Moderation)
+FIDELITIES: tuple[str, ...] = get_args(Fidelity)
+COMPLETION_WINDOWS: tuple[str, ...] = get_args(CompletionWindow)
 
 # xhigh/max: only the 2.5 sunburst and flare models and their snapshots (SDK docstring).
 _EXTRA_QUALITY = re.compile(r"^gpt-image-2\.5-(sunburst|flare)(-\d{4}-\d{2}-\d{2})?$")

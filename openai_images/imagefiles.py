@@ -41,7 +41,7 @@ PREVIEW_MAX_BASE64 = 200 * 1024  # Claude Desktop rejects tool results over 1 MB
 class InputImage:
     """A local image that decoded cleanly and may be sent to OpenAI."""
 
-    path: Path
+    path: Path | str  # a local file, or the object-store location decode_image was told
     data: bytes
     mime_type: str
     width: int

@@ -12,9 +12,10 @@ import dataclasses
 import functools
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from openai_images import imagefiles, storage
 from openai_images.errors import ConfigurationError, InvalidInput, StorageError
@@ -64,7 +65,7 @@ def fit_prompt(text: str) -> tuple[str, str | None]:
     )
 
 
-def given(value: str | None) -> bool:
+def given(value: str | None) -> TypeGuard[str]:
     """True for a string with something other than spaces in it."""
     return value is not None and bool(value.strip())
 
@@ -208,11 +209,7 @@ async def prepare_images(
     mask_url = None
     if call.mask_path:
         target = next((item for item in loaded if item.width), None)
-        if target is None and loaded:
-            raise InvalidInput(
-                "mask_path needs the edited image's size: pass it as input_image_path or an image_id (img_...), not an OpenAI file id."
-            )
-        if target is None:
+        if target is None and not loaded:
             last = edited or (conversation.last_image if conversation else None)
             if last is None:
                 raise InvalidInput(
@@ -221,10 +218,13 @@ async def prepare_images(
                 )
             target = await load_saved_image(last, "the conversation's last image", services)
             loaded.insert(0, target)
-        else:
+        elif target is not None:
             loaded.remove(target)
             loaded.insert(0, target)
-        edited = target.path or "the edited image"
+        if target is None or target.width is None or target.height is None:  # only OpenAI file ids were given
+            raise InvalidInput(
+                "mask_path needs the edited image's size: pass it as input_image_path or an image_id (img_...), not an OpenAI file id."
+            )
         check_remote_path("mask_path", call.mask_path, services)
         mask = await asyncio.to_thread(
             functools.partial(
@@ -232,7 +232,7 @@ async def prepare_images(
                 call.mask_path,
                 width=target.width,
                 height=target.height,
-                edited=edited,
+                edited=target.path or "the edited image",
                 allowed_dirs=services.settings.allowed_dirs,
                 keep_metadata=services.settings.keep_metadata,
             )
@@ -349,7 +349,7 @@ def _check_budget(loaded: list[LoadedImage], mask_bytes: int) -> None:
         )
 
 
-def describe_argument_errors(tool: str, errors: list[dict[str, Any]]) -> str:
+def describe_argument_errors(tool: str, errors: Sequence[Mapping[str, Any]]) -> str:
     """Pydantic's argument errors in our words: which parameter, what was given, what is allowed."""
     parts = []
     for error in errors:
@@ -376,7 +376,7 @@ def describe_argument_errors(tool: str, errors: list[dict[str, Any]]) -> str:
         elif kind.startswith("bool_"):
             parts.append(f"{name}={shown} is not true or false")
         elif kind == "string_too_long":
-            parts.append(f"{name} is {len(given_value):,} characters; the limit is {context.get('max_length')}")
+            parts.append(f"{name} is {len(given_value or ''):,} characters; the limit is {context.get('max_length')}")
         elif kind.startswith("string_"):
             parts.append(f"{name}={shown} is not text")
         elif kind.startswith("list_"):

@@ -15,7 +15,7 @@ import logging
 import random
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,7 @@ class GeneratedImage:
     usage: dict[str, Any] = field(default_factory=dict)
 
 
-OnProgress = Callable[[str, "int | None"], Awaitable[None]]
+OnProgress = Callable[[str, "int | None"], Coroutine[Any, Any, None]]
 
 # Stream events worth telling the user about, with the words to use.
 _STAGES = {
@@ -210,7 +210,7 @@ class Tracking:
     streamed: bool = True
 
 
-OnStarted = Callable[[Tracking], Awaitable[None]]
+OnStarted = Callable[[Tracking], Coroutine[Any, Any, None]]
 """Hears that OpenAI named the response (Tracking.response_id is set): the moment to write it down; and
 again before a dropped stream is picked up, with the last event seen then."""
 
@@ -308,7 +308,7 @@ class OpenAIImages:
             if exc.status_code == 404:
                 return "expired"
             if exc.status_code == 400 and "cannot cancel" in str(exc).lower():
-                return (await self._retrieve(Tracking(response_id=response_id))).status or "completed"
+                return (await self._retrieve(response_id)).status or "completed"
             raise translate_error(exc, self.settings) from None
         except openai.APIError as exc:
             raise translate_error(exc, self.settings) from None
@@ -396,8 +396,11 @@ class OpenAIImages:
                 fruitless = 0 if tracking.last_sequence > seen else fruitless + 1
                 if tracking.last_sequence > seen:
                     await on_started(tracking)  # so that another process would resume from here too
+            response_id = tracking.response_id
+            if response_id is None:  # never: the stream above named it, or the caller did (resume, a discounted window)
+                raise OpenAIError("There is no response id to look the render up by; nothing was saved. Try again.")
             try:
-                current = await self._retrieve(tracking)
+                current = await self._retrieve(response_id)
             except RenderLost:
                 current = None
                 fruitless += 1
@@ -412,29 +415,29 @@ class OpenAIImages:
             if fruitless:
                 await asyncio.sleep(min(0.25 * 2 ** (fruitless - 1), MAX_BACKOFF_SECONDS))
             try:
-                stream = await self.client().responses.retrieve(tracking.response_id, stream=True, starting_after=tracking.last_sequence)
+                stream = await self.client().responses.retrieve(response_id, stream=True, starting_after=tracking.last_sequence)
             except openai.APIStatusError as exc:
-                raise self._retrieve_error(exc, tracking) from None
+                raise self._retrieve_error(exc, response_id) from None
             except openai.APIConnectionError:
                 fruitless += 1
 
-    async def _retrieve(self, tracking: Tracking) -> Any:
+    async def _retrieve(self, response_id: str) -> Any:
         """The response as OpenAI has it now; RenderLost when it cannot be reached, RenderEnded when it is gone."""
         import openai
 
         try:
-            return await self.client().responses.retrieve(tracking.response_id)
+            return await self.client().responses.retrieve(response_id)
         except openai.APIStatusError as exc:
             if exc.status_code in (408, 409, 429) or exc.status_code >= 500:
-                raise RenderLost(lost_message(tracking.response_id)) from None
-            raise self._retrieve_error(exc, tracking) from None
+                raise RenderLost(lost_message(response_id)) from None
+            raise self._retrieve_error(exc, response_id) from None
         except openai.APIConnectionError:
-            raise RenderLost(lost_message(tracking.response_id)) from None
+            raise RenderLost(lost_message(response_id)) from None
 
-    def _retrieve_error(self, exc: Any, tracking: Tracking) -> Exception:
+    def _retrieve_error(self, exc: Any, response_id: str) -> Exception:
         if exc.status_code == 404:
             return RenderEnded(
-                f"OpenAI no longer has the render {tracking.response_id} (it expired or was deleted); no image was saved "
+                f"OpenAI no longer has the render {response_id} (it expired or was deleted); no image was saved "
                 "and nothing more will be charged. Make the image again."
             )
         return translate_error(exc, self.settings)
@@ -532,7 +535,7 @@ class _Wire:
                 threading.Thread(target=self._loop.run_forever, name="openai-wire", daemon=True).start()
             return self._loop
 
-    async def run(self, work: Awaitable[Any]) -> Any:
+    async def run(self, work: Coroutine[Any, Any, Any]) -> Any:
         """`work`'s result, run on the wire's loop; cancelling the caller cancels the work."""
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop()))
 
@@ -540,7 +543,7 @@ class _Wire:
 _WIRE = _Wire()
 
 
-def _relayed(callback: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+def _relayed(callback: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Coroutine[Any, Any, None]]:
     """`callback`, made callable from the wire's loop: it runs on the loop of the caller that passed it."""
     home = asyncio.get_running_loop()
 
@@ -644,17 +647,16 @@ def make_client(settings: Settings) -> AsyncOpenAI:
         "max_retries": 0,
         "http_client": httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout, connect=10.0)),
     }
-    if settings.uses_azure:
-        endpoint = settings.azure_endpoint.rstrip("/")
+    azure_endpoint, azure_key = settings.azure_endpoint, settings.azure_api_key
+    if azure_endpoint and azure_key:  # what settings.uses_azure checks, spelled out so both are str below
+        endpoint = azure_endpoint.rstrip("/")
         if settings.api_version:
-            return openai.AsyncAzureOpenAI(
-                azure_endpoint=endpoint, api_key=settings.azure_api_key, api_version=settings.api_version, **common
-            )
+            return openai.AsyncAzureOpenAI(azure_endpoint=endpoint, api_key=azure_key, api_version=settings.api_version, **common)
         # Azure's v1 endpoint speaks the plain OpenAI API; it reads the key from the api-key header.
         return openai.AsyncOpenAI(
-            api_key=settings.azure_api_key,
+            api_key=azure_key,
             base_url=f"{endpoint}/openai/v1/",
-            default_headers={"api-key": settings.azure_api_key},
+            default_headers={"api-key": azure_key},
             **common,
         )
     if not settings.api_key:

@@ -48,8 +48,19 @@ class Render:
             self.named.set()
         self.completion_window = completion_window
         self.saving = False  # the image is in hand and being saved: from here on nothing can stop it
-        self.task: asyncio.Task[Any] | None = None
+        self._task: asyncio.Task[Any] | None = None
         self._listeners: list[Listener] = []
+
+    @property
+    def task(self) -> asyncio.Task[Any]:
+        """The render's task, which Renders.launch sets before anyone else sees the render."""
+        if self._task is None:
+            raise RuntimeError(f"The render of {self.key} was never launched.")
+        return self._task
+
+    @task.setter
+    def task(self, task: asyncio.Task[Any]) -> None:
+        self._task = task
 
     def elapsed(self) -> float:
         """Seconds since the render began (for one found in a file: since the process that started it began it)."""
@@ -57,7 +68,7 @@ class Render:
 
     @property
     def done(self) -> bool:
-        return self.task is not None and self.task.done()
+        return self._task is not None and self._task.done()
 
     async def tell(self, message: str, partial_index: int | None = None) -> None:
         """Pass a stage on to everyone waiting; a listener that fails is only logged."""
@@ -81,13 +92,11 @@ class Render:
 
     async def wait(self, seconds: float) -> bool:
         """Wait up to `seconds` for the render to end; True if it has. Leaving early never stops it."""
-        assert self.task is not None
         done, _ = await asyncio.wait({self.task}, timeout=max(seconds, 0.0))
         return bool(done)
 
     async def wait_named(self, seconds: float) -> bool:
         """Wait up to `seconds` until OpenAI has named the response (or the render ended); True if it ended."""
-        assert self.task is not None
         named = asyncio.ensure_future(self.named.wait())
         try:
             await asyncio.wait({self.task, named}, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED)

@@ -114,9 +114,10 @@ def open_bucket(url: str, *, endpoint: str | None) -> Bucket:
         connect_timeout=5,
         read_timeout=30,
         max_pool_connections=20,
-        # boto3 1.36 began adding CRC checksums to every upload, which several S3-compatible stores refuse.
-        **({"request_checksum_calculation": "when_required", "response_checksum_validation": "when_required"} if endpoint else {}),
     )
+    if endpoint:
+        # boto3 1.36 began adding CRC checksums to every upload, which several S3-compatible stores refuse.
+        config = config.merge(Config(request_checksum_calculation="when_required", response_checksum_validation="when_required"))
     session = boto3.session.Session()
     if endpoint is None and session.region_name is None:
         log.warning("AWS_REGION is not set: boto3 assumes us-east-1, and links to a bucket in another region will not open")

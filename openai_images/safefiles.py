@@ -13,9 +13,19 @@ import contextlib
 import errno
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+if sys.platform == "win32":
+    # No O_NONBLOCK: a named pipe (\\.\pipe\...) opens at once or fails, and fstat then refuses it like a device.
+    # No O_NOFOLLOW: read_regular_file asks os.path.islink first.
+    _READ_FLAGS = os.O_RDONLY | os.O_BINARY
+    _NO_FOLLOW = 0
+else:
+    _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+    _NO_FOLLOW = os.O_NOFOLLOW
 
 
 def read_regular_file(path: Path | str, limit: int, *, follow_links: bool) -> bytes:
@@ -24,14 +34,16 @@ def read_regular_file(path: Path | str, limit: int, *, follow_links: bool) -> by
     The errno tells the caller what was wrong: ENOENT, ELOOP (a link, with follow_links false),
     EISDIR, EINVAL (not a regular file) or EFBIG (over `limit`, or grown past it while read).
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    if not follow_links:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
+    flags = _READ_FLAGS if follow_links else _READ_FLAGS | _NO_FOLLOW
     try:
+        if sys.platform == "win32" and not follow_links and os.path.islink(path):
+            raise OSError(errno.ELOOP, "it is a symbolic link")  # no O_NOFOLLOW on Windows: ask first
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow_links:
             raise OSError(errno.ELOOP, "it is a symbolic link, not a file this server wrote") from None
+        if sys.platform == "win32" and exc.errno == errno.EACCES and os.path.isdir(path):  # Windows will not open a folder
+            raise IsADirectoryError(errno.EISDIR, "it is a folder") from None
         raise
     try:
         info = os.fstat(fd)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from openai_images.errors import ConfigurationError, remember_secret
@@ -146,7 +147,7 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read every setting from `environ` (default: os.environ); blank values count as unset."""
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # each value is of its field's type, as _convert makes it
         for f in fields(cls):
             raw = (env.get(f.metadata["env"]) or "").strip()
             if not raw:
@@ -224,10 +225,10 @@ def _convert(name: str, env_name: str, raw: str) -> object:
             raise ConfigurationError(f"{env_name}={raw!r} must be a whole number from 0 to 10.")
         return int(raw)
     if name in ("keep_metadata", "background"):
-        value = raw.lower()
-        if value not in _TRUE | _FALSE:
+        word = raw.lower()
+        if word not in _TRUE | _FALSE:
             raise ConfigurationError(f"{env_name}={raw!r} must be true or false.")
-        return value in _TRUE
+        return word in _TRUE
     if name in ("output_dir", "data_dir"):
         return Path(raw)
     if name == "allowed_dirs":

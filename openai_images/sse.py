@@ -41,7 +41,7 @@ class Framer:
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         self._buffer += chunk
-        events = []
+        events: list[Event] = []
         while True:
             end = self._buffer.find(b"\n\n", self._scan)
             if end < 0:

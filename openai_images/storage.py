@@ -8,6 +8,7 @@ every use, so a tool argument can never name a path outside the store.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 import secrets
@@ -368,9 +369,8 @@ class ConversationStore:
         done: list[Conversation] = []
 
         def apply(current: bytes | None) -> bytes:
-            if current is None:
-                self.load(conversation_id)  # raises NotFound with the usual words
-            conversation = self._checked(conversation_id, current)
+            # No document: load raises NotFound with the usual words (or reads one that appeared since).
+            conversation = self.load(conversation_id) if current is None else self._checked(conversation_id, current)
             change(conversation)
             conversation.updated_at = now_iso()
             done[:] = [conversation]
@@ -539,7 +539,7 @@ class ConversationStore:
             folder=self.label,
         )
 
-    def _files(self) -> list[tuple[int, str]]:
+    def _files(self) -> builtins.list[tuple[int, str]]:  # plain `list` here is the method above
         """(modification time in ns, name) of every conversation document."""
         return [(mtime, name) for mtime, name in self.documents.names() if name.startswith("conv_")]
 
