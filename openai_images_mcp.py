@@ -42,12 +42,10 @@ with _collector_paused():
     import asyncio
     import logging
     import time
-    from typing import Annotated
 
     from fastmcp import Context, FastMCP
     from fastmcp.resources import ResourceContent, ResourceResult
     from fastmcp.tools.base import ToolResult
-    from pydantic import Field
 
     from openai_images import (
         __version__,
@@ -61,38 +59,14 @@ with _collector_paused():
         signin,
         stdio_wire,
         storage,
+        tool_schemas,
     )
+    from openai_images import tool_params as arg
     from openai_images.dialogue_mcp import ToolOutput
-    from openai_images.errors import (
-        ImageServerError,
-        InvalidInput,
-        NotFound,
-        log_to_stderr,
-        redact,
-    )
+    from openai_images.errors import ImageServerError, InvalidInput, NotFound, log_to_stderr, redact
     from openai_images.services import Services
-    from openai_images.tool_errors import (
-        ArgumentErrorsInPlainWords,
-        as_resource,
-        as_tool_result,
-    )
-    from openai_images.tool_params import (
-        SIZE_HELP,
-        BackgroundArg,
-        CompressionArg,
-        DryRunArg,
-        FidelityArg,
-        FormatArg,
-        ModeArg,
-        ModerationArg,
-        PartialArg,
-        QualityArg,
-        ReferencesArg,
-        SizeArg,
-        VariationsArg,
-        WindowArg,
-        tool_annotations,
-    )
+    from openai_images.tool_errors import ArgumentErrorsInPlainWords, as_resource, as_tool_result
+    from openai_images.tool_params import tool_annotations
     from openai_images.tool_steps import collect_or_show, resume_listed, run_job, settle
 
     log = logging.getLogger("openai_images_mcp")
@@ -129,66 +103,35 @@ def _caller() -> Services:
     meta=gallery.TOOL_META,  # hosts with MCP Apps show the result in the gallery; others ignore it
 )
 async def openai_conversational_image(
-    prompt: Annotated[
-        str,
-        Field(
-            description="What to draw; the answer to a pending question; or, for a refinement, what to change (e.g. 'make the sky stormy')."
-        ),
-    ],
+    prompt: arg.Prompt,
     ctx: Context,
-    conversation_id: Annotated[
-        str | None,
-        Field(
-            description="Id from an earlier result (conv_...): answers its pending question, or refines its last image. Omit to start a new conversation."
-        ),
-    ] = None,
-    image_id: Annotated[
-        str | None,
-        Field(
-            description="With conversation_id: refine this earlier image of the conversation (img_...) instead of its last one, starting a new branch."
-        ),
-    ] = None,
-    dialogue_mode: ModeArg = dialogue.DEFAULT_MODE.value,
-    skip_dialogue: Annotated[bool, Field(description="True to generate at once without any questions.")] = False,
-    input_image_file_id: Annotated[
-        str | None,
-        Field(description="An image to work from: an OpenAI file id (file-...) or an image_id (img_...) from an earlier result."),
-    ] = None,
-    input_image_path: Annotated[
-        str | None,
-        Field(description="Absolute path of a local PNG, JPEG or WebP (up to 50 MB) to edit; ~ is expanded."),
-    ] = None,
-    mask_path: Annotated[
-        str | None,
-        Field(
-            description="PNG with transparency, same size as the image being edited (input_image_path, or the conversation's last image): transparent pixels mark what to change."
-        ),
-    ] = None,
-    reference_image_paths: ReferencesArg = None,
-    assistant_model: Annotated[
-        str | None,
-        Field(description="Override the OpenAI model that drives the image tool (default from OPENAI_ASSISTANT_MODEL). Rarely needed."),
-    ] = None,
-    size: Annotated[str | None, Field(description=SIZE_HELP + " A refinement keeps the previous size.")] = None,
-    quality: QualityArg = None,
-    background: BackgroundArg = None,
-    output_format: FormatArg = None,
-    output_compression: CompressionArg = None,
-    moderation: ModerationArg = None,
-    input_fidelity: FidelityArg = None,
-    partial_images: PartialArg = 0,
-    completion_window: WindowArg = "soonest",
-    variations: VariationsArg = 1,
-    dry_run: DryRunArg = False,
+    conversation_id: arg.Conversation = None,
+    image_id: arg.Branch = None,
+    dialogue_mode: arg.Mode = dialogue.DEFAULT_MODE.value,
+    skip_dialogue: arg.Skip = False,
+    input_image_file_id: arg.FileId = None,
+    input_image_path: arg.InputPath = None,
+    mask_path: arg.Mask = None,
+    reference_image_paths: arg.References = None,
+    assistant_model: arg.Assistant = None,
+    size: arg.RefinedSize = None,
+    quality: arg.Quality = None,
+    background: arg.Background = None,
+    output_format: arg.Format = None,
+    output_compression: arg.Compression = None,
+    moderation: arg.Moderation = None,
+    input_fidelity: arg.Fidelity = None,
+    partial_images: arg.Partial = 0,
+    completion_window: arg.Window = "soonest",
+    variations: arg.Variations = 1,
+    dry_run: arg.DryRun = False,
 ) -> ToolOutput:
-    """Create an image through a short guided conversation, or refine an earlier one.
+    """Create an image after a few questions, or refine an earlier one.
 
-    A new prompt first gets a few questions (unless dialogue_mode is skip or skip_dialogue is true):
-    the result then shows a question and a conversation_id. Ask the user, and call again with that
-    conversation_id and the user's answer as prompt; after the last answer the image is made from an
-    improved prompt. To change an existing image, call with its conversation_id and describe the change
-    (add mask_path to change only part of it); add image_id to go on from an earlier image instead of
-    the last. Results give the saved file's path, a small preview, the conversation_id and the estimated cost.
+    A new prompt gets questions first (unless dialogue_mode is skip): the result shows one and a conversation_id.
+    Ask the user, then call again with that conversation_id and the answer as prompt. To change an image, pass its
+    conversation_id and say what to change (mask_path limits it to an area; image_id branches from an earlier
+    image). Results give the file's path, a preview, the conversation_id and the estimated cost.
     """
     svc = _caller()
 
@@ -283,25 +226,25 @@ async def openai_conversational_image(
     meta=gallery.TOOL_META,  # hosts with MCP Apps show the result in the gallery; others ignore it
 )
 async def openai_generate_image(
-    prompt: Annotated[str, Field(description="Full description of the image to make.")],
+    prompt: arg.FullPrompt,
     ctx: Context,
-    size: SizeArg = None,
-    quality: QualityArg = None,
-    background: BackgroundArg = None,
-    output_format: FormatArg = None,
-    output_compression: CompressionArg = None,
-    moderation: ModerationArg = None,
-    input_fidelity: FidelityArg = None,
-    reference_image_paths: ReferencesArg = None,
-    partial_images: PartialArg = 0,
-    completion_window: WindowArg = "soonest",
-    variations: VariationsArg = 1,
-    dry_run: DryRunArg = False,
+    size: arg.Size = None,
+    quality: arg.Quality = None,
+    background: arg.Background = None,
+    output_format: arg.Format = None,
+    output_compression: arg.Compression = None,
+    moderation: arg.Moderation = None,
+    input_fidelity: arg.Fidelity = None,
+    reference_image_paths: arg.References = None,
+    partial_images: arg.Partial = 0,
+    completion_window: arg.Window = "soonest",
+    variations: arg.Variations = 1,
+    dry_run: arg.DryRun = False,
 ) -> ToolResult:
-    """Generate one image straight away from a complete description, without questions.
+    """Generate one image at once from a complete description, with no questions.
 
-    Returns the saved file's path, a small preview, the estimated cost and a conversation_id; the
-    image can be refined later with openai_conversational_image and that conversation_id.
+    Returns the file's path, a preview, the estimated cost and a conversation_id to refine it with
+    openai_conversational_image.
     """
     svc = _caller()
 
@@ -349,20 +292,9 @@ async def openai_generate_image(
     annotations=tool_annotations("List saved image conversations", read_only=True, destructive=False, idempotent=True, open_world=False),
     output_schema=rendering.LISTING_SCHEMA,
 )
-async def openai_list_conversations(
-    limit: Annotated[int, Field(ge=1, le=500, description="How many conversations to show, newest first (default 20).")] = 20,
-    query: Annotated[
-        str | None,
-        Field(
-            max_length=inputs.MAX_QUERY_CHARS,
-            description="Only conversations whose title or prompts contain this text (case-insensitive; up to 200 characters).",
-        ),
-    ] = None,
-) -> ToolResult:
-    """List saved image conversations, newest first: ids, titles, dialogue mode, pending questions, prompt scores,
-    image counts and the last image's path.
-
-    Use an id from here as conversation_id in openai_conversational_image to answer or keep refining.
+async def openai_list_conversations(limit: arg.Limit = 20, query: arg.Query = None) -> ToolResult:
+    """List saved image conversations, newest first: ids, titles, pending questions, prompt scores, images and
+    the last image's path. Pass an id as conversation_id to openai_conversational_image to go on.
     """
     svc = _caller()
 
@@ -388,28 +320,12 @@ GET_IMAGE_ANNOTATIONS = tool_annotations(
     output_schema=rendering.IMAGE_RESULT_SCHEMA,
 )
 async def openai_get_image(
-    conversation_id: Annotated[
-        str, Field(description="The conversation (conv_...) from an earlier result, e.g. one that said the image is still rendering.")
-    ],
-    ctx: Context,
-    image_id: Annotated[
-        str | None,
-        Field(
-            description="An earlier image of this conversation (img_...) to show again. Omit for the image being made, or the latest one."
-        ),
-    ] = None,
-    wait_seconds: Annotated[
-        float | None,
-        Field(ge=0, le=3600, description="Longest to wait for an image still rendering (default OPENAI_IMAGES_WAIT_SECONDS, 50)."),
-    ] = None,
-    cancel: Annotated[bool, Field(description="True to cancel the render in progress at OpenAI: no file will appear from it.")] = False,
+    conversation_id: arg.Collect, ctx: Context, image_id: arg.Show = None, wait_seconds: arg.Wait = None, cancel: arg.Cancel = False
 ) -> ToolResult:
-    """Collect an image that was still rendering when its call returned, or show a saved image again.
+    """Collect an image still rendering when its call returned, show a saved image again, or cancel a render.
 
-    While OpenAI is still making the conversation's image, this waits for it (up to wait_seconds) and
-    returns it like a generation does, or says it is still rendering. Otherwise it returns the latest
-    image (or image_id's) again: path, preview and resource link. It never starts a paid generation; it
-    may save an image that is already paid for. cancel=true stops the render in progress.
+    Waits up to wait_seconds for a render in progress and returns it like a generation does, or says it is
+    still rendering; otherwise returns the latest image (or image_id's) again. Never starts a paid generation.
     """
     svc = _caller()
 
@@ -472,6 +388,7 @@ gallery.register(mcp, caller=_caller)  # the ui:// view and its app-only tools (
 
 mcp_prompts.register(mcp)  # prompt_templates' requests as slash commands
 mcp.add_middleware(ArgumentErrorsInPlainWords())
+mcp.add_middleware(tool_schemas.CompactSchemas())  # the listing in its shortest equivalent form
 
 
 # --- entry point ------------------------------------------------------------------

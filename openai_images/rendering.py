@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from fastmcp.tools.base import ToolResult
 from fastmcp.utilities.json_schema import dereference_refs
@@ -41,7 +41,7 @@ class QuestionInfo(BaseModel):
 
 
 class TreeNode(BaseModel):
-    """One image of a conversation, and the image it refined."""
+    # One image of a conversation, and the image it refined (a comment: a docstring would be listed in every schema).
 
     image_id: str
     parent_id: str | None = None
@@ -83,7 +83,7 @@ def tree_lines(conversation: storage.Conversation, current: str | None) -> list[
 
 
 class VariationInfo(BaseModel):
-    """One of several variations made at once: its number on the contact sheet, and where it stands."""
+    # One of several variations made at once: its number on the contact sheet, and where it stands.
 
     number: int
     status: Literal["generated", "rendering", "failed"]
@@ -98,52 +98,45 @@ class VariationInfo(BaseModel):
 
 
 class ImageResult(BaseModel):
-    """Structured content of the generating tools: an image, a question before generating, or a stop."""
+    """Structured content of the generating tools and openai_get_image; fields that do not apply are null."""
+
+    # Only what a field's name does not say is described in the schema (clients list it on every turn).
 
     status: Literal["generated", "rendering", "question", "cancelled", "stopped", "dry_run"] = Field(
-        description=(
-            "generated: an image was saved; rendering: OpenAI is still making it, collect it with openai_get_image; "
-            "question: answer it to continue; cancelled/stopped: nothing was made; dry_run: nothing was sent"
-        )
+        description="rendering: still being made, collect it with openai_get_image; question: answer it to go on"
     )
-    conversation_id: str | None = Field(default=None, description="Pass this back to answer the question or refine the image")
-    path: str | None = Field(
-        default=None, description="Absolute path of the saved full-quality image, or s3://bucket/key in object storage"
-    )
-    uri: str | None = Field(default=None, description="file:// URI of the saved image (s3:// in object storage)")
-    url: str | None = Field(default=None, description="Time-limited HTTPS link to download the full image (object storage only)")
-    preview_url: str | None = Field(default=None, description="Time-limited HTTPS link to the preview JPEG (object storage only)")
-    image_id: str | None = Field(default=None, description="Id of the saved image; its bytes are at the resource image://<image_id>")
-    size: str | None = Field(default=None, description="WIDTHxHEIGHT of the saved image")
+    conversation_id: str | None = Field(default=None, description="Pass it back to answer the question or refine the image")
+    path: str | None = None  # absolute path of the saved full-quality image, or s3://bucket/key in object storage
+    uri: str | None = None  # file:// URI of the saved image (s3:// in object storage)
+    url: str | None = None  # time-limited HTTPS link to the full image (object storage only)
+    preview_url: str | None = None  # time-limited HTTPS link to the preview JPEG (object storage only)
+    image_id: str | None = Field(default=None, description="Its bytes: the resource image://<image_id>")
+    size: str | None = None  # WIDTHxHEIGHT of the saved image
     format: str | None = None
     bytes: int | None = None
-    model: str | None = Field(default=None, description="Image model that made it")
+    model: str | None = None  # the image model that made it
     assistant_model: str | None = None
     revised_prompt: str | None = None
     response_id: str | None = None
-    elapsed_seconds: float | None = Field(default=None, description="rendering: seconds since OpenAI began the image")
-    started_at: str | None = Field(default=None, description="rendering: when the render began (ISO 8601, UTC)")
-    completion_window: str | None = Field(default=None, description="soonest, or 2h/8h for a discounted render")
-    image_type: str | None = Field(default=None, description="Detected kind of image (logo, presentation, portrait ...)")
-    score_before: int | None = Field(default=None, description="Prompt quality 0-100 before the dialogue")
-    score_after: int | None = Field(default=None, description="Prompt quality 0-100 of the prompt sent")
-    final_prompt: str | None = Field(default=None, description="The prompt sent, when the dialogue built it")
+    elapsed_seconds: float | None = None  # rendering: seconds since OpenAI began the image
+    started_at: str | None = None  # rendering: when the render began (ISO 8601, UTC)
+    completion_window: str | None = None  # soonest, or 2h/8h for a discounted render
+    image_type: str | None = None  # the detected kind of image (logo, presentation, portrait ...)
+    score_before: int | None = Field(default=None, description="Prompt quality 0-100 before the dialogue; score_after: of the prompt sent")
+    score_after: int | None = None
+    final_prompt: str | None = None  # the prompt sent, when the dialogue built it
     size_reason: str | None = None
     question: QuestionInfo | None = None
-    usage: dict[str, Any] | None = Field(default=None, description="Tokens OpenAI reported: image model and assistant model")
-    cost_usd: float | None = Field(default=None, description="Estimated cost of this image in USD (None: no known price)")
+    usage: dict[str, Any] | None = None  # tokens OpenAI reported: image model and assistant model
+    cost_usd: float | None = Field(default=None, description="Estimated USD; null: no known price. With variations: their sum")
     cost_note: str | None = None
-    session_cost_usd: float | None = Field(default=None, description="Estimated cost of every image made by this server process")
-    request: dict[str, Any] | None = Field(default=None, description="Dry run: the request that would be sent (image data elided)")
-    estimated_cost_usd: list[float | None] | None = Field(default=None, description="Dry run: [low, high] estimate in USD")
+    session_cost_usd: float | None = None  # the estimated cost of every image this server process made
+    request: dict[str, Any] | None = None  # dry run: the request that would be sent (image data elided)
+    estimated_cost_usd: list[float | None] | None = None  # dry run: [low, high] in USD
     notes: list[str] = Field(default_factory=list)
-    parent_id: str | None = Field(default=None, description="The image this one refined; None for a conversation's first image")
-    tree: list[TreeNode] | None = Field(
-        default=None, description="openai_get_image: the conversation's images and what each refined, oldest first"
-    )
-    variations: list[VariationInfo] | None = Field(
-        default=None, description="With variations: each one by its number on the contact sheet; cost_usd is then their sum"
-    )
+    parent_id: str | None = None  # the image this one refined; null for a conversation's first image
+    tree: list[TreeNode] | None = None  # openai_get_image: the conversation's images and what each refined, oldest first
+    variations: list[VariationInfo] | None = None  # with variations: each one by its number on the contact sheet
 
 
 # Inlined once here: FastMCP inlines every $ref for clients that cannot follow one, on every tools/list
@@ -521,6 +514,10 @@ def _listing_entry(number: int, c: storage.ConversationSummary) -> str:
     )
 
 
+@overload
+def shorten(text: str, limit: int = SHOWN_CHARS) -> str: ...
+@overload
+def shorten(text: str | None, limit: int = SHOWN_CHARS) -> str | None: ...
 def shorten(text: str | None, limit: int = SHOWN_CHARS) -> str | None:
     """`text` as shown in a result: whole up to `limit` characters, else its start and how much was left out."""
     if text is None or len(text) <= limit:

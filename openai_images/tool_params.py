@@ -1,6 +1,6 @@
-"""The generating tools' shared parameters: each one's type, allowed values and the words the model reads.
+"""The tools' parameters: each one's type, allowed values and the words the model reads.
 
-Declared once, so both tools' schemas agree and stay flat (one property each). The allowed values
+Declared once, so both generating tools' schemas agree and stay flat (one property each). The allowed values
 come from image_models and dialogue, the one place each list is defined. Descriptions are short on
 purpose: many clients put every tool definition into the model's context on every turn.
 """
@@ -12,15 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from openai_images import dialogue, inputs
-from openai_images.image_models import (
-    BACKGROUNDS,
-    COMPLETION_WINDOWS,
-    EXTRA_QUALITIES,
-    FIDELITIES,
-    MODERATIONS,
-    OUTPUT_FORMATS,
-    QUALITIES,
-)
+from openai_images import image_models as models
 
 
 def tool_annotations(title: str, *, read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> dict[str, object]:
@@ -34,39 +26,70 @@ def tool_annotations(title: str, *, read_only: bool, destructive: bool, idempote
     }
 
 
-SIZE_HELP = "WIDTHxHEIGHT such as 1024x1024, 1536x1024 (landscape), 1024x1536 (portrait), or auto. Omit to let the server pick one for the kind of image."
-QUALITY_HELP = (
-    "low, medium, high or auto (OpenAI's default); xhigh and max only on gpt-image-2.5 models. Higher costs more and takes longer."
-)
-BACKGROUND_HELP = "transparent (needs output_format png or webp), opaque, or auto."
-FORMAT_HELP = "File format: png (default), webp or jpeg."
-COMPRESSION_HELP = "0-100 compression for jpeg or webp (100 = best quality)."
-MODERATION_HELP = "OpenAI content moderation: auto (default) or low (less strict)."
-FIDELITY_HELP = "How closely to keep input images' details and faces: high or low. Only gpt-image-1.5 (and low on gpt-image-1-mini)."
-PARTIAL_HELP = "0-3 previews streamed while rendering, reported as progress; each costs about 100 extra image tokens. Default 0."
-DRY_RUN_HELP = "True to send nothing and return the exact request that would be sent, with an estimated cost."
-WINDOW_HELP = (
-    "soonest (default): render now. 2h or 8h: a discounted render OpenAI finishes within that window; "
-    "the call answers at once and openai_get_image collects the image later."
-)
-MODE_HELP = "Questions to ask before generating a new image: quick (1-2), guided (3-5, default), explorer (6-8), skip (none)."
-VARIATIONS_HELP = (
-    "1-4 (default 1): make that many images of this prompt at once, one request each (each charged as one image). "
-    "The result shows one numbered contact sheet and each image_id; refine the one the user picks with its image_id."
-)
+SIZE_HELP = "WIDTHxHEIGHT (1024x1024, 1536x1024, 1024x1536 ...) or auto. Omit to let the server choose one for the kind of image."
 
-SizeArg = Annotated[str | None, Field(description=SIZE_HELP)]
-QualityArg = Annotated[Literal[QUALITIES + EXTRA_QUALITIES] | None, Field(description=QUALITY_HELP)]
-BackgroundArg = Annotated[Literal[BACKGROUNDS] | None, Field(description=BACKGROUND_HELP)]
-FormatArg = Annotated[Literal[OUTPUT_FORMATS] | None, Field(description=FORMAT_HELP)]
-CompressionArg = Annotated[int | None, Field(ge=0, le=100, description=COMPRESSION_HELP)]
-ModerationArg = Annotated[Literal[MODERATIONS] | None, Field(description=MODERATION_HELP)]
-FidelityArg = Annotated[Literal[FIDELITIES] | None, Field(description=FIDELITY_HELP)]
-ModeArg = Annotated[Literal[tuple(mode.value for mode in dialogue.DialogueMode)], Field(description=MODE_HELP)]
-ReferencesArg = Annotated[
-    list[str] | None, Field(description="Up to 16 absolute paths of local images to use as style or subject references.")
+# Both generating tools.
+Size = Annotated[str | None, Field(description=SIZE_HELP)]
+Quality = Annotated[
+    Literal[models.Quality, models.ExtraQuality] | None,
+    Field(description="low, medium, high or auto; xhigh and max on gpt-image-2.5 models. Higher costs more."),
 ]
-PartialArg = Annotated[int, Field(ge=0, le=3, description=PARTIAL_HELP)]
-DryRunArg = Annotated[bool, Field(description=DRY_RUN_HELP)]
-WindowArg = Annotated[Literal[COMPLETION_WINDOWS], Field(description=WINDOW_HELP)]
-VariationsArg = Annotated[int, Field(ge=1, le=inputs.MAX_VARIATIONS, description=VARIATIONS_HELP)]
+Background = Annotated[models.Background | None, Field(description="transparent (png or webp only), opaque or auto.")]
+Format = Annotated[models.OutputFormat | None, Field(description="png (default), webp or jpeg.")]
+Compression = Annotated[int | None, Field(ge=0, le=100, description="0-100 for jpeg or webp (100 = best).")]
+Moderation = Annotated[models.Moderation | None, Field(description="OpenAI's moderation: auto (default) or low (less strict).")]
+Fidelity = Annotated[
+    models.Fidelity | None, Field(description="high or low: how closely input images' details and faces are kept, where the model has it.")
+]
+References = Annotated[list[str] | None, Field(description="Up to 16 absolute paths of local images as style or subject references.")]
+Partial = Annotated[int, Field(ge=0, le=3, description="0-3 previews while rendering, shown as progress (about 100 image tokens each).")]
+DryRun = Annotated[bool, Field(description="True: send nothing; return the exact request and its estimated cost.")]
+Window = Annotated[
+    models.CompletionWindow,
+    Field(description="soonest (default), or 2h/8h: a discounted render; the call returns at once and openai_get_image collects it."),
+]
+Variations = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=inputs.MAX_VARIATIONS,
+        description="1-4 images of this prompt at once, each charged, on one numbered contact sheet; refine the chosen one by its image_id.",
+    ),
+]
+
+# openai_conversational_image.
+Prompt = Annotated[str, Field(description="What to draw, the answer to the pending question, or what to change.")]
+Conversation = Annotated[
+    str | None, Field(description="conv_... from an earlier result: answers its question or refines its image. Omit to start anew.")
+]
+Branch = Annotated[
+    str | None, Field(description="With conversation_id: an img_... of it to refine instead of its last image (a new branch).")
+]
+Mode = Annotated[
+    dialogue.ModeName, Field(description="Questions before a new image: quick (1-2), guided (3-5, default), explorer (6-8), skip (none).")
+]
+Skip = Annotated[bool, Field(description="True: no questions.")]
+FileId = Annotated[str | None, Field(description="An OpenAI file id (file-...) or an image_id (img_...) to work from.")]
+InputPath = Annotated[str | None, Field(description="Absolute path of a local PNG, JPEG or WebP (up to 50 MB) to edit.")]
+Mask = Annotated[str | None, Field(description="PNG the size of the image being edited; its transparent pixels mark what to change.")]
+Assistant = Annotated[
+    str | None, Field(description="The OpenAI model that drives the image tool (default OPENAI_ASSISTANT_MODEL). Rarely needed.")
+]
+RefinedSize = Annotated[str | None, Field(description=SIZE_HELP + " A refinement keeps its size.")]
+
+# openai_generate_image.
+FullPrompt = Annotated[str, Field(description="Full description of the image.")]
+
+# openai_list_conversations.
+Limit = Annotated[int, Field(ge=1, le=500, description="How many, newest first (default 20).")]
+Query = Annotated[
+    str | None, Field(max_length=inputs.MAX_QUERY_CHARS, description="Only conversations whose title or prompts hold this text (any case).")
+]
+
+# openai_get_image.
+Collect = Annotated[str, Field(description="conv_... from an earlier result, e.g. one whose image was still rendering.")]
+Show = Annotated[
+    str | None, Field(description="An img_... of this conversation to show again. Omit for the image being made or the latest.")
+]
+Wait = Annotated[float | None, Field(ge=0, le=3600, description="Longest wait for a render (default OPENAI_IMAGES_WAIT_SECONDS, 50).")]
+Cancel = Annotated[bool, Field(description="True: cancel the render in progress; no file will come of it.")]
