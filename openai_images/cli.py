@@ -455,11 +455,7 @@ def _folder_state(folder: Path, setting: str) -> tuple[bool, str, str]:
 
 def _models_state(settings: Any) -> tuple[bool, str, str]:
     from openai_images import enhancer, inputs, sizes
-    from openai_images.image_models import (
-        accepted_sizes_text,
-        effective_model,
-        validate_size,
-    )
+    from openai_images.image_models import accepted_sizes_text, effective_model, retirement, validate_size
 
     model = effective_model(settings.image_model)
     source = "OPENAI_IMAGE_MODEL" if settings.image_model else "the API's default"
@@ -467,6 +463,9 @@ def _models_state(settings: Any) -> tuple[bool, str, str]:
         inputs.check_model_name(model)
     except InvalidInput:
         return False, "models", f"OPENAI_IMAGE_MODEL={model[:60]!r} is not a model name: use one such as gpt-image-2"
+    problem = retirement(model)
+    if problem:
+        return False, "models", f"{source}: {problem}"
     try:
         inputs.check_model_name(settings.assistant_model)
     except InvalidInput:
@@ -607,11 +606,13 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def _image_model(name: str) -> str:
     from openai_images import inputs
+    from openai_images.image_models import check_not_retired
 
     try:
-        return inputs.check_model_name(name)
+        model = inputs.check_model_name(name)
     except InvalidInput:
-        raise InvalidInput(f"--model {name[:60]!r} is not a model name (e.g. gpt-image-2).") from None
+        raise InvalidInput(f"--model {name[:60]!r} is not a model name (e.g. gpt-image-2.6-sunburst).") from None
+    return check_not_retired(model, setting="--model")
 
 
 async def _generate(args: argparse.Namespace, services: Any, *, progress: ProgressBar, started: list[str]) -> Any:

@@ -16,6 +16,40 @@ from openai_images.errors import InvalidInput
 # The Responses image tool's default when no model is sent (SDK docstring).
 API_DEFAULT_IMAGE_MODEL = "gpt-image-2.6-sunburst"
 
+# Image models OpenAI has shut down, with the day: the SDK docstring of ImageGeneration.model (gpt-image-1),
+# OpenAI's deprecations page (the three of 2026-12-01, and DALL-E). A dated snapshot shares its model's fate.
+RETIRED_MODELS = {
+    "gpt-image-1": "2026-10-23",
+    "gpt-image-1.5": "2026-12-01",
+    "gpt-image-1-mini": "2026-12-01",
+    "chatgpt-image-latest": "2026-12-01",
+    "dall-e-2": "2026-05-12",
+    "dall-e-3": "2026-05-12",
+}
+REPLACEMENTS = ("gpt-image-2.6-sunburst", "gpt-image-2.6-flare")
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def retirement(model: str) -> str | None:
+    """Why `model` can no longer make images, naming the day and the replacement; None for a model still served."""
+    name = _SNAPSHOT.sub("", model.strip().lower())
+    day = RETIRED_MODELS.get(name)
+    if day is None:
+        return None
+    return (
+        f"{model} was shut down by OpenAI on {day}, so no request is sent. Use {REPLACEMENTS[0]} (OpenAI's default: "
+        f"leave OPENAI_IMAGE_MODEL unset) or {REPLACEMENTS[1]}."
+    )
+
+
+def check_not_retired(model: str, *, setting: str = "OPENAI_IMAGE_MODEL") -> str:
+    """`model`, or InvalidInput saying it was shut down and what `setting` to change."""
+    problem = retirement(model)
+    if problem:
+        raise InvalidInput(f"{setting}={model}: {problem}")
+    return model
+
+
 STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")
 
 # Models the SDK lists as taking arbitrary WIDTHxHEIGHT (plus their dated snapshots).
@@ -121,13 +155,10 @@ EXTRA_QUALITIES: tuple[str, ...] = get_args(ExtraQuality)
 BACKGROUNDS: tuple[str, ...] = get_args(Background)
 OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 MODERATIONS: tuple[str, ...] = get_args(Moderation)
-FIDELITIES: tuple[str, ...] = get_args(Fidelity)
 COMPLETION_WINDOWS: tuple[str, ...] = get_args(CompletionWindow)
 
 # xhigh/max: only the 2.5 sunburst and flare models and their snapshots (SDK docstring).
 _EXTRA_QUALITY = re.compile(r"^gpt-image-2\.5-(sunburst|flare)(-\d{4}-\d{2}-\d{2})?$")
-# input_fidelity: high and low on gpt-image-1.5, only low on gpt-image-1-mini; omit elsewhere (SDK docstring).
-_FIDELITY = {"gpt-image-1.5": FIDELITIES, "gpt-image-1-mini": ("low",)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +184,7 @@ def qualities_for(model: str) -> tuple[str, ...]:
 
 def validate_options(options: ImageOptions, model: str) -> ImageOptions:
     """Return `options` if `model` accepts the combination, else raise InvalidInput saying what to change."""
+    check_not_retired(model)
     _one_of("quality", options.quality, qualities_for(model), model=model)
     _one_of("background", options.background, BACKGROUNDS)
     _one_of("output_format", options.output_format, OUTPUT_FORMATS)
@@ -173,15 +205,11 @@ def validate_options(options: ImageOptions, model: str) -> ImageOptions:
             )
     if options.partial_images is not None and not 0 <= options.partial_images <= 3:
         raise InvalidInput(f"partial_images must be 0, 1, 2 or 3, not {options.partial_images}.")
-    if options.input_fidelity is not None:
-        allowed = _FIDELITY.get(model)
-        if not allowed:
-            takes = "gpt-image-1.5 (high or low) and gpt-image-1-mini (low)"
-            raise InvalidInput(
-                f"{model} does not take input_fidelity (only {takes} do); leave it out. "
-                "Newer models such as gpt-image-2 keep input images at high fidelity by themselves."
-            )
-        _one_of("input_fidelity", options.input_fidelity, allowed, model=model)
+    if options.input_fidelity is not None:  # SDK docstring: only gpt-image-1.5 and gpt-image-1-mini took it
+        raise InvalidInput(
+            f"{model} does not take input_fidelity: only gpt-image-1.5 and gpt-image-1-mini did, and OpenAI shut "
+            "them down on 2026-12-01; leave it out. Current models keep input images at high fidelity by themselves."
+        )
     return options
 
 

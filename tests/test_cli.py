@@ -317,3 +317,17 @@ def test_list_with_no_conversations_yet(server_env):
     run = run_cli("list", env=server_env)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("0 conversation(s)")
+
+
+def test_doctor_and_generate_refuse_a_retired_image_model_with_no_paid_request(server_env, fake_openai):
+    checked = run_cli("doctor", env={**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-1.5"})
+    assert checked.returncode == 1
+    [failed] = [line for line in checked.stdout.splitlines() if line.startswith("FAIL models")]
+    assert "gpt-image-1.5 was shut down by OpenAI on 2026-12-01" in failed and "gpt-image-2.6-sunburst" in failed
+    made = run_cli("generate", "--model", "gpt-image-1", "A red fox in fresh snow", env=server_env)
+    assert made.returncode != 0
+    assert one_error_line(made) == (
+        "openai-images-mcp: error: --model=gpt-image-1: gpt-image-1 was shut down by OpenAI on 2026-10-23, so no request is sent. "
+        "Use gpt-image-2.6-sunburst (OpenAI's default: leave OPENAI_IMAGE_MODEL unset) or gpt-image-2.6-flare."
+    )
+    assert [(r.method, r.path) for r in fake_openai.requests if r.method == "POST"] == []

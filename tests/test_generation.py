@@ -58,16 +58,16 @@ def test_a_refinement_after_the_image_model_changed_takes_the_closest_size_it_ac
     assert not first.is_error, first.content[0].text
     assert first.structured_content["size"] == "1536x864"
 
-    _use_image_model(monkeypatch, "gpt-image-1.5")
+    _use_image_model(monkeypatch, "gpt-image-2.6-sunburst")
     second = _call(
         "openai_conversational_image", {"prompt": "Add a rowing boat", "conversation_id": first.structured_content["conversation_id"]}
     )
     assert not second.is_error, second.content[0].text
     sent = fake_openai.response_requests()[-1]
-    assert sent["tools"][0]["size"] == "1536x1024" and sent["tools"][0]["model"] == "gpt-image-1.5"
+    assert sent["tools"][0]["size"] == "1536x1024" and sent["tools"][0]["model"] == "gpt-image-2.6-sunburst"
     assert second.structured_content["size"] == "1536x1024"
     [note] = [n for n in second.structured_content["notes"] if "closest in aspect" in n]
-    assert "1536x864" in note and "gpt-image-1.5" in note
+    assert "1536x864" in note and "gpt-image-2.6-sunburst" in note
     assert "closest in aspect" in second.content[0].text
 
 
@@ -82,11 +82,11 @@ def test_a_refinement_keeps_its_size_when_the_model_still_accepts_it(in_process_
 @pytest.mark.parametrize(
     ("previous", "model", "fitted"),
     [
-        ("1536x864", "gpt-image-1.5", "1536x1024"),
-        ("864x1536", "gpt-image-1.5", "1024x1536"),
-        ("2048x2048", "gpt-image-1-mini", "1024x1024"),
+        ("1536x864", "gpt-image-2.6-sunburst", "1536x1024"),
+        ("864x1536", "gpt-image-2.6-flare", "1024x1536"),
+        ("2048x2048", "gpt-image-2.6-flare", "1024x1024"),
         ("3840x2160", "gpt-image-2.6-sunburst", "1536x1024"),
-        ("1024x1536", "gpt-image-1.5", "1024x1536"),
+        ("1024x1536", "gpt-image-2.6-sunburst", "1024x1536"),
         ("3840x2160", "gpt-image-2", "3840x2160"),
     ],
 )
@@ -141,7 +141,7 @@ def test_a_dialogue_keeps_the_size_asked_for_fitted_to_a_changed_model(in_proces
     _use_image_model(monkeypatch, "gpt-image-2")
     asked = _call("openai_conversational_image", {"prompt": "A fox", "dialogue_mode": "quick", "size": "1536x864"})
     assert asked.structured_content["status"] == "question"
-    _use_image_model(monkeypatch, "gpt-image-1.5")
+    _use_image_model(monkeypatch, "gpt-image-2.6-sunburst")
     made = _call("openai_conversational_image", {"prompt": "generate now", "conversation_id": asked.structured_content["conversation_id"]})
     assert not made.is_error, made.content[0].text
     assert fake_openai.response_requests()[-1]["tools"][0]["size"] == "1536x1024"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from openai_images import image_models
 from openai_images.errors import InvalidInput
 from openai_images.image_models import (
     API_DEFAULT_IMAGE_MODEL,
@@ -82,8 +83,6 @@ def test_options_leave_out_what_was_not_chosen():
         (ImageOptions(quality="max"), "gpt-image-2.5-flare-2026-09-08"),
         (ImageOptions(background="transparent", output_format="webp", output_compression=90), "gpt-image-2"),
         (ImageOptions(background="transparent"), "gpt-image-2.6-sunburst"),
-        (ImageOptions(input_fidelity="high"), "gpt-image-1.5"),
-        (ImageOptions(input_fidelity="low"), "gpt-image-1-mini"),
         (ImageOptions(output_format="jpeg", output_compression=0, moderation="low", partial_images=3), "gpt-image-2"),
     ],
 )
@@ -100,7 +99,7 @@ def test_valid_option_combinations_pass(options, model):
         (ImageOptions(output_compression=80), "gpt-image-2", "jpeg and webp only"),
         (ImageOptions(output_compression=120, output_format="jpeg"), "gpt-image-2", "between 0 and 100"),
         (ImageOptions(input_fidelity="high"), "gpt-image-2", "does not take input_fidelity"),
-        (ImageOptions(input_fidelity="high"), "gpt-image-1-mini", "use one of low"),
+        (ImageOptions(input_fidelity="low"), "gpt-image-2.6-flare", "shut them down on 2026-12-01"),
         (ImageOptions(partial_images=4), "gpt-image-2", "0, 1, 2 or 3"),
         (ImageOptions(output_format="gif"), "gpt-image-2", "png, webp, jpeg"),
     ],
@@ -108,3 +107,27 @@ def test_valid_option_combinations_pass(options, model):
 def test_invalid_option_combinations_say_what_to_change(options, model, message):
     with pytest.raises(InvalidInput, match=message):
         validate_options(options, model)
+
+
+@pytest.mark.parametrize(
+    ("model", "day"),
+    [
+        ("gpt-image-1", "2026-10-23"),
+        ("gpt-image-1.5", "2026-12-01"),
+        ("GPT-Image-1-Mini", "2026-12-01"),
+        ("chatgpt-image-latest", "2026-12-01"),
+        ("dall-e-2", "2026-05-12"),
+    ],
+)
+def test_retired_models_are_named_with_their_day_and_replacement(model, day):
+    problem = image_models.retirement(model)
+    assert problem and f"shut down by OpenAI on {day}" in problem and "gpt-image-2.6-sunburst" in problem
+    with pytest.raises(InvalidInput, match="OPENAI_IMAGE_MODEL="):
+        image_models.validate_options(ImageOptions(), model)
+
+
+@pytest.mark.parametrize(
+    "model", ["gpt-image-2.6-sunburst", "gpt-image-2.6-flare", "gpt-image-2", "gpt-image-2.5-flare-2026-09-08", "gpt-image-10"]
+)
+def test_current_models_are_not_retired(model):
+    assert image_models.retirement(model) is None

@@ -45,18 +45,17 @@ async def test_every_option_reaches_the_request_and_the_file_matches(server_env,
     assert "quality high" in result_text(result) and "background transparent" in result_text(result)
 
 
-async def test_input_fidelity_reaches_models_that_take_it(server_env, fake_openai, tmp_path):
-    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-1.5"}
-    photo = write_image(tmp_path / "face.png", PHOTO)
+@pytest.mark.parametrize("model", ["gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini-2025-10-06", "chatgpt-image-latest", "dall-e-3"])
+async def test_a_retired_image_model_is_refused_with_its_day_and_replacement_before_any_request(server_env, fake_openai, model):
+    env = {**server_env, "OPENAI_IMAGE_MODEL": model}
     async with stdio_client(env) as client:
-        result = await call_tool(
-            client,
-            "openai_conversational_image",
-            {"prompt": "Make it a painting", "input_image_path": str(photo), "input_fidelity": "high"},
-        )
-    assert not result.is_error, result_text(result)
-    tool = fake_openai.response_requests()[0]["tools"][0]
-    assert tool["input_fidelity"] == "high" and tool["model"] == "gpt-image-1.5"
+        one_shot = await call_tool(client, "openai_generate_image", {"prompt": "A red fox in fresh snow"})
+        asked = await call_tool(client, "openai_conversational_image", {"prompt": "A red fox in fresh snow", "skip_dialogue": True})
+        dry = await call_tool(client, "openai_generate_image", {"prompt": "A red fox in fresh snow", "dry_run": True})
+    for result in (one_shot, asked, dry):
+        assert result.is_error and f"OPENAI_IMAGE_MODEL={model}: {model} was shut down by OpenAI on 2026-" in result_text(result)
+        assert "gpt-image-2.6-sunburst" in result_text(result) and "gpt-image-2.6-flare" in result_text(result)
+    assert [request.path for request in fake_openai.requests] == [], "nothing reached OpenAI"
 
 
 async def test_invalid_combinations_are_refused_before_any_request(server_env, fake_openai, tmp_path):
