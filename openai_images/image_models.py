@@ -58,6 +58,10 @@ _FLEXIBLE_SIZE = re.compile(r"^gpt-image-2(-\d{4}-\d{2}-\d{2})?$|^gpt-image-2\.5
 MAX_WIDTH, MAX_HEIGHT = 3840, 2160  # "maximum supported resolution is 3840x2160"
 MAX_RATIO = 3.0  # aspect ratio between 1:3 and 3:1
 SIZE_STEP = 16  # both sides divisible by 16
+# "The requested size must also satisfy the model's current pixel and edge limits" (SDK docstring of
+# ImageGeneration.size), without the figures; OpenAI's size calculator, as quoted by third parties
+# (shared/research/openai.md, section 1.3), gives gpt-image-2 at least 655,360 pixels (e.g. 1024x640).
+MIN_PIXELS = 655_360
 
 _WXH = re.compile(r"^\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*$")
 
@@ -86,7 +90,7 @@ def accepted_sizes_text(model: str) -> str:
     if has_flexible_sizes(model):
         return (
             f"{model} accepts 'auto' or any WIDTHxHEIGHT with both sides divisible by 16, "
-            "an aspect ratio between 1:3 and 3:1, and at most 3840x2160 "
+            "an aspect ratio between 1:3 and 3:1, at least 655,360 pixels, and at most 3840x2160 "
             "(landscape) or 2160x3840 (portrait), e.g. 1024x1024, 1536x864, 2048x1152"
         )
     return f"{model} accepts {', '.join(STANDARD_SIZES)} or auto"
@@ -132,6 +136,8 @@ def flexible_size_problems(size: Size) -> list[str]:
         problems.append("both sides must be divisible by 16")
     if max(w, h) / min(w, h) > MAX_RATIO:
         problems.append("the aspect ratio must be between 1:3 and 3:1")
+    if w * h < MIN_PIXELS:
+        problems.append(f"it must have at least {MIN_PIXELS:,} pixels (e.g. 1024x640 or 816x816), not {w * h:,}")
     if max(w, h) > MAX_WIDTH or min(w, h) > MAX_HEIGHT:
         problems.append("the largest size is 3840x2160 (or 2160x3840)")
     return problems

@@ -13,6 +13,7 @@ import asyncio
 import importlib
 import logging
 import random
+import re
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -415,7 +416,8 @@ class OpenAIImages:
             if fruitless:
                 await asyncio.sleep(min(0.25 * 2 ** (fruitless - 1), MAX_BACKOFF_SECONDS))
             try:
-                stream = await self.client().responses.retrieve(response_id, stream=True, starting_after=tracking.last_sequence)
+                after = tracking.last_sequence if tracking.last_sequence >= 0 else openai.omit  # -1: no event seen, so from the start
+                stream = await self.client().responses.retrieve(response_id, stream=True, starting_after=after)
             except openai.APIStatusError as exc:
                 raise self._retrieve_error(exc, response_id) from None
             except openai.APIConnectionError:
@@ -620,11 +622,22 @@ def _response_from_json(data: Any) -> Any:
         return Response.construct(**parsed)  # what the SDK does with a stream event it cannot validate
 
 
+BACKGROUND_FIELDS = ("background", "background_options", "store")
+
+
 def _refuses_background(exc: Any) -> bool:
-    """A 400 that names the background fields: an endpoint that does not know them."""
+    """A 400 that names the request's own background fields: an endpoint that does not know them.
+
+    The image tool has a `background` of its own (transparent, opaque): a 400 whose param is
+    `tools[0].background` is about that option and is an ordinary error.
+    """
+    if getattr(exc, "status_code", None) != 400:
+        return False
     param = str(getattr(exc, "param", None) or "")
-    text = f"{param} {getattr(exc, 'message', '')}"
-    return getattr(exc, "status_code", None) == 400 and ("background" in param or "'background" in text)
+    if param:
+        return re.split(r"[.\[]", param, maxsplit=1)[0] in BACKGROUND_FIELDS
+    message = str(getattr(exc, "message", "") or "")
+    return any(f"'{field}'" in message or f"`{field}`" in message for field in BACKGROUND_FIELDS) and "tools[" not in message
 
 
 def lost_message(response_id: str | None) -> str:
@@ -715,9 +728,28 @@ def timeout_message(settings: Settings) -> str:
     )
 
 
-def _is_previous_response_error(exc: Any) -> bool:
-    text = f"{getattr(exc, 'param', '')} {getattr(exc, 'code', '')} {getattr(exc, 'message', '')}"
-    return "previous_response" in text
+_NOT_FINISHED = ("not_completed", "not completed", "not finished", "in progress", "in_progress", "still running", "queued")
+_GONE = ("not found", "not_found", "does not exist", "expired", "deleted", "no longer")
+
+
+def previous_response_state(exc: Any) -> str | None:
+    """What OpenAI's answer says of the previous response a request continued: "busy", "gone", or None.
+
+    The one rule, read from the whole answer (status, code, type, param, message), since the code for
+    "not finished yet" is not documented: busy when it is still being made (409, or words saying so);
+    gone when it is missing (404, or a 400 naming it with words saying so). Anything else, even naming
+    the previous response, is an ordinary error: never a reason to make the image again without its history.
+    """
+    status = getattr(exc, "status_code", None)
+    fields = (getattr(exc, name, None) for name in ("code", "type", "param", "message"))
+    text = " ".join(str(field) for field in fields if field).lower()
+    if "previous_response" not in text and "previous response" not in text and status not in (404, 409):
+        return None
+    if status == 409 or any(words in text for words in _NOT_FINISHED):
+        return "busy"
+    if status == 404 or (status == 400 and any(words in text for words in _GONE)):
+        return "gone"
+    return None
 
 
 def translate_error(exc: Exception, settings: Settings, *, sent_previous: bool = False) -> OpenAIError | ConfigurationError:
@@ -734,9 +766,10 @@ def translate_error(exc: Exception, settings: Settings, *, sent_previous: bool =
     if not isinstance(exc, openai.APIStatusError):
         return OpenAIError(f"OpenAI request failed: {detail}")
     status, code = exc.status_code, getattr(exc, "code", None)
-    if sent_previous and code == "previous_response_not_completed":
+    state = previous_response_state(exc) if sent_previous else None
+    if state == "busy":
         return OpenAIError(f"OpenAI is still making the image this refinement continues from: {detail} Try again when it is done.")
-    if sent_previous and (status == 404 or (status == 400 and _is_previous_response_error(exc))):
+    if state == "gone":
         return PreviousResponseGone(f"OpenAI no longer has the previous response: {detail}")
     if status == 401:
         return ConfigurationError(

@@ -45,7 +45,7 @@ def test_fixed_size_model_refuses_old_dalle_size_and_lists_the_allowed_ones():
     assert "OPENAI_IMAGE_MODEL" in message
 
 
-@pytest.mark.parametrize("size", ["1536x864", "3840x2160", "2160x3840", "2048x1152", "768x2304", "16x16"])
+@pytest.mark.parametrize("size", ["1536x864", "3840x2160", "2160x3840", "2048x1152", "768x2304", "1024x640", "816x816"])
 def test_flexible_model_accepts_valid_custom_sizes(size):
     assert validate_size(size, "gpt-image-2") == size
 
@@ -62,6 +62,9 @@ def test_flexible_model_accepts_valid_custom_sizes(size):
         ("-1x5", "WIDTHxHEIGHT"),
         ("99999x99999", "3840x2160"),
         ("", "WIDTHxHEIGHT"),
+        ("768x768", "at least 655,360 pixels"),
+        ("16x16", "at least 655,360 pixels"),
+        ("1008x640", "at least 655,360 pixels"),
     ],
 )
 def test_flexible_model_refuses_invalid_sizes_with_the_reason(size, reason):

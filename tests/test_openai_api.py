@@ -473,3 +473,48 @@ async def test_cancelling_a_finished_response_reports_it_finished():
     respx.post(f"{BASE}/responses/resp_1/cancel").mock(return_value=_error(400, None, "Cannot cancel a completed response."))
     respx.get(f"{BASE}/responses/resp_1").mock(return_value=httpx.Response(200, json=_response()))
     assert await OpenAIImages(_settings()).cancel("resp_1") == "completed"
+
+
+@respx.mock
+async def test_a_400_on_the_image_tools_own_background_is_an_ordinary_error_and_renders_stay_in_the_background():
+    refusal = _error(400, "invalid_value", "Transparent backgrounds are not supported for this model.", param="tools[0].background")
+    route = respx.post(f"{BASE}/responses").mock(side_effect=[refusal, _sse(_response())])
+    images = OpenAIImages(_settings())
+    with pytest.raises(OpenAIError, match="Transparent backgrounds are not supported"):
+        await images.create(BACKGROUND)
+    assert not images.background_refused and images.uses_background
+    await images.create(BACKGROUND)
+    bodies = [json.loads(call.request.content) for call in route.calls]
+    assert bodies[1]["background"] is True and bodies[1]["store"] is True, "the next render is still a background response"
+
+
+@pytest.mark.parametrize(
+    ("reply", "state"),
+    [
+        (_error(400, None, "Previous response resp_old is still in progress.", param="previous_response_id"), "busy"),
+        (_error(409, "conflict", "The previous response has not finished yet."), "busy"),
+        (_error(400, "previous_response_not_completed", "Not done."), "busy"),
+        (_error(404, None, "Previous response with id 'resp_old' not found."), "gone"),
+        (_error(400, "invalid_value", "Previous response resp_old has expired.", param="previous_response_id"), "gone"),
+        (_error(400, "invalid_value", "previous_response_id must start with 'resp'.", param="previous_response_id"), None),
+    ],
+)
+@respx.mock
+async def test_previous_response_busy_or_gone_is_read_from_the_whole_answer(reply, state):
+    respx.post(f"{BASE}/responses").mock(return_value=reply)
+    request = {**REQUEST, "previous_response_id": "resp_old"}
+    with pytest.raises(OpenAIError) as raised:
+        await OpenAIImages(_settings()).create(request)
+    seen = "gone" if isinstance(raised.value, PreviousResponseGone) else "busy" if "still making" in str(raised.value) else None
+    assert seen == state, str(raised.value)
+
+
+@respx.mock
+async def test_a_render_looked_up_before_any_event_resumes_from_the_start_without_starting_after():
+    respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(200, content=b"", headers={"content-type": "text/event-stream"}))
+    respx.get(f"{BASE}/responses/resp_1", params={"stream": "true"}).mock(return_value=_sse(_response()))
+    respx.get(f"{BASE}/responses/resp_1").mock(return_value=httpx.Response(200, json=_response(status="in_progress", output=[])))
+    tracking = openai_api.Tracking(response_id="resp_1", background=True, streamed=True)
+    await OpenAIImages(_settings())._follow(None, tracking, openai_api._ignore_progress)
+    resumed = [call.request.url for call in respx.calls if call.request.url.params.get("stream")]
+    assert resumed and all("starting_after" not in url.params for url in resumed)
