@@ -12,33 +12,13 @@ Run: python3 openai_images_mcp.py
 
 from __future__ import annotations
 
-import gc
 import sys
 
 if sys.version_info < (3, 11):  # noqa: UP036  # run by the interpreter a client names, which may be older: asyncio.timeout, enum.StrEnum ...: one clear line instead of an ImportError later
     sys.exit(f"openai-images-mcp needs Python 3.11 or newer; this is Python {sys.version.split()[0]} ({sys.executable}).")
-from contextlib import contextmanager
+from openai_images.startup import collector_paused  # the package's __init__ imports nothing
 
-
-@contextmanager
-def _collector_paused():
-    """No cyclic garbage collection while the long-lived start-up objects are made; then freeze them.
-
-    Importing FastMCP, the MCP types and pydantic makes some 170,000 objects that live as long
-    as the server; the collector would walk them again and again while they are made (about
-    80 ms of start-up). The collector is switched back on even if an import fails.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()  # keep them out of every later collection
-        if was_enabled:
-            gc.enable()
-
-
-with _collector_paused():
+with collector_paused():
     import asyncio
     import logging
     import time
@@ -121,6 +101,7 @@ async def openai_conversational_image(
     output_compression: arg.Compression = None,
     moderation: arg.Moderation = None,
     input_fidelity: arg.Fidelity = None,
+    complexity: arg.Complexity = None,
     partial_images: arg.Partial = 0,
     completion_window: arg.Window = "soonest",
     variations: arg.Variations = 1,
@@ -149,6 +130,7 @@ async def openai_conversational_image(
             output_compression=output_compression,
             moderation=moderation,
             input_fidelity=input_fidelity,
+            complexity=complexity,
             partial_images=partial_images,
             reference_paths=reference_image_paths,
             mask_path=mask_path,
@@ -235,6 +217,7 @@ async def openai_generate_image(
     output_compression: arg.Compression = None,
     moderation: arg.Moderation = None,
     input_fidelity: arg.Fidelity = None,
+    complexity: arg.Complexity = None,
     reference_image_paths: arg.References = None,
     partial_images: arg.Partial = 0,
     completion_window: arg.Window = "soonest",
@@ -258,6 +241,7 @@ async def openai_generate_image(
             output_compression=output_compression,
             moderation=moderation,
             input_fidelity=input_fidelity,
+            complexity=complexity,
             partial_images=partial_images,
             reference_paths=reference_image_paths,
             mask_path=None,

@@ -629,6 +629,7 @@ async def _generate(args: argparse.Namespace, services: Any, *, progress: Progre
         output_compression=None,
         moderation=None,
         input_fidelity=None,
+        complexity=args.complexity,
         partial_images=0,
         reference_paths=None,
         mask_path=None,
@@ -743,6 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Every subcommand and option, with the help text `--help` shows."""
     from openai_images.image_models import (
         BACKGROUNDS,
+        COMPLEXITIES,
         EXTRA_QUALITIES,
         OUTPUT_FORMATS,
         QUALITIES,
@@ -807,6 +809,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--quality", choices=QUALITIES + EXTRA_QUALITIES, help="higher costs more (default: OpenAI's, auto)")
     generate.add_argument("--format", choices=OUTPUT_FORMATS, help="file format (default png)")
     generate.add_argument("--background", choices=BACKGROUNDS, help="transparent needs png or webp")
+    generate.add_argument("--complexity", choices=COMPLEXITIES, help="planning effort, apart from quality (default: the model's)")
     generate.add_argument("--output-dir", metavar="DIR", help="folder for the image (default OPENAI_IMAGES_OUTPUT_DIR, else ~/Downloads)")
     generate.add_argument("--model", help="image model (default OPENAI_IMAGE_MODEL, else the API's default)")
     generate.add_argument("--conversation", metavar="ID", help="refine the last image of this conversation (conv_...)")

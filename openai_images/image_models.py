@@ -152,6 +152,8 @@ Background = Literal["auto", "transparent", "opaque"]
 OutputFormat = Literal["png", "webp", "jpeg"]
 Moderation = Literal["auto", "low"]
 Fidelity = Literal["high", "low"]
+# Planning effort, apart from rendering quality (ImageGeneration.complexity in types/responses/tool_param.py).
+Complexity = Literal["low", "medium", "high"]
 # background_options.completion_window: "soonest" renders now; "2h" and "8h" are discounted, cannot stream,
 # and need background mode (BackgroundOptions in types/responses/response_create_params.py).
 CompletionWindow = Literal["soonest", "2h", "8h"]
@@ -162,6 +164,7 @@ BACKGROUNDS: tuple[str, ...] = get_args(Background)
 OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 MODERATIONS: tuple[str, ...] = get_args(Moderation)
 COMPLETION_WINDOWS: tuple[str, ...] = get_args(CompletionWindow)
+COMPLEXITIES: tuple[str, ...] = get_args(Complexity)
 
 # xhigh/max: only the 2.5 sunburst and flare models and their snapshots (SDK docstring).
 _EXTRA_QUALITY = re.compile(r"^gpt-image-2\.5-(sunburst|flare)(-\d{4}-\d{2}-\d{2})?$")
@@ -178,6 +181,7 @@ class ImageOptions:
     moderation: str | None = None
     input_fidelity: str | None = None
     partial_images: int | None = None
+    complexity: str | None = None
 
     def tool_fields(self) -> dict[str, object]:
         """The fields to put in the image_generation tool, leaving out what was not chosen."""
@@ -195,6 +199,7 @@ def validate_options(options: ImageOptions, model: str) -> ImageOptions:
     _one_of("background", options.background, BACKGROUNDS)
     _one_of("output_format", options.output_format, OUTPUT_FORMATS)
     _one_of("moderation", options.moderation, MODERATIONS)
+    _one_of("complexity", options.complexity, COMPLEXITIES)
     fmt = options.output_format or "png"
     if options.background == "transparent" and fmt not in ("png", "webp"):
         raise InvalidInput(

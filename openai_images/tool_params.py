@@ -41,6 +41,9 @@ Moderation = Annotated[models.Moderation | None, Field(description="OpenAI's mod
 Fidelity = Annotated[
     models.Fidelity | None, Field(description="high or low: how closely input images' details and faces are kept, where the model has it.")
 ]
+Complexity = Annotated[
+    models.Complexity | None, Field(description="Planning effort, apart from quality: low, medium or high (default: the model's).")
+]
 References = Annotated[list[str] | None, Field(description="Up to 16 absolute paths of local images as style or subject references.")]
 Partial = Annotated[int, Field(ge=0, le=3, description="0-3 previews while rendering, shown as progress (about 100 image tokens each).")]
 DryRun = Annotated[bool, Field(description="True: send nothing; return the exact request and its estimated cost.")]

@@ -331,3 +331,11 @@ def test_doctor_and_generate_refuse_a_retired_image_model_with_no_paid_request(s
         "Use gpt-image-2.6-sunburst (OpenAI's default: leave OPENAI_IMAGE_MODEL unset) or gpt-image-2.6-flare."
     )
     assert [(r.method, r.path) for r in fake_openai.requests if r.method == "POST"] == []
+
+
+def test_generate_sends_the_complexity_asked_for(server_env, fake_openai):
+    made = run_cli("generate", "--complexity", "medium", "A red fox in fresh snow", env=server_env)
+    assert made.returncode == 0, made.stderr
+    assert fake_openai.response_requests()[-1]["tools"][0]["complexity"] == "medium"
+    refused = run_cli("generate", "--complexity", "extreme", "A red fox", env=server_env)
+    assert refused.returncode == 2 and "--complexity" in refused.stderr

@@ -272,3 +272,19 @@ async def test_result_stays_small_even_for_a_4k_image(server_env, fake_openai):
     assert size < 256 * 1024, size
     preview = next(block for block in raw.content if block.type == "image")
     assert max(Image.open(io.BytesIO(base64.b64decode(preview.data))).size) == 512
+
+
+async def test_complexity_is_sent_kept_for_a_refinement_shown_in_a_dry_run_and_checked(server_env, fake_openai):
+    async with stdio_client(server_env) as client:
+        made = await call_tool(client, "openai_generate_image", {"prompt": "A fox mascot", "complexity": "high"})
+        assert not made.is_error, result_text(made)
+        refined = await call_tool(
+            client, "openai_conversational_image", {"prompt": "Add a hat", "conversation_id": made.structured_content["conversation_id"]}
+        )
+        dry = await call_tool(client, "openai_generate_image", {"prompt": "A fox mascot", "complexity": "low", "dry_run": True})
+        wrong = await call_tool(client, "openai_generate_image", {"prompt": "A fox mascot", "complexity": "extreme"})
+    assert not refined.is_error, result_text(refined)
+    first, second = fake_openai.response_requests()
+    assert first["tools"][0]["complexity"] == "high" and second["tools"][0]["complexity"] == "high"
+    assert dry.structured_content["request"]["tools"][0]["complexity"] == "low"
+    assert wrong.is_error and "complexity" in result_text(wrong) and "'low', 'medium' or 'high'" in result_text(wrong)
