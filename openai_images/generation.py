@@ -302,6 +302,7 @@ def request_for(job: Job, services: Services, *, images: list[ImageInput] | None
         mask_url=job.mask_url,
         background=services.openai.uses_background,
         completion_window=job.completion_window,
+        safety_identifier=services.safety_identifier,
     )
 
 

@@ -92,6 +92,7 @@ def build_request(
     mask_url: str | None = None,
     background: bool = False,
     completion_window: str = "soonest",
+    safety_identifier: str | None = None,
 ) -> dict[str, Any]:
     """The exact keyword arguments for `responses.create` (less `stream`): nothing the caller did not choose.
 
@@ -123,6 +124,8 @@ def build_request(
         request["store"] = True
     if completion_window != "soonest":
         request["background_options"] = {"completion_window": completion_window}
+    if safety_identifier:
+        request["safety_identifier"] = safety_identifier
     return request
 
 

@@ -8,12 +8,18 @@ that needs OpenAI.
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import hmac
+import os
+import secrets
 import threading
 from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openai_images import backends, costs, limits, storage
+from openai_images import backends, costs, limits, safefiles, storage
 from openai_images.openai_api import OpenAIImages
 from openai_images.renders import Renders
 from openai_images.settings import Settings
@@ -40,6 +46,17 @@ class SessionCost:
     def text(self) -> str:
         unpriced = f", {self.unpriced} without a known price" if self.unpriced else ""
         return f"Session total: {costs.format_usd(self.usd)} for {self.images} image(s){unpriced} (estimate from reported usage)"
+
+
+SAFETY_SECRET_FILE = "safety-secret"
+
+
+def _secret_from(path: Path) -> bytes:
+    """The key in `path`: 64 hex digits, or OSError saying the file is not one this server wrote."""
+    data = safefiles.read_regular_file(path, 1024, follow_links=False).strip()
+    if len(data) < 32:  # another process may still be writing it: nothing shorter is ever kept
+        raise OSError(errno.EINVAL, f"{path} holds no safety secret; delete it to have a new one made, or set OPENAI_IMAGES_SAFETY_SECRET")
+    return data
 
 
 class Services:
@@ -83,6 +100,33 @@ class Services:
     @cached_property
     def settings(self) -> Settings:
         return Settings.from_env()
+
+    @property
+    def safety_identifier(self) -> str | None:
+        """What OpenAI is told identifies this end user: for a signed-in user an HMAC of their user id, which
+        is stable and cannot be turned back into the id; on stdio OPENAI_IMAGES_SAFETY_IDENTIFIER, or none."""
+        if not self.remote:
+            return self.settings.safety_identifier
+        root = self.parent or self
+        digest = hmac.new(root.safety_secret, self.user.encode(), hashlib.sha256).hexdigest()
+        return f"user-{digest[:48]}"
+
+    @cached_property
+    def safety_secret(self) -> bytes:
+        """OPENAI_IMAGES_SAFETY_SECRET, else a random key made once and kept in the data folder (readable by its owner only)."""
+        if self.settings.safety_secret:
+            return self.settings.safety_secret.encode()
+        path = self.settings.data_dir / SAFETY_SECRET_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        except FileExistsError:  # made earlier, or by another server process just now
+            return _secret_from(path)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_hex(32).encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        return _secret_from(path)
 
     @cached_property
     def bucket(self) -> s3store.Bucket | None:

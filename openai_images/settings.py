@@ -18,6 +18,7 @@ DEFAULT_ASSISTANT_MODEL = "gpt-6-astra"
 DEFAULT_TIMEOUT_SECONDS = 300.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_WAIT_SECONDS = 50.0  # under the 60 s after which Claude Desktop on macOS and the TypeScript SDK give up
+MAX_SAFETY_IDENTIFIER = 128  # safety_identifier in types/responses/response_create_params.py
 MAX_WAIT_SECONDS = 3600.0
 DEFAULT_LINK_SECONDS = 3600
 MAX_LINK_SECONDS = 7 * 24 * 3600  # what S3 allows a presigned link
@@ -109,6 +110,12 @@ class Settings:
     auth_tokens: str | None = field(default=None, repr=False, metadata={"env": "OPENAI_IMAGES_AUTH_TOKENS"})
     """HTTP sign-in for development: user=token pairs separated by commas, or @/path/to/file with one pair per line."""
 
+    safety_identifier: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_SAFETY_IDENTIFIER"})
+    """The stable end-user id sent to OpenAI as safety_identifier on stdio (up to 128 characters; unset sends none)."""
+
+    safety_secret: str | None = field(default=None, repr=False, metadata={"env": "OPENAI_IMAGES_SAFETY_SECRET"})
+    """The key of the HMAC that makes each signed-in user's safety_identifier; unset, one is made and kept in the data folder."""
+
     jwt_jwks_url: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_JWT_JWKS_URL"})
     """HTTP sign-in with your identity provider: the URL of its JSON Web Key Set."""
 
@@ -156,6 +163,7 @@ class Settings:
         settings = cls(**values)
         remember_secret(settings.api_key)
         remember_secret(settings.azure_api_key)
+        remember_secret(settings.safety_secret)
         for pair in (settings.auth_tokens or "").split(","):
             remember_secret(pair.partition("=")[2].strip() or None)
         for url in (settings.base_url, settings.azure_endpoint):
@@ -229,6 +237,14 @@ def _convert(name: str, env_name: str, raw: str) -> object:
         if word not in _TRUE | _FALSE:
             raise ConfigurationError(f"{env_name}={raw!r} must be true or false.")
         return word in _TRUE
+    if name == "safety_identifier":
+        if len(raw) > MAX_SAFETY_IDENTIFIER:
+            raise ConfigurationError(f"{env_name} is {len(raw)} characters; OpenAI takes at most {MAX_SAFETY_IDENTIFIER}.")
+        return raw
+    if name == "safety_secret":
+        if len(raw) < 16:
+            raise ConfigurationError(f"{env_name} must be at least 16 characters (a random string), or unset to have one made.")
+        return raw
     if name in ("output_dir", "data_dir"):
         return Path(raw)
     if name == "allowed_dirs":

@@ -92,7 +92,12 @@ def test_bad_setting_values_name_the_variable():
         settings.Settings.from_env({"OPENAI_IMAGES_WAIT_SECONDS": "0.5"})
     with pytest.raises(ConfigurationError, match="OPENAI_IMAGES_BACKGROUND='maybe' must be true or false"):
         settings.Settings.from_env({"OPENAI_IMAGES_BACKGROUND": "maybe"})
+    with pytest.raises(ConfigurationError, match="OPENAI_IMAGES_SAFETY_IDENTIFIER is 129 characters; OpenAI takes at most 128"):
+        settings.Settings.from_env({"OPENAI_IMAGES_SAFETY_IDENTIFIER": "x" * 129})
+    with pytest.raises(ConfigurationError, match="OPENAI_IMAGES_SAFETY_SECRET must be at least 16 characters"):
+        settings.Settings.from_env({"OPENAI_IMAGES_SAFETY_SECRET": "short"})
 
 
 def test_settings_repr_never_shows_the_key():
     assert "sk-secret" not in repr(settings.Settings.from_env({"OPENAI_API_KEY": "sk-secretvalue123"}))
+    assert "hmac-key" not in repr(settings.Settings.from_env({"OPENAI_IMAGES_SAFETY_SECRET": "hmac-key-0123456789"}))

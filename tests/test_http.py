@@ -349,3 +349,19 @@ def test_allowed_dirs_never_open_the_servers_own_folders_to_a_signed_in_user(tea
     assert not allowed.is_error, result_text(allowed)
     assert refused.is_error and "the server's own image or data folder" in result_text(refused)
     assert len(fake_openai.response_requests()) == 1
+
+
+def test_each_signed_in_user_sends_a_stable_safety_identifier_that_is_not_their_id(served, home, fake_openai):
+    async def make(token: str):
+        async with http_client(served.url, token) as client:
+            return await call_tool(client, "openai_generate_image", {"prompt": "A red fox in snow"})
+
+    for token in (ALICE, BOB, ALICE):
+        made = asyncio.run(make(token))
+        assert not made.is_error, result_text(made)
+    alice, bob, alice_again = (request["safety_identifier"] for request in fake_openai.response_requests())
+    assert alice == alice_again and alice != bob, "one stable identifier per user"
+    assert {alice, bob}.isdisjoint({"alice", "bob", limits.user_key("alice"), limits.user_key("bob")})
+    assert all("alice" not in sent and "bob" not in sent and len(sent) <= 128 for sent in (alice, bob))
+    secret = (home["data"] / "safety-secret").read_bytes()
+    assert len(secret) == 64 and (home["data"] / "safety-secret").stat().st_mode & 0o077 == 0

@@ -300,3 +300,13 @@ async def test_without_a_key_the_first_call_says_so_and_writes_nothing(server_en
     assert lines and all(one_format.match(line) for line in lines), "every log line in one format"
     started = [line for line in lines if "WARNING" in line and "OPENAI_API_KEY is not set" in line and "Tool error" not in line]
     assert len(started) == 1 and lines.index(started[0]) < 3, "one warning line, at start-up"
+
+
+async def test_on_stdio_the_safety_identifier_is_the_setting_or_none(server_env, fake_openai):
+    async with stdio_client(server_env) as client:
+        plain = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+    async with stdio_client({**server_env, "OPENAI_IMAGES_SAFETY_IDENTIFIER": "hashed-user-42"}) as client:
+        named = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
+    assert not plain.is_error and not named.is_error, result_text(plain) + result_text(named)
+    first, second = fake_openai.response_requests()
+    assert "safety_identifier" not in first and second["safety_identifier"] == "hashed-user-42"
