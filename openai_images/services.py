@@ -8,18 +8,17 @@ that needs OpenAI.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
-import os
+import json
+import re
 import secrets
 import threading
 from dataclasses import dataclass, replace
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openai_images import backends, costs, limits, safefiles, storage
+from openai_images import backends, costs, limits, storage
 from openai_images.openai_api import OpenAIImages
 from openai_images.renders import Renders
 from openai_images.settings import Settings
@@ -48,15 +47,16 @@ class SessionCost:
         return f"Session total: {costs.format_usd(self.usd)} for {self.images} image(s){unpriced} (estimate from reported usage)"
 
 
-SAFETY_SECRET_FILE = "safety-secret"
+SAFETY_SECRET_DOCUMENT = "safety.json"
 
 
-def _secret_from(path: Path) -> bytes:
-    """The key in `path`: 64 hex digits, or OSError saying the file is not one this server wrote."""
-    data = safefiles.read_regular_file(path, 1024, follow_links=False).strip()
-    if len(data) < 32:  # another process may still be writing it: nothing shorter is ever kept
-        raise OSError(errno.EINVAL, f"{path} holds no safety secret; delete it to have a new one made, or set OPENAI_IMAGES_SAFETY_SECRET")
-    return data
+def _secret_in(document: bytes) -> bytes | None:
+    """The key of a safety-secret document, or None when it is not one (damaged, or edited by hand)."""
+    try:
+        key = json.loads(document).get("key")
+    except (ValueError, AttributeError):
+        return None
+    return key.encode() if isinstance(key, str) and re.fullmatch(r"[0-9a-f]{64}", key) else None
 
 
 class Services:
@@ -113,20 +113,23 @@ class Services:
 
     @cached_property
     def safety_secret(self) -> bytes:
-        """OPENAI_IMAGES_SAFETY_SECRET, else a random key made once and kept in the data folder (readable by its owner only)."""
+        """OPENAI_IMAGES_SAFETY_SECRET, else a random key made once and kept with the data (the bucket, or the data folder)."""
         if self.settings.safety_secret:
             return self.settings.safety_secret.encode()
-        path = self.settings.data_dir / SAFETY_SECRET_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-        except FileExistsError:  # made earlier, or by another server process just now
-            return _secret_from(path)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_hex(32).encode())
-            handle.flush()
-            os.fsync(handle.fileno())
-        return _secret_from(path)
+        if self.bucket is not None:
+            documents: backends.Documents = self.bucket.documents("secrets")
+        else:
+            folder = self.settings.data_dir / "secrets"
+            documents = backends.FolderDocuments(folder, folder)
+
+        def made_once(current: bytes | None) -> bytes | None:  # kept when it is one this server wrote, else made anew
+            return None if current is not None and _secret_in(current) else json.dumps({"key": secrets.token_hex(32)}).encode()
+
+        written = documents.update(SAFETY_SECRET_DOCUMENT, made_once, limit=1024)
+        key = _secret_in(written if written is not None else documents.read(SAFETY_SECRET_DOCUMENT, 1024))
+        if key is None:  # never: update wrote or kept a valid one
+            raise OSError(f"{documents.label}/{SAFETY_SECRET_DOCUMENT} holds no safety secret; set OPENAI_IMAGES_SAFETY_SECRET")
+        return key
 
     @cached_property
     def bucket(self) -> s3store.Bucket | None:

@@ -114,7 +114,7 @@ class Settings:
     """The stable end-user id sent to OpenAI as safety_identifier on stdio (up to 128 characters; unset sends none)."""
 
     safety_secret: str | None = field(default=None, repr=False, metadata={"env": "OPENAI_IMAGES_SAFETY_SECRET"})
-    """The key of the HMAC that makes each signed-in user's safety_identifier; unset, one is made and kept in the data folder."""
+    """The key of the HMAC that makes each signed-in user's safety_identifier; unset, one is made once and kept with the data."""
 
     jwt_jwks_url: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_JWT_JWKS_URL"})
     """HTTP sign-in with your identity provider: the URL of its JSON Web Key Set."""

@@ -363,5 +363,5 @@ def test_each_signed_in_user_sends_a_stable_safety_identifier_that_is_not_their_
     assert alice == alice_again and alice != bob, "one stable identifier per user"
     assert {alice, bob}.isdisjoint({"alice", "bob", limits.user_key("alice"), limits.user_key("bob")})
     assert all("alice" not in sent and "bob" not in sent and len(sent) <= 128 for sent in (alice, bob))
-    secret = (home["data"] / "safety-secret").read_bytes()
-    assert len(secret) == 64 and (home["data"] / "safety-secret").stat().st_mode & 0o077 == 0
+    kept = home["data"] / "secrets" / "safety.json"
+    assert len(json.loads(kept.read_bytes())["key"]) == 64 and kept.stat().st_mode & 0o077 == 0, "made once, owner-only"
