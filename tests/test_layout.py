@@ -22,7 +22,21 @@ TABLE_ROW_MAKERS = {"dialogue._ask", "dialogue._Ask", "enhancer._Criterion"}
 
 # The layers of docs/architecture.md, top to bottom; a module imports only its own layer's and lower ones.
 LAYERS = {
-    "tools": (6, {SERVER_MODULE, "__main__", "cli", "dialogue_mcp", "gallery", "mcp_prompts", "tool_errors", "tool_params", "tool_schemas", "tool_steps"}),
+    "tools": (
+        6,
+        {
+            SERVER_MODULE,
+            "__main__",
+            "cli",
+            "dialogue_mcp",
+            "gallery",
+            "mcp_prompts",
+            "tool_errors",
+            "tool_params",
+            "tool_schemas",
+            "tool_steps",
+        },
+    ),
     "serving": (6, {"http_server", "signin", "stdio_wire"}),
     "results": (5, {"rendering"}),
     "pipeline": (4, {"generation", "inputs", "renders", "services"}),
