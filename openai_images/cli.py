@@ -62,6 +62,8 @@ PACKAGES = {
     "pillow": "PIL",
     "filelock": "filelock",
     "rich": "rich",
+    "defusedxml": "defusedxml",
+    "resvg-py": "resvg_py",
 }
 
 log = logging.getLogger("openai_images_mcp.cli")

@@ -43,7 +43,7 @@ LAYERS = {
     "storage": (3, {"storage", "s3store", "backends", "limits"}),
     "api": (3, {"openai_api", "sse", "image_models", "sizes", "costs"}),
     "prompt": (3, {"dialogue", "enhancer", "aspects", "prompt_templates"}),
-    "base": (1, {"__init__", "settings", "errors", "imagefiles", "safefiles", "startup"}),
+    "base": (1, {"__init__", "settings", "errors", "imagefiles", "safefiles", "startup", "svgfiles"}),
 }
 LAYER_OF = {module: layer for layer, (_, modules) in LAYERS.items() for module in modules}
 
