@@ -102,6 +102,8 @@ async def openai_conversational_image(
     moderation: arg.Moderation = None,
     input_fidelity: arg.Fidelity = None,
     complexity: arg.Complexity = None,
+    frame_count: arg.Frames = None,
+    frame_duration_ms: arg.FrameMs = None,
     partial_images: arg.Partial = 0,
     completion_window: arg.Window = "soonest",
     variations: arg.Variations = 1,
@@ -109,10 +111,8 @@ async def openai_conversational_image(
 ) -> ToolOutput:
     """Create an image after a few questions, or refine an earlier one.
 
-    A new prompt gets questions first (unless dialogue_mode is skip): the result shows one and a conversation_id.
-    Ask the user, then call again with that conversation_id and the answer as prompt. To change an image, pass its
-    conversation_id and say what to change (mask_path limits it to an area; image_id branches from an earlier
-    image). Results give the file's path, a preview, the conversation_id and the estimated cost.
+    A new prompt first gets questions (unless dialogue_mode is skip): ask the user each one, and call again with
+    the conversation_id and the answer as prompt. To change an image, pass its conversation_id and say what to change.
     """
     svc = _caller()
 
@@ -131,6 +131,8 @@ async def openai_conversational_image(
             moderation=moderation,
             input_fidelity=input_fidelity,
             complexity=complexity,
+            frame_count=frame_count,
+            frame_duration_ms=frame_duration_ms,
             partial_images=partial_images,
             reference_paths=reference_image_paths,
             mask_path=mask_path,
@@ -218,6 +220,8 @@ async def openai_generate_image(
     moderation: arg.Moderation = None,
     input_fidelity: arg.Fidelity = None,
     complexity: arg.Complexity = None,
+    frame_count: arg.Frames = None,
+    frame_duration_ms: arg.FrameMs = None,
     reference_image_paths: arg.References = None,
     partial_images: arg.Partial = 0,
     completion_window: arg.Window = "soonest",
@@ -226,8 +230,7 @@ async def openai_generate_image(
 ) -> ToolResult:
     """Generate one image at once from a complete description, with no questions.
 
-    Returns the file's path, a preview, the estimated cost and a conversation_id to refine it with
-    openai_conversational_image.
+    The result's conversation_id lets openai_conversational_image refine it.
     """
     svc = _caller()
 
@@ -242,6 +245,8 @@ async def openai_generate_image(
             moderation=moderation,
             input_fidelity=input_fidelity,
             complexity=complexity,
+            frame_count=frame_count,
+            frame_duration_ms=frame_duration_ms,
             partial_images=partial_images,
             reference_paths=reference_image_paths,
             mask_path=None,
@@ -306,10 +311,9 @@ GET_IMAGE_ANNOTATIONS = tool_annotations(
 async def openai_get_image(
     conversation_id: arg.Collect, ctx: Context, image_id: arg.Show = None, wait_seconds: arg.Wait = None, cancel: arg.Cancel = False
 ) -> ToolResult:
-    """Collect an image still rendering when its call returned, show a saved image again, or cancel a render.
+    """Collect an image still rendering when its call returned, show a saved one again, or cancel a render.
 
-    Waits up to wait_seconds for a render in progress and returns it like a generation does, or says it is
-    still rendering; otherwise returns the latest image (or image_id's) again. Never starts a paid generation.
+    Waits up to wait_seconds for a render in progress. Never starts a paid generation.
     """
     svc = _caller()
 

@@ -632,6 +632,8 @@ async def _generate(args: argparse.Namespace, services: Any, *, progress: Progre
         moderation=None,
         input_fidelity=None,
         complexity=args.complexity,
+        frame_count=args.frame_count,
+        frame_duration_ms=args.frame_duration_ms,
         partial_images=0,
         reference_paths=None,
         mask_path=None,
@@ -811,6 +813,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--quality", choices=QUALITIES + EXTRA_QUALITIES, help="higher costs more (default: OpenAI's, auto)")
     generate.add_argument("--format", choices=OUTPUT_FORMATS, help="file format (default png)")
     generate.add_argument("--background", choices=BACKGROUNDS, help="transparent needs png or webp")
+    generate.add_argument("--frame-count", type=int, metavar="N", help="with --format gif: frames of the animation, 2-16 (default 9)")
+    generate.add_argument("--frame-duration-ms", type=int, metavar="MS", help="with --format gif: each frame's time (default 200)")
     generate.add_argument("--complexity", choices=COMPLEXITIES, help="planning effort, apart from quality (default: the model's)")
     generate.add_argument("--output-dir", metavar="DIR", help="folder for the image (default OPENAI_IMAGES_OUTPUT_DIR, else ~/Downloads)")
     generate.add_argument("--model", help="image model (default OPENAI_IMAGE_MODEL, else the API's default)")

@@ -875,6 +875,8 @@ def _keep(
             f"OpenAI made the image (response {result.response_id}), but it could not be saved: {type(exc).__name__}: {exc}. "
             "Check free disk space and OPENAI_IMAGES_OUTPUT_DIR." + _still_collectable(job, written)
         ) from None
+    if checked.format == "gif":
+        notes.append(_animation_note(checked, asked=job.options.frame_count))
     try:
         record, cost = _record_of(job, result, saved, notes=notes, services=services)
         conversation, record, recorded = _record_turn(job, record, result, services=services, written=written)
@@ -910,6 +912,15 @@ def _still_collectable(job: Job, written: bool) -> str:
         f' OpenAI keeps the finished image for now: once that is fixed, call openai_get_image with conversation_id="{job.conversation.id}" '
         "to save it; nothing more is charged."
     )
+
+
+def _animation_note(checked: imagefiles.CheckedImage, *, asked: int | None) -> str:
+    """What the saved GIF holds, as Pillow counts it; the preview shows its first frame."""
+    frames = getattr(checked.decoded, "n_frames", 1)
+    duration = checked.decoded.info.get("duration")
+    each = f", {duration} ms each" if isinstance(duration, int) else ""
+    differs = f" (frame_count asked for {asked})" if asked is not None and asked != frames else ""
+    return f"Animated GIF: {frames} frame(s){each}{differs}; the preview shows the first frame, the saved file the animation."
 
 
 def _record_of(

@@ -149,7 +149,8 @@ def flexible_size_problems(size: Size) -> list[str]:
 Quality = Literal["low", "medium", "high", "auto"]
 ExtraQuality = Literal["xhigh", "max"]
 Background = Literal["auto", "transparent", "opaque"]
-OutputFormat = Literal["png", "webp", "jpeg"]
+# gif: an animated GIF of frame_count frames (ImageGeneration.output_format, frame_count, frame_duration_ms).
+OutputFormat = Literal["png", "webp", "jpeg", "gif"]
 Moderation = Literal["auto", "low"]
 Fidelity = Literal["high", "low"]
 # Planning effort, apart from rendering quality (ImageGeneration.complexity in types/responses/tool_param.py).
@@ -182,6 +183,8 @@ class ImageOptions:
     input_fidelity: str | None = None
     partial_images: int | None = None
     complexity: str | None = None
+    frame_count: int | None = None
+    frame_duration_ms: int | None = None
 
     def tool_fields(self) -> dict[str, object]:
         """The fields to put in the image_generation tool, leaving out what was not chosen."""
@@ -216,12 +219,32 @@ def validate_options(options: ImageOptions, model: str) -> ImageOptions:
             )
     if options.partial_images is not None and not 0 <= options.partial_images <= 3:
         raise InvalidInput(f"partial_images must be 0, 1, 2 or 3, not {options.partial_images}.")
+    _check_animation(options, fmt)
     if options.input_fidelity is not None:  # SDK docstring: only gpt-image-1.5 and gpt-image-1-mini took it
         raise InvalidInput(
             f"{model} does not take input_fidelity: only gpt-image-1.5 and gpt-image-1-mini did, and OpenAI shut "
             "them down on 2026-12-01; leave it out. Current models keep input images at high fidelity by themselves."
         )
     return options
+
+
+MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES = 2, 16, 9
+MIN_FRAME_MS, MAX_FRAME_MS = 10, 10_000
+
+
+def _check_animation(options: ImageOptions, fmt: str) -> None:
+    """The SDK's rules for gif: frame_count 2-16 and frame_duration_ms only with it, and no partial images."""
+    frames, duration = options.frame_count, options.frame_duration_ms
+    if fmt != "gif":
+        if frames is not None or duration is not None:
+            raise InvalidInput("frame_count and frame_duration_ms make an animated GIF: set output_format to gif, or leave them out.")
+        return
+    if frames is not None and not MIN_FRAMES <= frames <= MAX_FRAMES:
+        raise InvalidInput(f"frame_count must be {MIN_FRAMES} to {MAX_FRAMES} (default {DEFAULT_FRAMES}), not {frames}.")
+    if duration is not None and not MIN_FRAME_MS <= duration <= MAX_FRAME_MS:
+        raise InvalidInput(f"frame_duration_ms must be {MIN_FRAME_MS} to {MAX_FRAME_MS} (default 200, rounded to 10 ms), not {duration}.")
+    if options.partial_images:
+        raise InvalidInput("An animated GIF cannot stream partial images: leave partial_images at 0, or choose png, webp or jpeg.")
 
 
 def _one_of(name: str, value: str | None, allowed: tuple[str, ...], *, model: str | None = None) -> None:

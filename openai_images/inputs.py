@@ -207,6 +207,8 @@ async def prepare_images(
     if file_id is not None:
         loaded.append(await _load_by_id(file_id, conversation, services))
     mask_url = None
+    if call.mask_path and call.options.output_format == "gif":
+        raise InvalidInput("An animated GIF cannot be made with a mask: leave mask_path out, or choose png, webp or jpeg.")
     if call.mask_path:
         target = next((item for item in loaded if item.width), None)
         if target is None and not loaded:

@@ -103,7 +103,7 @@ class ImageResult(BaseModel):
     # Only what a field's name does not say is described in the schema (clients list it on every turn).
 
     status: Literal["generated", "rendering", "question", "cancelled", "stopped", "dry_run"] = Field(
-        description="rendering: still being made, collect it with openai_get_image; question: answer it to go on"
+        description="rendering: collect it with openai_get_image; question: answer it"
     )
     conversation_id: str | None = Field(default=None, description="Pass it back to answer the question or refine the image")
     path: str | None = None  # absolute path of the saved full-quality image, or s3://bucket/key in object storage
@@ -122,13 +122,13 @@ class ImageResult(BaseModel):
     started_at: str | None = None  # rendering: when the render began (ISO 8601, UTC)
     completion_window: str | None = None  # soonest, or 2h/8h for a discounted render
     image_type: str | None = None  # the detected kind of image (logo, presentation, portrait ...)
-    score_before: int | None = Field(default=None, description="Prompt quality 0-100 before the dialogue; score_after: of the prompt sent")
+    score_before: int | None = None  # prompt quality 0-100 before the dialogue; score_after: of the prompt sent
     score_after: int | None = None
     final_prompt: str | None = None  # the prompt sent, when the dialogue built it
     size_reason: str | None = None
     question: QuestionInfo | None = None
     usage: dict[str, Any] | None = None  # tokens OpenAI reported: image model and assistant model
-    cost_usd: float | None = Field(default=None, description="Estimated USD; null: no known price. With variations: their sum")
+    cost_usd: float | None = Field(default=None, description="Estimate; null: no known price")
     cost_note: str | None = None
     session_cost_usd: float | None = None  # the estimated cost of every image this server process made
     request: dict[str, Any] | None = None  # dry run: the request that would be sent (image data elided)

@@ -26,58 +26,50 @@ def tool_annotations(title: str, *, read_only: bool, destructive: bool, idempote
     }
 
 
-SIZE_HELP = "WIDTHxHEIGHT (1024x1024, 1536x1024, 1024x1536 ...) or auto. Omit to let the server choose one for the kind of image."
+SIZE_HELP = "WIDTHxHEIGHT (1024x1024, 1536x1024, 1024x1536 ...) or auto; omit to let the server choose."
 
 # Both generating tools.
 Size = Annotated[str | None, Field(description=SIZE_HELP)]
 Quality = Annotated[
     Literal[models.Quality, models.ExtraQuality] | None,
-    Field(description="low, medium, high or auto; xhigh and max on gpt-image-2.5 models. Higher costs more."),
+    Field(description="low, medium, high or auto; xhigh, max on gpt-image-2.5. Higher costs more."),
 ]
 Background = Annotated[models.Background | None, Field(description="transparent (png or webp only), opaque or auto.")]
-Format = Annotated[models.OutputFormat | None, Field(description="png (default), webp or jpeg.")]
+Format = Annotated[models.OutputFormat | None, Field(description="png (default), webp, jpeg, or gif: an animated GIF.")]
+Frames = Annotated[int | None, Field(ge=2, le=16, description="gif: how many frames, 2-16 (default 9).")]
+FrameMs = Annotated[int | None, Field(ge=10, le=10_000, description="gif: each frame's time in ms (default 200).")]
 Compression = Annotated[int | None, Field(ge=0, le=100, description="0-100 for jpeg or webp (100 = best).")]
 Moderation = Annotated[models.Moderation | None, Field(description="OpenAI's moderation: auto (default) or low (less strict).")]
-Fidelity = Annotated[
-    models.Fidelity | None, Field(description="high or low: how closely input images' details and faces are kept, where the model has it.")
-]
+Fidelity = Annotated[models.Fidelity | None, Field(description="high or low, on models that take it: how closely input images are kept.")]
 Complexity = Annotated[
     models.Complexity | None, Field(description="Planning effort, apart from quality: low, medium or high (default: the model's).")
 ]
 References = Annotated[list[str] | None, Field(description="Up to 16 absolute paths of local images as style or subject references.")]
-Partial = Annotated[int, Field(ge=0, le=3, description="0-3 previews while rendering, shown as progress (about 100 image tokens each).")]
-DryRun = Annotated[bool, Field(description="True: send nothing; return the exact request and its estimated cost.")]
+Partial = Annotated[int, Field(ge=0, le=3, description="0-3 previews while rendering (about 100 image tokens each).")]
+DryRun = Annotated[bool, Field(description="True: send nothing; return the request and its estimated cost.")]
 Window = Annotated[
     models.CompletionWindow,
-    Field(description="soonest (default), or 2h/8h: a discounted render; the call returns at once and openai_get_image collects it."),
+    Field(description="soonest (default), or 2h/8h: discounted; returns at once, openai_get_image collects it."),
 ]
 Variations = Annotated[
     int,
     Field(
         ge=1,
         le=inputs.MAX_VARIATIONS,
-        description="1-4 images of this prompt at once, each charged, on one numbered contact sheet; refine the chosen one by its image_id.",
+        description="1-4 images at once, each charged, on one numbered contact sheet.",
     ),
 ]
 
 # openai_conversational_image.
 Prompt = Annotated[str, Field(description="What to draw, the answer to the pending question, or what to change.")]
-Conversation = Annotated[
-    str | None, Field(description="conv_... from an earlier result: answers its question or refines its image. Omit to start anew.")
-]
-Branch = Annotated[
-    str | None, Field(description="With conversation_id: an img_... of it to refine instead of its last image (a new branch).")
-]
-Mode = Annotated[
-    dialogue.ModeName, Field(description="Questions before a new image: quick (1-2), guided (3-5, default), explorer (6-8), skip (none).")
-]
+Conversation = Annotated[str | None, Field(description="conv_... of an earlier result, to answer its question or refine its image.")]
+Branch = Annotated[str | None, Field(description="With conversation_id: its img_... to refine instead of the last image.")]
+Mode = Annotated[dialogue.ModeName, Field(description="Questions first: quick (1-2), guided (3-5, default), explorer (6-8) or skip.")]
 Skip = Annotated[bool, Field(description="True: no questions.")]
 FileId = Annotated[str | None, Field(description="An OpenAI file id (file-...) or an image_id (img_...) to work from.")]
 InputPath = Annotated[str | None, Field(description="Absolute path of a local PNG, JPEG or WebP (up to 50 MB) to edit.")]
-Mask = Annotated[str | None, Field(description="PNG the size of the image being edited; its transparent pixels mark what to change.")]
-Assistant = Annotated[
-    str | None, Field(description="The OpenAI model that drives the image tool (default OPENAI_ASSISTANT_MODEL). Rarely needed.")
-]
+Mask = Annotated[str | None, Field(description="PNG the edited image's size; transparent pixels mark what to change.")]
+Assistant = Annotated[str | None, Field(description="The OpenAI model driving the image tool (default OPENAI_ASSISTANT_MODEL).")]
 RefinedSize = Annotated[str | None, Field(description=SIZE_HELP + " A refinement keeps its size.")]
 
 # openai_generate_image.

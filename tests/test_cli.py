@@ -339,3 +339,12 @@ def test_generate_sends_the_complexity_asked_for(server_env, fake_openai):
     assert fake_openai.response_requests()[-1]["tools"][0]["complexity"] == "medium"
     refused = run_cli("generate", "--complexity", "extreme", "A red fox", env=server_env)
     assert refused.returncode == 2 and "--complexity" in refused.stderr
+
+
+def test_generate_makes_an_animated_gif_with_the_frames_asked_for(server_env, fake_openai, home):
+    made = run_cli("generate", "--format", "gif", "--frame-count", "3", "A spinning coin", env=server_env)
+    assert made.returncode == 0, made.stderr
+    with Image.open(made.stdout.strip()) as saved:
+        assert saved.format == "GIF" and saved.n_frames == 3
+    wrong = run_cli("generate", "--frame-count", "3", "A spinning coin", env=server_env)
+    assert wrong.returncode != 0 and "set output_format to gif" in one_error_line(wrong)

@@ -104,7 +104,10 @@ def test_valid_option_combinations_pass(options, model):
         (ImageOptions(input_fidelity="high"), "gpt-image-2", "does not take input_fidelity"),
         (ImageOptions(input_fidelity="low"), "gpt-image-2.6-flare", "shut them down on 2026-12-01"),
         (ImageOptions(partial_images=4), "gpt-image-2", "0, 1, 2 or 3"),
-        (ImageOptions(output_format="gif"), "gpt-image-2", "png, webp, jpeg"),
+        (ImageOptions(output_format="svg"), "gpt-image-2", "png, webp, jpeg, gif"),
+        (ImageOptions(output_format="gif", partial_images=1), "gpt-image-2", "cannot stream partial images"),
+        (ImageOptions(frame_count=4), "gpt-image-2", "set output_format to gif"),
+        (ImageOptions(output_format="gif", frame_count=17), "gpt-image-2", "frame_count must be 2 to 16"),
     ],
 )
 def test_invalid_option_combinations_say_what_to_change(options, model, message):

@@ -288,3 +288,39 @@ async def test_complexity_is_sent_kept_for_a_refinement_shown_in_a_dry_run_and_c
     assert first["tools"][0]["complexity"] == "high" and second["tools"][0]["complexity"] == "high"
     assert dry.structured_content["request"]["tools"][0]["complexity"] == "low"
     assert wrong.is_error and "complexity" in result_text(wrong) and "'low', 'medium' or 'high'" in result_text(wrong)
+
+
+async def test_an_animated_gif_is_saved_as_received_with_its_frames_and_previewed_by_its_first(server_env, fake_openai):
+    async with stdio_client(server_env) as client:
+        made = await call_tool(
+            client,
+            "openai_generate_image",
+            {"prompt": "A waving cat sticker", "output_format": "gif", "frame_count": 5, "frame_duration_ms": 120},
+        )
+        streamed = await call_tool(client, "openai_generate_image", {"prompt": "A cat", "output_format": "gif", "partial_images": 2})
+        masked = await call_tool(
+            client,
+            "openai_conversational_image",
+            {
+                "prompt": "Wave",
+                "conversation_id": made.structured_content["conversation_id"],
+                "output_format": "gif",
+                "mask_path": "/tmp/m.png",
+            },
+        )
+        framed = await call_tool(client, "openai_generate_image", {"prompt": "A cat", "frame_count": 5})
+    assert not made.is_error, result_text(made)
+    path = Path(made.structured_content["path"])
+    assert path.suffix == ".gif" and made.structured_content["format"] == "gif"
+    with Image.open(path) as saved:
+        assert saved.format == "GIF" and saved.n_frames == 5
+    tool = fake_openai.response_requests()[0]["tools"][0]
+    assert (tool["output_format"], tool["frame_count"], tool["frame_duration_ms"]) == ("gif", 5, 120)
+    assert "Animated GIF: 5 frame(s), 120 ms each" in result_text(made)
+    [preview] = [block for block in made.content if block.type == "image"]
+    with Image.open(io.BytesIO(base64.b64decode(preview.data))) as still:
+        assert still.format == "JPEG", "a still of the first frame"
+    assert streamed.is_error and "cannot stream partial images" in result_text(streamed)
+    assert masked.is_error and "cannot be made with a mask" in result_text(masked)
+    assert framed.is_error and "set output_format to gif" in result_text(framed)
+    assert len(fake_openai.response_requests()) == 1, "every refusal came before a request"
