@@ -199,8 +199,21 @@ class _ForAppsOnly(Middleware):
 
 
 def _with_apps(context: MiddlewareContext) -> bool:
+    """True when the client declared the UI extension with the HTML view's MIME type among its `mimeTypes`.
+
+    The extension's specification makes the list the client's promise of what it can show: a client that
+    declares `io.modelcontextprotocol/ui` without `text/html;profile=mcp-app` cannot show this view.
+    """
     found = context.fastmcp_context
-    return found is not None and found.client_supports_extension(UI_EXTENSION_ID)
+    if found is None or not found.client_supports_extension(UI_EXTENSION_ID):
+        return False
+    capabilities = found.session.client_capabilities  # not None: client_supports_extension read it
+    if capabilities is None:
+        return False
+    extensions = capabilities.extensions or (capabilities.model_extra or {}).get("extensions") or {}  # as FastMCP reads them
+    declared = extensions.get(UI_EXTENSION_ID)
+    mime_types = declared.get("mimeTypes") if isinstance(declared, dict) else None
+    return isinstance(mime_types, list) and UI_MIME_TYPE in mime_types
 
 
 def _without_ui(tool: Tool) -> Tool:

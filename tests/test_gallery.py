@@ -184,9 +184,13 @@ async def test_a_file_that_is_not_one_the_server_saved_is_not_read(server, local
     assert refused.is_error and "outside the output folder" in refused.content[0].text
 
 
-async def test_a_client_without_apps_sees_the_server_as_it_was_before_the_gallery(server, local):
+@pytest.mark.parametrize(
+    "declared", [None, {}, {"mimeTypes": []}, {"mimeTypes": ["text/html"]}, {"mimeTypes": "text/html;profile=mcp-app"}]
+)
+async def test_a_client_without_apps_sees_the_server_as_it_was_before_the_gallery(server, local, declared):
     conversation = saved_conversation(local, image_bytes())
-    async with Client(server) as client:
+    extensions = [] if declared is None else [advertise(UI_EXTENSION_ID, declared)]  # the extension without the view's MIME type
+    async with Client(server, extensions=extensions) as client:
         tools = await client.list_tools()
         resources = await client.list_resources()
         refused = await client.call_tool_mcp(
