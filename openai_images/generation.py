@@ -664,12 +664,19 @@ async def _make(render: renders.Render, *, job: Job, services: Services, reserva
     except ImageServerError as exc:
         if written:
             await _ended(job.conversation.id, render.response_id, exc, services=services)
-        await _settle(reservation, services, cost=None, landed=False)
+        try:
+            await _settle(reservation, services, cost=None, landed=False)
+        except Exception:  # the caller is told what OpenAI said, not that the ledger failed too
+            log.exception("Could not give back the reservation of a render that made no image")
         raise
     finally:
         render.named.set()
     generated = await _land(job, result, render, services=services, stem=stem, notes=notes, written=bool(written))
-    await _settle(reservation, services, cost=generated.cost, landed=True)
+    try:
+        await _settle(reservation, services, cost=generated.cost, landed=True)
+    except Exception as exc:  # the image is paid for and saved: the result says where, whatever the ledger did
+        log.exception("Could not count %s in the usage ledger", generated.saved.location)
+        generated.notes.append(f"The image is saved, but today's usage count could not be updated ({type(exc).__name__}: {exc}).")
     return generated
 
 

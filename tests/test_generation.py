@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from fastmcp import Client
@@ -146,3 +147,19 @@ def test_a_dialogue_keeps_the_size_asked_for_fitted_to_a_changed_model(in_proces
     assert not made.is_error, made.content[0].text
     assert fake_openai.response_requests()[-1]["tools"][0]["size"] == "1536x1024"
     assert "closest in aspect" in made.structured_content["size_reason"]
+
+
+def test_a_usage_ledger_that_fails_after_the_image_is_paid_for_still_gives_the_saved_file(in_process_env, fake_openai, monkeypatch):
+    from openai_images import limits
+
+    monkeypatch.setenv("OPENAI_IMAGES_DAILY_IMAGES_PER_USER", "5")
+
+    def broken_settle(self, reservation, *, usd, landed):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(limits.Ledger, "settle", broken_settle)
+    made = _call("openai_generate_image", {"prompt": "A red fox in fresh snow"})
+    assert not made.is_error, made.content[0].text
+    path = Path(made.structured_content["path"])
+    assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert any("today's usage count could not be updated (OSError" in note for note in made.structured_content["notes"])
