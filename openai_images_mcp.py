@@ -344,7 +344,7 @@ async def openai_get_image(
 async def conversation_resource(conversation_id: str) -> ResourceResult:
     async def read() -> ResourceResult:
         conversation = await asyncio.to_thread(_caller().store.load, storage.check_conversation_id(conversation_id))
-        return ResourceResult([ResourceContent(conversation.model_dump_json(indent=2), mime_type="application/json")])
+        return ResourceResult([ResourceContent(rendering.conversation_document(conversation), mime_type="application/json")])
 
     return await as_resource(f"conversation://{conversation_id}", read())
 

@@ -562,3 +562,43 @@ def _usd_range(low: float | None, high: float | None) -> str:
     if high == low:
         return f"about {costs.format_usd(low)}"
     return f"{costs.format_usd(low)} to {costs.format_usd(high)}"
+
+
+# conversation:// as JSON text, under every client's cap once the JSON-RPC answer escapes it (Claude Desktop:
+# 1 MB; the Python SDK over HTTP: a 1 MiB event), with room for the envelope.
+CONVERSATION_RESOURCE_BYTES = 900_000
+
+
+def conversation_document(conversation: storage.Conversation, *, limit: int = CONVERSATION_RESOURCE_BYTES) -> str:
+    """The conversation as JSON, whole when it fits in `limit` bytes once escaped, else without its oldest turns, saying so."""
+    whole = conversation.model_dump_json(indent=2)
+    if _escaped_size(whole) <= limit:
+        return whole
+    messages, images = conversation.messages, conversation.images
+    keep_messages, keep_images = len(messages), len(images)
+    while True:  # halve the longer list's kept part until the newest turns fit (each pass halves: few passes)
+        if keep_messages >= keep_images:
+            keep_messages //= 2
+        else:
+            keep_images //= 2
+        shown = conversation.model_copy(
+            update={"messages": messages[len(messages) - keep_messages :], "images": images[len(images) - keep_images :]}
+        )
+        document = shown.model_dump(mode="json")
+        document["left_out"] = {
+            "messages": len(messages) - keep_messages,
+            "images": len(images) - keep_images,
+            "why": (
+                "The oldest turns are left out so that this resource stays under 1 MB. Every image is still saved: "
+                "openai_get_image with this conversation_id and an image_id shows any of them again, and the tree of "
+                "all images is in its result."
+            ),
+        }
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+        if _escaped_size(text) <= limit or keep_messages + keep_images == 0:
+            return text
+
+
+def _escaped_size(text: str) -> int:
+    """Bytes of `text` once written as a JSON string, as a resources/read answer carries it."""
+    return len(json.dumps(text).encode())
