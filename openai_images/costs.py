@@ -32,9 +32,8 @@ from openai_images.image_models import (
 
 PRICES_SETTING = "OPENAI_IMAGES_PRICES"
 _SET_PRICES = f"set {PRICES_SETTING}"
-_OVERRIDE_EXAMPLE = (
-    '{"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-6-astra": {"text_in": 1.25, "text_out": 10}}'
-)
+# The shape only: put in the prices of your own OpenAI pricing page.
+_OVERRIDE_EXAMPLE = '{"gpt-5.5": {"text_in": 5, "text_in_cached": 0.5, "text_out": 30}, "my-proxy-image-model": {"image_out": 30}}'
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,11 +54,17 @@ PRICE_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Prices) if f.name != 
 _OFFICIAL = "official model page"
 
 # Each row's `source` says where its prices come from: OpenAI's own model page for that
-# model, or the third-party pages named. Image models only: mainline (assistant) model
-# prices come only from OPENAI_IMAGES_PRICES.
-# gpt-image-2.6-flare and chatgpt-image-latest are left out on purpose: no document.
+# model, or the third-party pages named. The image models, and the default mainline
+# (assistant) model; other mainline models are priced with OPENAI_IMAGES_PRICES.
+_SIX = "3rd-party (apiyi: https://docs.apiyi.com/en/live/2026-11/gpt-image-2-6-launch.md, 'token prices unchanged')"
+# gpt-6-astra: no OpenAI page could be read from here; several public price tables agree on $10 / $1 cached / $50,
+# one of them dated "OpenAI's pricing page on 2026-09-30". Reasoning tokens are output tokens.
+_ASTRA = "3rd-party (public price tables agreeing, one quoting OpenAI's pricing page of 2026-09-30)"
 PRICE_TABLE: dict[str, Prices] = {
     "gpt-image-2.6-sunburst": Prices(text_in=5.0, text_in_cached=1.25, image_in=8.0, image_in_cached=2.0, image_out=30.0, source=_OFFICIAL),
+    # The 2.6 launch notes give flare the sunburst prices; wavespeed (https://wavespeed.ai/de/gpt-image-2-6-api) agrees.
+    "gpt-image-2.6-flare": Prices(text_in=5.0, image_in=8.0, image_out=30.0, source=_SIX),
+    "gpt-6-astra": Prices(text_in=10.0, text_in_cached=1.0, text_out=50.0, source=_ASTRA),
     "gpt-image-2.5-sunburst": Prices(text_in=5.0, image_in=8.0, image_out=30.0, source="3rd-party (apidog, quoting OpenAI's pricing page)"),
     "gpt-image-2.5-flare": Prices(text_in=5.0, image_in=8.0, image_out=30.0, source="3rd-party (apidog, quoting OpenAI's pricing page)"),
     "gpt-image-2": Prices(
@@ -248,9 +253,10 @@ def _image_part(model: str, usage: dict | None, prices: Prices | None) -> tuple[
     return usd, line
 
 
-def _assistant_part(model: str, usage: dict | None, prices: Prices | None) -> tuple[float | None, str]:
+def _assistant_part(model: str, usage: dict | None, prices: Prices | None, *, role: str = "assistant") -> tuple[float | None, str]:
+    """A text model's part: the mainline model (`role` "assistant") or the model that wrote an SVG ("SVG author")."""
     if usage is None:
-        return None, f"assistant {model}: OpenAI reported no usage"
+        return None, f"{role} {model}: OpenAI reported no usage"
     input_tokens = _count(usage, "input_tokens")
     cached = min(_count(_details(usage, "input_tokens_details"), "cached_tokens"), input_tokens)
     # Reasoning tokens are part of output_tokens and billed as output.
@@ -259,7 +265,7 @@ def _assistant_part(model: str, usage: dict | None, prices: Prices | None) -> tu
     if total == 0:
         return 0.0, ""
     if prices is None:
-        return None, f"assistant {model}: {total} tokens not priced ({_SET_PRICES})"
+        return None, f"{role} {model}: {total} tokens not priced ({_SET_PRICES})"
     parts = [
         (input_tokens - cached, prices.text_in, "text_in"),
         (cached, prices.text_in_cached if prices.text_in_cached is not None else prices.text_in, "text_in"),
@@ -270,9 +276,9 @@ def _assistant_part(model: str, usage: dict | None, prices: Prices | None) -> tu
         if not tokens:
             continue
         if rate is None:
-            return None, f"assistant {model}: {total} tokens not priced (no {key} price; {_SET_PRICES})"
+            return None, f"{role} {model}: {total} tokens not priced (no {key} price; {_SET_PRICES})"
         usd += tokens * rate / 1_000_000
-    return usd, f"assistant {format_usd(usd)} ({model}, {total} tokens)"
+    return usd, f"{role} {format_usd(usd)} ({model}, {total} tokens)"
 
 
 def cost_from_usage(
@@ -282,14 +288,17 @@ def cost_from_usage(
     assistant_model: str,
     assistant_usage: dict | None,
     overrides: Mapping[str, Prices] | None = None,
+    svg_usage: dict | None = None,
 ) -> ImageCost:
     """Price one response from OpenAI's reported token counts.
 
     `image_usage` is `tool_usage.image_gen` (Responses API) or `usage` (Images
     API); `assistant_usage` is the Responses `usage` of the mainline model.
     Pass `assistant_model=""` when there is no mainline model (Images API):
-    that part is then 0. A part whose usage or price is missing is None and
-    the note says why; nothing is guessed.
+    that part is then 0. `svg_usage` (an SVG's `svg_usage`) adds the tokens
+    of the model that wrote it, counted with the assistant's part. A part
+    whose usage or price is missing is None and the note says why; nothing
+    is guessed.
     """
     overrides = overrides or {}
     image_usd, image_note = _image_part(image_model, image_usage, prices_for(image_model, overrides))
@@ -297,8 +306,13 @@ def cost_from_usage(
         assistant_usd, assistant_note = _assistant_part(assistant_model, assistant_usage, prices_for(assistant_model, overrides))
     else:
         assistant_usd, assistant_note = 0.0, ""
+    svg_note = ""
+    if svg_usage is not None:
+        author = str(svg_usage.get("model") or "unnamed")
+        svg_usd, svg_note = _assistant_part(author, svg_usage, prices_for(author, overrides), role="SVG author")
+        assistant_usd = None if assistant_usd is None or svg_usd is None else assistant_usd + svg_usd
     total = None if image_usd is None else image_usd + (assistant_usd or 0.0)
-    note = "; ".join(part for part in (image_note, assistant_note) if part)
+    note = "; ".join(part for part in (image_note, assistant_note, svg_note) if part)
     return ImageCost(
         image_usd=image_usd,
         assistant_usd=assistant_usd,

@@ -53,15 +53,42 @@ def test_output_token_formula_per_quality_and_size(width, height, low, medium, h
 
 
 def test_example_response_costs_text_input_plus_image_output():
-    cost = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE)
+    cost = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, assistant_model="gpt-5.5", assistant_usage=ASSISTANT_USAGE)
     assert cost.image_usd == pytest.approx(50 * 5 / 1e6 + 1756 * 30 / 1e6)
     assert cost.image_usd == pytest.approx(0.05293)
     assert cost.total_usd == pytest.approx(0.05293)
     assert cost.assistant_usd is None
     assert cost.complete is False
     assert cost.note == (
-        "image $0.0529 (gpt-image-2.6-sunburst, 1756 output tokens); assistant gpt-6-astra: 50 tokens not priced (set OPENAI_IMAGES_PRICES)"
+        "image $0.0529 (gpt-image-2.6-sunburst, 1756 output tokens); assistant gpt-5.5: 50 tokens not priced (set OPENAI_IMAGES_PRICES)"
     )
+
+
+def test_the_default_models_are_priced_flare_and_the_mainline_model_included():
+    cost = cost_from_usage("gpt-image-2.6-flare", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE)
+    assert cost.complete is True
+    assert cost.image_usd == pytest.approx(50 * 5 / 1e6 + 1756 * 30 / 1e6)
+    input_tokens, output_tokens = ASSISTANT_USAGE["input_tokens"], ASSISTANT_USAGE["output_tokens"]
+    assert cost.assistant_usd == pytest.approx(input_tokens * 10 / 1e6 + output_tokens * 50 / 1e6)
+    assert all(prices_for(model).source for model in ("gpt-image-2.6-flare", "gpt-6-astra"))
+
+
+def test_an_svg_adds_its_author_models_tokens_and_an_unpriced_author_says_so():
+    svg_usage = {"model": "gpt-6-astra", "input_tokens": 100, "output_tokens": 400, "reasoning_tokens": 64, "total_tokens": 500}
+    cost = cost_from_usage(
+        "gpt-image-2.6-sunburst", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, svg_usage=svg_usage
+    )
+    plain = cost_from_usage("gpt-image-2.6-sunburst", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE)
+    assert cost.total_usd == pytest.approx(plain.total_usd + (100 * 10 + 400 * 50) / 1e6)
+    assert "SVG author $0.0210 (gpt-6-astra, 500 tokens)" in cost.note
+    unknown = cost_from_usage(
+        "gpt-image-2.6-sunburst",
+        IMAGE_USAGE,
+        assistant_model="gpt-6-astra",
+        assistant_usage=ASSISTANT_USAGE,
+        svg_usage={**svg_usage, "model": "svg-author-x"},
+    )
+    assert unknown.complete is False and "SVG author svg-author-x: 500 tokens not priced (set OPENAI_IMAGES_PRICES)" in unknown.note
 
 
 def test_assistant_override_makes_the_cost_complete():
@@ -134,25 +161,25 @@ def test_missing_details_mean_text_input_and_image_output():
 
 
 def test_unknown_image_model_is_cost_unknown_and_names_the_setting():
-    cost = cost_from_usage("gpt-image-2.6-flare", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE)
+    cost = cost_from_usage("my-proxy-image-model", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE)
     assert cost.image_usd is None
     assert cost.total_usd is None
     assert cost.complete is False
-    assert cost.note.startswith("cost unknown: no price for gpt-image-2.6-flare (set OPENAI_IMAGES_PRICES)")
+    assert cost.note.startswith("cost unknown: no price for my-proxy-image-model (set OPENAI_IMAGES_PRICES)")
     assert format_usd(cost.total_usd) == "cost unknown"
 
 
-@pytest.mark.parametrize("model", ["gpt-image-2.6-flare", "chatgpt-image-latest", "gpt-image-1", "dall-e-3"])
+@pytest.mark.parametrize("model", ["chatgpt-image-latest", "gpt-image-1", "dall-e-3"])
 def test_undocumented_models_have_no_price(model):
     assert prices_for(model, {}) is None
 
 
 def test_overrides_price_an_unknown_image_model_and_the_assistant():
     overrides = parse_price_overrides(
-        '{"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-6-astra": {"text_in": 1.25, "text_out": 10}}'
+        '{"my-proxy-image-model": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-6-astra": {"text_in": 1.25, "text_out": 10}}'
     )
     cost = cost_from_usage(
-        "gpt-image-2.6-flare", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, overrides=overrides
+        "my-proxy-image-model", IMAGE_USAGE, assistant_model="gpt-6-astra", assistant_usage=ASSISTANT_USAGE, overrides=overrides
     )
     assert cost.complete is True
     assert cost.image_usd == pytest.approx(0.05293)
@@ -212,7 +239,7 @@ def test_bad_price_overrides_name_the_setting_the_problem_and_an_example(text, p
     message = str(info.value)
     assert message.startswith("OPENAI_IMAGES_PRICES is not valid")
     assert problem in message
-    assert '{"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}' in message
+    assert '{"gpt-5.5": {"text_in": 5, "text_in_cached": 0.5, "text_out": 30}' in message
 
 
 def test_empty_price_setting_means_no_overrides():
@@ -268,9 +295,9 @@ def test_gpt_image_1_5_estimate_uses_its_published_token_counts():
 
 
 def test_estimate_for_unknown_model_is_unknown():
-    estimate = estimate_cost("gpt-image-2.6-flare", "high", "1024x1024", prompt="a fox", partial_images=0, input_images=0)
+    estimate = estimate_cost("my-proxy-image-model", "high", "1024x1024", prompt="a fox", partial_images=0, input_images=0)
     assert (estimate.low_usd, estimate.high_usd) == (None, None)
-    assert estimate.note == "cost unknown: no price for gpt-image-2.6-flare (set OPENAI_IMAGES_PRICES)"
+    assert estimate.note == "cost unknown: no price for my-proxy-image-model (set OPENAI_IMAGES_PRICES)"
 
 
 @pytest.mark.parametrize("quality", QUALITIES + EXTRA_QUALITIES)
