@@ -1875,24 +1875,72 @@ FINE_LABELS: dict[str, str] = {
 }
 
 
-QUESTION_KEYS: frozenset[str] = frozenset(a.key for asks in (*_BANK.values(), *_FINE.values()) for a in asks)
+# A logo, an icon or a sticker is wanted as a file that scales: the dialogue offers an SVG (and a sticker an
+# animated GIF), asked last and outside the mode's count, unless the call already chose output_format.
+FILE_KEY = "file"
+VECTOR_FILE, PICTURE_FILE, CUTOUT_FILE, ANIMATED_FILE = (
+    "a vector file (SVG): sharp at any size, and editable",
+    "a picture (PNG)",
+    "a picture with a transparent background (PNG)",
+    "an animated sticker (GIF)",
+)
+_FILES = (VECTOR_FILE, PICTURE_FILE, CUTOUT_FILE)
+_FILE = _ask(FILE_KEY, "use", (), "Which kind of file do you need?", *_FILES)
+_STICKER_FILE = _ask(FILE_KEY, "use", (), "Which kind of file do you need?", *_FILES, ANIMATED_FILE)
+_VECTOR_TYPES = frozenset({ImageType.LOGO, ImageType.ICON})
+_FILE_OPTIONS: dict[str, dict[str, str]] = {
+    VECTOR_FILE: {"output_format": "svg"},
+    PICTURE_FILE: {},  # OpenAI's default, png
+    CUTOUT_FILE: {"output_format": "png", "background": "transparent"},
+    ANIMATED_FILE: {"output_format": "gif"},
+}
+
+QUESTION_KEYS: frozenset[str] = frozenset(a.key for asks in (*_BANK.values(), *_FINE.values()) for a in asks) | {FILE_KEY}
 
 
 def _asks(image_type: ImageType) -> tuple[_Ask, ...]:
-    """Every question `image_type` may ask, broad bank first: the natural asking order."""
+    """Every question `image_type` may ask, broad bank first: the natural asking order (the file question is apart)."""
     return _BANK[image_type] + _FINE[image_type]
 
 
-def _find(image_type: ImageType, key: str) -> _Ask:
+def offers_file(prompt: str, image_type: ImageType) -> bool:
+    """True when the dialogue should ask which file to make: a logo, an icon, or anything called a sticker."""
+    return image_type in _VECTOR_TYPES or _is_sticker(prompt)
+
+
+def _is_sticker(prompt: str) -> bool:
+    return "sticker" in prompt.lower()
+
+
+def chosen_file(state: DialogueState) -> dict[str, str]:
+    """The image options the file question's answer asks for (output_format, background); empty for a plain picture or no answer."""
+    answer = state.answers.get(FILE_KEY, "")
+    if answer in _FILE_OPTIONS:
+        return dict(_FILE_OPTIONS[answer])
+    words = answer.lower()
+    if "svg" in words or "vector" in words:
+        return {"output_format": "svg"}
+    if "gif" in words or "animat" in words:
+        return {"output_format": "gif"}
+    if "transparent" in words:
+        return dict(_FILE_OPTIONS[CUTOUT_FILE])
+    return {}
+
+
+def _find(image_type: ImageType, key: str, prompt: str = "") -> _Ask:
+    if key == FILE_KEY:
+        if not offers_file(prompt, image_type):
+            raise KeyError(f"{key} is not asked for {image_type.value}")
+        return _STICKER_FILE if _is_sticker(prompt) else _FILE
     for ask in _asks(image_type):
         if ask.key == key:
             return ask
     raise KeyError(f"{key} is not asked for {image_type.value}")
 
 
-def question_for(image_type: ImageType | str, key: str) -> Question:
-    """The question `key` as worded for `image_type`; KeyError if that type never asks it."""
-    ask = _find(ImageType(image_type), key)
+def question_for(image_type: ImageType | str, key: str, prompt: str = "") -> Question:
+    """The question `key` as worded for `image_type` (and `prompt`, for the file question); KeyError if that type never asks it."""
+    ask = _find(ImageType(image_type), key, prompt)
     return Question(key=ask.key, text=ask.text, options=list(ask.options), criterion=ask.criterion)
 
 
@@ -1977,11 +2025,13 @@ class DialogueState(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> DialogueState:
-        limit = MODE_LIMITS[self.mode][1]
+        limit = MODE_LIMITS[self.mode][1] + (FILE_KEY in self.plan)
         if len(self.plan) > limit or len(set(self.plan)) != len(self.plan):
             raise ValueError(f"plan {self.plan} is not a list of at most {limit} distinct questions")
+        if FILE_KEY in self.plan[:-1] or (FILE_KEY in self.plan and not offers_file(self.original_prompt, self.image_type)):
+            raise ValueError("the file question is asked last, and only of a logo, an icon or a sticker")
         for key in self.plan:
-            if key not in {a.key for a in _asks(self.image_type)}:
+            if key != FILE_KEY and key not in {a.key for a in _asks(self.image_type)}:
                 raise ValueError(f"question {key!r} is not asked for {self.image_type.value}")
         if self.asked != self.plan[: len(self.asked)]:
             raise ValueError("asked questions must follow the plan")
@@ -2000,11 +2050,14 @@ def start(
     prompt: str,
     mode: DialogueMode | str | None = DEFAULT_MODE,
     image_type: ImageType | str | None = None,
+    *,
+    offer_file: bool = False,
 ) -> DialogueState:
     """Begin a dialogue for `prompt`: detect the type (unless given), score it, plan the questions.
 
-    Mode skip, or a prompt with nothing left to ask, returns a READY state at once.
-    Raises InvalidInput for a blank prompt or an unknown mode.
+    With `offer_file` (the call chose no output_format), a logo, an icon or a sticker is also asked,
+    last, which file to make (see chosen_format). Mode skip, or a prompt with nothing left to ask,
+    returns a READY state at once. Raises InvalidInput for a blank prompt or an unknown mode.
     """
     if not prompt.strip():
         raise InvalidInput("The prompt is empty: describe the image you want.")
@@ -2012,6 +2065,8 @@ def start(
     kind = ImageType(image_type) if image_type else enhancer.detect_type(prompt).image_type
     before = enhancer.score(prompt)
     plan = plan_questions(prompt, kind, chosen_mode, before=before)
+    if offer_file and chosen_mode != DialogueMode.SKIP and offers_file(prompt, kind):
+        plan.append(FILE_KEY)
     first = plan[0] if plan else None
     return DialogueState(
         mode=chosen_mode,
@@ -2047,7 +2102,7 @@ def current_question(state: DialogueState) -> Question | None:
     """The pending question, or None when the dialogue is finished."""
     if state.pending is None:
         return None
-    return question_for(state.image_type, state.pending)
+    return question_for(state.image_type, state.pending, state.original_prompt)
 
 
 def question_number(state: DialogueState) -> tuple[int, int]:
@@ -2185,7 +2240,7 @@ def answer(state: DialogueState, text: str) -> DialogueState:
         return cancel(state)
     if wants_to_finish(text):
         return finish_early(state)
-    question = question_for(state.image_type, state.pending)
+    question = question_for(state.image_type, state.pending, state.original_prompt)
     answers = {**state.answers, state.pending: resolve_answer(question, text)}
     following = state.plan[len(state.asked)] if len(state.asked) < len(state.plan) else None
     if following is None:
@@ -2239,7 +2294,7 @@ def final_prompt(state: DialogueState) -> str:
     adds nothing. Call it once, when the dialogue is READY; refinements later in
     the conversation send the user's new text as it is, never this prompt again.
     """
-    broad = {k: v for k, v in state.answers.items() if k not in FINE_LABELS}
+    broad = {k: v for k, v in state.answers.items() if k not in FINE_LABELS and k != FILE_KEY}
     prompt = enhancer.enhance(state.original_prompt, broad, state.image_type)
     extra: list[str] = []
     for key in FINE_LABELS:

@@ -43,7 +43,7 @@ async def begin(
     services: Services,
 ) -> ToolOutput:
     """Start a dialogue for a new prompt, save it, and ask its first question (or generate if nothing is left to ask)."""
-    state = dialogue.start(text, mode)
+    state = dialogue.start(text, mode, offer_file=call.options.output_format is None)
     conversation = storage.new_conversation(
         text,
         messages=[storage.Message(role="user", text=text)],

@@ -30,6 +30,7 @@ from openai_images import (
     renders,
     sizes,
     storage,
+    svgfiles,
 )
 from openai_images.errors import (
     ImageServerError,
@@ -38,7 +39,7 @@ from openai_images.errors import (
     StorageError,
     redact,
 )
-from openai_images.image_models import COMPLETION_WINDOWS, ImageOptions, effective_model
+from openai_images.image_models import COMPLETION_WINDOWS, ImageOptions, effective_model, validate_options
 from openai_images.openai_api import (
     GeneratedImage,
     ImageInput,
@@ -202,19 +203,33 @@ def plan_from_dialogue(conversation: storage.Conversation, call: inputs.CallOpti
         final_prompt=built,
         size_reason=reason,
     )
+    options, format_note = _file_chosen(inputs.merged_options(conversation, call, services), state, services)
     return Job(
         prompt=built,
         size=size,
         assistant_model=conversation.assistant_model or services.settings.assistant_model,
         conversation=conversation,
         is_new=False,
-        options=inputs.merged_options(conversation, call, services),
+        options=options,
         user_message=None,
         analysis=analysis,
-        notes=[note] if note else [],
+        notes=[text for text in (note, format_note) if text],
         completion_window=_window(call, conversation.requested_window),
         variations=_variations(call, conversation.requested_variations),
     )
+
+
+def _file_chosen(options: ImageOptions, state: dialogue.DialogueState, services: Services) -> tuple[ImageOptions, str | None]:
+    """`options` with the file the dialogue's file question chose, unless the call chose a format or it cannot go with them."""
+    chosen = dialogue.chosen_file(state)
+    if not chosen or options.output_format is not None:
+        return options, None
+    wanted = dataclasses.replace(options, output_format=chosen["output_format"], background=chosen.get("background", options.background))
+    try:
+        validate_options(wanted, effective_model(services.settings.image_model))
+    except InvalidInput as exc:
+        return options, f"Made as {options.output_format or 'png'}, not {chosen['output_format']} as answered: {exc}"
+    return wanted, None
 
 
 def plan_refinement(
@@ -303,6 +318,7 @@ def request_for(job: Job, services: Services, *, images: list[ImageInput] | None
         background=services.openai.uses_background,
         completion_window=job.completion_window,
         safety_identifier=services.safety_identifier,
+        svg_author=services.settings.svg_author(),
     )
 
 
@@ -829,7 +845,7 @@ def recall(conversation: storage.Conversation, record: storage.ImageRecord, serv
     image = inputs.read_saved(record.path, f"image {record.image_id}", services, keep_metadata=True)
     saved = imagefiles.SavedImage(
         location=record.path,
-        format=image.mime_type.removeprefix("image/"),
+        format="svg" if image.mime_type == imagefiles.SVG_MIME else image.mime_type.removeprefix("image/"),
         width=image.width,
         height=image.height,
         byte_size=len(image.data),
@@ -884,6 +900,8 @@ def _keep(
         ) from None
     if checked.format == "gif":
         notes.append(_animation_note(checked, asked=job.options.frame_count))
+    if checked.vector is not None:
+        notes.extend(_vector_notes(checked.vector))
     try:
         record, cost = _record_of(job, result, saved, notes=notes, services=services)
         conversation, record, recorded = _record_turn(job, record, result, services=services, written=written)
@@ -896,7 +914,7 @@ def _keep(
             "Pass that file as input_image_path to go on from it."
         ) from None
     try:
-        preview = imagefiles.make_preview(checked.decoded)
+        preview = imagefiles.preview_of_checked(checked)
     except Exception as exc:
         log.exception("Could not make the preview of %s", saved.location)
         preview = None
@@ -930,6 +948,15 @@ def _animation_note(checked: imagefiles.CheckedImage, *, asked: int | None) -> s
     return f"Animated GIF: {frames} frame(s){each}{differs}; the preview shows the first frame, the saved file the animation."
 
 
+def _vector_notes(svg: svgfiles.Sanitised) -> list[str]:
+    """What the saved SVG is, and what was taken out of it before it was saved."""
+    box = f"viewBox {svg.view_box!r}" if svg.view_box else "no viewBox"
+    notes = [f"SVG: {len(svg.data):,} bytes, {box}, drawn at {svg.width}x{svg.height}; the preview is a raster drawing of it."]
+    if svg.removed:
+        notes.append("Removed from the SVG before it was saved, as unsafe: " + "; ".join(svg.removed[:10]) + ".")
+    return notes
+
+
 def _record_of(
     job: Job, result: GeneratedImage, saved: imagefiles.SavedImage, *, notes: list[str], services: Services
 ) -> tuple[storage.ImageRecord, costs.ImageCost]:
@@ -942,6 +969,7 @@ def _record_of(
         assistant_model=job.assistant_model,
         assistant_usage=result.usage.get("assistant"),
         overrides=services.prices,
+        svg_usage=result.usage.get("svg"),
     )
     record = storage.ImageRecord(
         image_id=storage.new_image_id(),

@@ -149,8 +149,10 @@ def flexible_size_problems(size: Size) -> list[str]:
 Quality = Literal["low", "medium", "high", "auto"]
 ExtraQuality = Literal["xhigh", "max"]
 Background = Literal["auto", "transparent", "opaque"]
-# gif: an animated GIF of frame_count frames (ImageGeneration.output_format, frame_count, frame_duration_ms).
-OutputFormat = Literal["png", "webp", "jpeg", "gif"]
+# gif: an animated GIF of frame_count frames (ImageGeneration.output_format, frame_count, frame_duration_ms);
+# svg: a vector file, which "requires n=1 and cannot use streaming, partial images, or output compression"
+# (ImageEditParams.svg in types/image_edit_params.py).
+OutputFormat = Literal["png", "webp", "jpeg", "gif", "svg"]
 Moderation = Literal["auto", "low"]
 Fidelity = Literal["high", "low"]
 # Planning effort, apart from rendering quality (ImageGeneration.complexity in types/responses/tool_param.py).
@@ -205,9 +207,12 @@ def validate_options(options: ImageOptions, model: str) -> ImageOptions:
     _one_of("complexity", options.complexity, COMPLEXITIES)
     fmt = options.output_format or "png"
     if options.background == "transparent" and fmt not in ("png", "webp"):
+        why = {"jpeg": "JPEG has no transparency", "svg": "an SVG's background is whatever it draws"}.get(
+            fmt, "OpenAI allows it for those only"
+        )
         raise InvalidInput(
-            f"background=transparent needs output_format png or webp, not {fmt}: JPEG has no transparency. "
-            "Set output_format to png or webp, or background to opaque."
+            f"background=transparent needs output_format png or webp, not {fmt}: {why}. "
+            "Set output_format to png or webp, or leave background out."
         )
     if options.output_compression is not None:
         if not 0 <= options.output_compression <= 100:
@@ -220,6 +225,8 @@ def validate_options(options: ImageOptions, model: str) -> ImageOptions:
     if options.partial_images is not None and not 0 <= options.partial_images <= 3:
         raise InvalidInput(f"partial_images must be 0, 1, 2 or 3, not {options.partial_images}.")
     _check_animation(options, fmt)
+    if fmt == "svg" and options.partial_images:
+        raise InvalidInput("An SVG is not streamed, so it has no partial images: leave partial_images at 0, or choose png, webp or jpeg.")
     if options.input_fidelity is not None:  # SDK docstring: only gpt-image-1.5 and gpt-image-1-mini took it
         raise InvalidInput(
             f"{model} does not take input_fidelity: only gpt-image-1.5 and gpt-image-1-mini did, and OpenAI shut "

@@ -22,13 +22,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from openai_images import svgfiles
 from openai_images.errors import InvalidInput, OpenAIError, StorageError
 from openai_images.safefiles import read_regular_file
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # OpenAI's limit for one input image
 MAX_INPUT_PIXELS = 64_000_000  # far above any real photo; stops decompression bombs early
 INPUT_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "SVG": "svg"}
+SVG_MIME = "image/svg+xml"
+SVG_SENT_EDGE = 1536  # an SVG sent back to OpenAI as an input goes as a PNG drawing this big on its longer edge
 
 SAVED_NAME = re.compile(r"openai_image_\d{8}_\d{6}_[0-9a-f]{8}\.[a-z0-9]{2,5}")  # how save_image names files
 _EXIF_ORIENTATION = 0x0112
@@ -56,14 +59,19 @@ class CheckedImage:
     """OpenAI's image, decoded and found readable; not on disk yet."""
 
     data: bytes = field(repr=False)
-    format: str  # png, jpeg, webp ...
+    format: str  # png, jpeg, webp, gif or svg
     width: int
     height: int
-    decoded: Any = field(repr=False, compare=False)  # the decoded Pillow image, for make_preview
+    decoded: Any = field(repr=False, compare=False)  # the decoded Pillow image, for make_preview; an SVG's Sanitised
 
     @property
     def extension(self) -> str:
         return EXTENSIONS.get(self.format.upper(), self.format)
+
+    @property
+    def vector(self) -> svgfiles.Sanitised | None:
+        """The sanitised document of an SVG (what was removed, its viewBox); None for a raster image."""
+        return self.decoded if isinstance(self.decoded, svgfiles.Sanitised) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,7 +159,7 @@ def read_saved_image(
             "so it is not read. Pass the file as input_image_path instead."
         )
     _check_allowed(real, shown=path, what=what, allowed_dirs=allowed_dirs)
-    return _read_image(real, what, keep_metadata=keep_metadata)
+    return _read_image(real, what, keep_metadata=keep_metadata, vector=True)
 
 
 def read_mask(
@@ -188,7 +196,7 @@ def _check_allowed(real: Path, *, shown: Path, what: str, allowed_dirs: Sequence
         )
 
 
-def _read_image(path: Path, what: str, *, keep_metadata: bool) -> InputImage:
+def _read_image(path: Path, what: str, *, keep_metadata: bool, vector: bool = False) -> InputImage:
     """Read without blocking (a FIFO never hangs the call) a regular file of a sane size, and decode it."""
     try:
         data = read_regular_file(path, MAX_INPUT_BYTES, follow_links=True)
@@ -206,18 +214,27 @@ def _read_image(path: Path, what: str, *, keep_metadata: bool) -> InputImage:
         raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
     if not data:
         raise InvalidInput(f"{what}: {path} is empty (0 bytes).")
-    return _decode(data, path, what, keep_metadata=keep_metadata)
+    return _decode(data, path, what, keep_metadata=keep_metadata, vector=vector)
 
 
-def decode_image(data: bytes, shown: str, what: str, *, keep_metadata: bool) -> InputImage:
+def decode_image(data: bytes, shown: str, what: str, *, keep_metadata: bool, vector: bool = False) -> InputImage:
     """An image's bytes read from elsewhere (an object store), decoded with the same checks as a file; `shown` names it in messages."""
     if not data:
         raise InvalidInput(f"{what}: {shown} is empty (0 bytes).")
-    return _decode(data, shown, what, keep_metadata=keep_metadata)
+    return _decode(data, shown, what, keep_metadata=keep_metadata, vector=vector)
 
 
-def _decode(data: bytes, path: Path | str, what: str, *, keep_metadata: bool) -> InputImage:
-    """Decode fully (a damaged file or a decompression bomb is refused) and, unless asked not to, encode the picture again."""
+def _decode(data: bytes, path: Path | str, what: str, *, keep_metadata: bool, vector: bool = False) -> InputImage:
+    """Decode fully (a damaged file or a decompression bomb is refused) and, unless asked not to, encode the picture again.
+
+    With `vector` (an image this server saved), an SVG is accepted too: parsed and sanitised again, never trusted as it lies.
+    """
+    if vector and svgfiles.looks_like_svg(data):
+        try:
+            svg = svgfiles.sanitise(data)
+        except svgfiles.NotSvg as exc:
+            raise InvalidInput(f"{what}: {path} is not a usable SVG file ({exc}).") from None
+        return InputImage(path=path, data=svg.data, mime_type=SVG_MIME, width=svg.width, height=svg.height)
     Image = _pil()
     try:
         with warnings.catch_warnings():
@@ -295,8 +312,17 @@ def image_file_stem(when: datetime | None = None) -> str:
 
 
 def check_image(b64: str) -> CheckedImage:
-    """Decode OpenAI's base64 image fully, so a damaged one is refused before anything is written."""
+    """Decode OpenAI's base64 image fully, so a damaged one is refused before anything is written.
+
+    An SVG is parsed and sanitised instead: what is saved and shown is the sanitised document.
+    """
     data = decode_result(b64)
+    if svgfiles.looks_like_svg(data):
+        try:
+            svg = svgfiles.sanitise(data)
+        except svgfiles.NotSvg as exc:
+            raise OpenAIError(f"OpenAI returned an SVG that cannot be used: {exc}; nothing was saved. Try again.") from None
+        return CheckedImage(data=svg.data, format="svg", width=svg.width, height=svg.height, decoded=svg)
     Image = _pil()
     try:
         image = Image.open(io.BytesIO(data))
@@ -386,7 +412,9 @@ def _place(tmp: Path, path: Path) -> bool:
 
 
 def preview_of(data: bytes) -> tuple[bytes, str]:
-    """The preview of an encoded image (a saved file shown again)."""
+    """The preview of an encoded image (a saved file shown again); an SVG is sanitised again and drawn."""
+    if svgfiles.looks_like_svg(data):
+        return _drawing_preview(svgfiles.sanitise(data))
     Image = _pil()
     with Image.open(io.BytesIO(data)) as image:
         image.load()
@@ -421,6 +449,26 @@ def contact_sheet(previews: list[tuple[int, bytes]]) -> tuple[bytes, str]:
         draw.ellipse(badge, fill="black", outline="white", width=3)
         draw.text(((badge[0] + badge[2]) / 2, (badge[1] + badge[3]) / 2), str(number), fill="white", font=font, anchor="mm")
     return _jpeg_under_cap(sheet)
+
+
+def preview_of_checked(image: CheckedImage) -> tuple[bytes, str]:
+    """The preview of an image that just arrived: an SVG drawn by a real renderer, a raster shrunk."""
+    return _drawing_preview(image.vector) if image.vector is not None else make_preview(image.decoded)
+
+
+def _drawing_preview(svg: svgfiles.Sanitised) -> tuple[bytes, str]:
+    return make_preview(svgfiles.draw(svg, side=PREVIEW_EDGE))
+
+
+def rasterised(image: InputImage) -> InputImage:
+    """`image` as OpenAI takes an input: an SVG becomes a PNG drawing of it (inputs cannot be SVG); others are unchanged."""
+    if image.mime_type != SVG_MIME:
+        return image
+    svg = svgfiles.sanitise(image.data)
+    drawn = svgfiles.draw(svg, side=min(SVG_SENT_EDGE, max(svg.width, svg.height)))
+    buffer = io.BytesIO()
+    drawn.save(buffer, "PNG")
+    return InputImage(path=image.path, data=buffer.getvalue(), mime_type="image/png", width=drawn.width, height=drawn.height)
 
 
 def make_preview(image) -> tuple[bytes, str]:

@@ -310,11 +310,12 @@ def read_saved(location: str, what: str, services: Services, *, keep_metadata: b
         raise InvalidInput(f"{what}: nothing is stored at {location[:300]} any more.") from None
     except OSError as exc:
         raise StorageError(f"{what}: could not read {location[:300]} from the bucket ({exc.strerror or exc}).") from None
-    return imagefiles.decode_image(data, location, what, keep_metadata=keep_metadata)
+    return imagefiles.decode_image(data, location, what, keep_metadata=keep_metadata, vector=True)
 
 
 def _loaded(image: imagefiles.InputImage) -> LoadedImage:
     # Called in the reading thread: one trip for reading, decoding, encoding again and base64 of up to 50 MB.
+    image = imagefiles.rasterised(image)
     return LoadedImage(
         image=ImageInput(image_url=image.data_url()),
         width=image.width,

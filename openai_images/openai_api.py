@@ -93,17 +93,21 @@ def build_request(
     background: bool = False,
     completion_window: str = "soonest",
     safety_identifier: str | None = None,
+    svg_author: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The exact keyword arguments for `responses.create` (less `stream`): nothing the caller did not choose.
 
     `background` makes it a stored background response, which runs at OpenAI whatever happens to the
     connection; `completion_window` "2h" or "8h" asks for a discounted, delayed one (background only).
+    `svg_author` (the tool's `svg` object: model, reasoning effort) goes with output_format svg only.
     """
     tool: dict[str, Any] = {"type": "image_generation", "size": size}
     if image_model:
         tool["model"] = image_model
     if options:
         tool.update(options.tool_fields())
+    if svg_author and tool.get("output_format") == "svg":
+        tool["svg"] = svg_author
     if mask_url:
         tool["input_image_mask"] = {"image_url": mask_url}
     if images:
@@ -158,6 +162,7 @@ def extract_image(response: Any, requested_image_model: str | None) -> Generated
     )
     usage = getattr(response, "usage", None)
     tool_usage = getattr(response, "tool_usage", None)
+    svg_usage = getattr(call, "svg_usage", None)  # an SVG's: the model that wrote it, and its tokens
     return GeneratedImage(
         b64=call.result,
         response_id=response.id,
@@ -169,6 +174,7 @@ def extract_image(response: Any, requested_image_model: str | None) -> Generated
         usage={
             "assistant": usage.model_dump(mode="json") if usage is not None else None,
             "image": tool_usage.model_dump(mode="json").get("image_gen") if tool_usage is not None else None,
+            **({"svg": svg_usage.model_dump(mode="json")} if svg_usage is not None else {}),
         },
     )
 
@@ -230,15 +236,19 @@ POLL_FIRST_SECONDS, POLL_MAX_SECONDS = 0.5, 30.0
 
 
 def streams(request: dict[str, Any]) -> bool:
-    """False for the discounted completion windows, which OpenAI only answers by polling."""
-    window = (request.get("background_options") or {}).get("completion_window", "soonest")
-    return window == "soonest"
+    """False for the discounted completion windows, which OpenAI only answers by polling, and for SVG, which is
+    never streamed ("SVG output requires n=1 and cannot use streaming", types/image_edit_params.py)."""
+    return _window(request) == "soonest" and not any(tool.get("output_format") == "svg" for tool in request.get("tools", ()))
+
+
+def _window(request: dict[str, Any]) -> str:
+    return (request.get("background_options") or {}).get("completion_window", "soonest")
 
 
 def foreground(request: dict[str, Any]) -> dict[str, Any]:
     """`request` without the background fields; InvalidRequest when it asked for a discounted window."""
-    if not streams(request):
-        window = request["background_options"]["completion_window"]
+    window = _window(request)
+    if window != "soonest":
         raise OpenAIError(
             f"This endpoint does not accept background mode, so completion_window={window!r} (a discounted, "
             "delayed render) cannot be used; nothing was sent or charged. Use completion_window 'soonest', or "
@@ -328,6 +338,10 @@ class OpenAIImages:
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     stream = await self._open(request, sent_previous=sent_previous)
+                    if not tracking.streamed:  # an SVG in the foreground: the answer is the finished response
+                        tracking.response_id = _response_id(stream)
+                        await on_started(tracking)
+                        return self._image_of(stream)
                     try:
                         final = await self._read_stream(stream, tracking, for_progress, on_started=on_started)
                     except openai.APIConnectionError as exc:

@@ -22,7 +22,7 @@ from openai_images.errors import redact
 from openai_images.generation import Cancelled, DryRun, Generated, Rendering, Variations
 from openai_images.services import SessionCost
 
-MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif"}
+MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif", "svg": imagefiles.SVG_MIME}
 
 # Client caps: Claude Desktop refuses results over 1 MB, Claude Code stops near 25,000 tokens (about
 # 100 KB of text). A long prompt appears in a result's text and again in its structured content, so

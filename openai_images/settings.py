@@ -23,6 +23,9 @@ MAX_WAIT_SECONDS = 3600.0
 DEFAULT_LINK_SECONDS = 3600
 MAX_LINK_SECONDS = 7 * 24 * 3600  # what S3 allows a presigned link
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024  # tool arguments are text: prompts are at most 32,000 characters
+# The SVG author's reasoning effort: ImageGenerationSvgReasoning.effort in types/responses/tool_param.py.
+SVG_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+INLINE_PREVIEWS = ("auto", "always", "never")
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -81,7 +84,16 @@ class Settings:
     """Retries after a rate limit (not an exhausted quota), a 5xx or a dropped connection (default 2; timeouts are never retried)."""
 
     prices: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_PRICES"})
-    """JSON prices (USD per 1M tokens) to add or correct models in the cost table, e.g. {"gpt-6-astra": {"text_in": 1.25, "text_out": 10}}."""
+    """JSON prices (USD per 1M tokens) to add or correct models in the cost table, e.g. {"gpt-5.5": {"text_in": 5, "text_out": 30}}."""
+
+    svg_model: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_SVG_MODEL"})
+    """The model that writes an SVG (output_format svg), sent as svg.model; unset leaves the choice to OpenAI."""
+
+    svg_reasoning_effort: str | None = field(default=None, metadata={"env": "OPENAI_IMAGES_SVG_REASONING_EFFORT"})
+    """How hard the SVG author reasons: none, minimal, low, medium, high, xhigh or max; unset uses its default."""
+
+    inline_preview: str = field(default="auto", metadata={"env": "OPENAI_IMAGES_INLINE_PREVIEW"})
+    """auto (default): the small preview goes inline except to clients known to turn it into text (ChatGPT); always; never."""
 
     azure_endpoint: str | None = field(default=None, metadata={"env": "AZURE_OPENAI_ENDPOINT"})
     """Azure OpenAI resource URL; with AZURE_OPENAI_API_KEY it switches the server to Azure."""
@@ -140,6 +152,15 @@ class Settings:
     @property
     def uses_azure(self) -> bool:
         return bool(self.azure_endpoint and self.azure_api_key)
+
+    def svg_author(self) -> dict[str, Any] | None:
+        """The image tool's `svg` object from the SVG settings, or None when neither is set."""
+        author: dict[str, Any] = {}
+        if self.svg_model:
+            author["model"] = self.svg_model
+        if self.svg_reasoning_effort:
+            author["reasoning"] = {"effort": self.svg_reasoning_effort}
+        return author or None
 
     @property
     def usage_dir(self) -> Path:
@@ -237,6 +258,11 @@ def _convert(name: str, env_name: str, raw: str) -> object:
         if word not in _TRUE | _FALSE:
             raise ConfigurationError(f"{env_name}={raw!r} must be true or false.")
         return word in _TRUE
+    if name in ("svg_reasoning_effort", "inline_preview"):
+        allowed = SVG_EFFORTS if name == "svg_reasoning_effort" else INLINE_PREVIEWS
+        if raw.lower() not in allowed:
+            raise ConfigurationError(f"{env_name}={raw!r} must be one of {', '.join(allowed)}.")
+        return raw.lower()
     if name == "safety_identifier":
         if len(raw) > MAX_SAFETY_IDENTIFIER:
             raise ConfigurationError(f"{env_name} is {len(raw)} characters; OpenAI takes at most {MAX_SAFETY_IDENTIFIER}.")

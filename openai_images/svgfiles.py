@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from typing import Any
 from xml.etree import ElementTree
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -59,8 +60,13 @@ def sanitise(data: bytes) -> Sanitised:
     return Sanitised(data=cleaned, removed=removed, view_box=root.get("viewBox"), width=width, height=height)
 
 
-def preview(svg: Sanitised, *, side: int = PREVIEW_SIDE, quality: int = 85) -> bytes:
-    """A JPEG of the sanitised SVG at most `side` pixels on its longer edge, on white, drawn by resvg."""
+def looks_like_svg(data: bytes) -> bool:
+    """True when `data` begins like an XML document (every raster format OpenAI returns begins otherwise)."""
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
+def draw(svg: Sanitised, *, side: int = PREVIEW_SIDE) -> Any:
+    """The sanitised SVG drawn by resvg at most `side` pixels on its longer edge: a Pillow RGBA image."""
     import resvg_py
     from PIL import Image
 
@@ -68,8 +74,16 @@ def preview(svg: Sanitised, *, side: int = PREVIEW_SIDE, quality: int = 85) -> b
     width, height = max(1, round(svg.width * scale)), max(1, round(svg.height * scale))
     png = resvg_py.svg_to_bytes(svg_string=svg.data.decode("utf-8"), width=width, height=height, log_information=False)
     with Image.open(io.BytesIO(bytes(png))) as drawn:
-        canvas = Image.new("RGB", drawn.size, (255, 255, 255))
-        canvas.paste(drawn.convert("RGBA"), mask=drawn.convert("RGBA").getchannel("A"))
+        return drawn.convert("RGBA")
+
+
+def preview(svg: Sanitised, *, side: int = PREVIEW_SIDE, quality: int = 85) -> bytes:
+    """A JPEG of the sanitised SVG at most `side` pixels on its longer edge, on white, drawn by resvg."""
+    from PIL import Image
+
+    drawn = draw(svg, side=side)
+    canvas = Image.new("RGB", drawn.size, (255, 255, 255))
+    canvas.paste(drawn, mask=drawn.getchannel("A"))
     out = io.BytesIO()
     canvas.save(out, "JPEG", quality=quality)
     return out.getvalue()

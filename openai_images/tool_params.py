@@ -35,7 +35,7 @@ Quality = Annotated[
     Field(description="low, medium, high or auto; xhigh, max on gpt-image-2.5. Higher costs more."),
 ]
 Background = Annotated[models.Background | None, Field(description="transparent (png or webp only), opaque or auto.")]
-Format = Annotated[models.OutputFormat | None, Field(description="png (default), webp, jpeg, or gif: an animated GIF.")]
+Format = Annotated[models.OutputFormat | None, Field(description="png (default), webp, jpeg, gif (animated) or svg (a vector file).")]
 Frames = Annotated[int | None, Field(ge=2, le=16, description="gif: how many frames, 2-16 (default 9).")]
 FrameMs = Annotated[int | None, Field(ge=10, le=10_000, description="gif: each frame's time in ms (default 200).")]
 Compression = Annotated[int | None, Field(ge=0, le=100, description="0-100 for jpeg or webp (100 = best).")]

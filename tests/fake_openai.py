@@ -2699,6 +2699,9 @@ class FakeOpenAI:
                 )
         prompt, images = self._read_input(body.get("input"))
         echoed_tools, spec = self._read_tools(body.get("tools") or [], body.get("tool_choice", "auto"), model)
+        if spec is not None and spec.output_format == "svg" and body.get("stream") is True:
+            # "SVG output requires n=1 and cannot use streaming" (types/image_edit_params.py), on the Responses tool too.
+            raise _invalid("SVG output cannot be streamed: leave out 'stream' and retrieve the response.", "stream")
         return _Plan(
             body=body,
             model=model,

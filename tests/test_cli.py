@@ -348,3 +348,16 @@ def test_generate_makes_an_animated_gif_with_the_frames_asked_for(server_env, fa
         assert saved.format == "GIF" and saved.n_frames == 3
     wrong = run_cli("generate", "--frame-count", "3", "A spinning coin", env=server_env)
     assert wrong.returncode != 0 and "set output_format to gif" in one_error_line(wrong)
+
+
+def test_generate_makes_a_sanitised_svg_and_refuses_its_impossible_options(server_env, fake_openai, home):
+    fake_openai.hostile_svg()
+    made = run_cli("generate", "--format", "svg", "A fox logo", env=server_env)
+    assert made.returncode == 0, made.stderr
+    saved = Path(made.stdout.strip())
+    assert saved.suffix == ".svg" and b"<svg" in saved.read_bytes()
+    assert b"<script" not in saved.read_bytes() and b"attacker.example" not in saved.read_bytes()
+    assert "Removed from the SVG before it was saved" in made.stderr
+    assert fake_openai.response_requests()[-1].get("stream") is not True
+    wrong = run_cli("generate", "--format", "svg", "--background", "transparent", "A fox logo", env=server_env)
+    assert wrong.returncode != 0 and "an SVG's background is whatever it draws" in one_error_line(wrong)

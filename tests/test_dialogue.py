@@ -142,6 +142,9 @@ def test_every_question_has_three_to_five_options_and_a_slot_in_the_prompt():
             assert 3 <= len(question.options) <= 5, (image_type, key)
             assert question.free_text_hint
             assert question.criterion in enhancer.CRITERION_NAMES
+            if key == dialogue.FILE_KEY:  # the answer picks the file's options, never words of the prompt
+                assert key not in enhancer.SLOT_ORDER and key not in dialogue.FINE_LABELS
+                continue
             assert (key in enhancer.SLOT_ORDER) != (key in dialogue.FINE_LABELS), key
 
 
@@ -607,3 +610,38 @@ def test_a_state_with_deep_questions_round_trips():
     state = answer(start(DETAILED[ImageType.LOGO], "explorer", ImageType.LOGO), "2")
     assert state.asked[0] in dialogue.FINE_LABELS
     assert dialogue.restore(dialogue.stored(state)) == state
+
+
+# --------------------------------------------------------------- the file question
+
+
+def test_a_logo_or_icon_is_offered_a_vector_file_last_and_a_sticker_an_animated_one():
+    logo = start(COFFEE, "guided", offer_file=True)
+    assert logo.plan[-1] == dialogue.FILE_KEY and len(logo.plan) == len(start(COFFEE, "guided").plan) + 1
+    question = dialogue.question_for(logo.image_type, dialogue.FILE_KEY, COFFEE)
+    assert question.options[0] == dialogue.VECTOR_FILE and dialogue.ANIMATED_FILE not in question.options
+    sticker = "a sticker of a happy cat"
+    assert dialogue.ANIMATED_FILE in dialogue.question_for(start(sticker).image_type, dialogue.FILE_KEY, sticker).options
+    assert dialogue.FILE_KEY in start("a flat app icon of a paper plane", offer_file=True).plan
+    assert dialogue.FILE_KEY not in start("a photo of a harbour at dusk", offer_file=True).plan
+    assert dialogue.FILE_KEY not in start(COFFEE, "guided").plan, "not when the call chose output_format"
+    assert start(COFFEE, "skip", offer_file=True).plan == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "options"),
+    [
+        ("1", {"output_format": "svg"}),
+        ("an SVG please", {"output_format": "svg"}),
+        ("2", {}),
+        ("3", {"output_format": "png", "background": "transparent"}),
+    ],
+)
+def test_the_file_answer_picks_the_options_and_stays_out_of_the_prompt(reply, options):
+    state = start(COFFEE, "quick", offer_file=True)
+    while state.pending != dialogue.FILE_KEY:
+        state = dialogue.answer(state, "1")
+    done = dialogue.answer(state, reply)
+    assert done.status == DialogueStatus.READY
+    assert dialogue.chosen_file(done) == options
+    assert "SVG" not in dialogue.final_prompt(done) and "PNG" not in dialogue.final_prompt(done)

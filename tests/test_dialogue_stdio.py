@@ -45,6 +45,8 @@ async def test_coffee_shop_logo_in_guided_mode(server_env, fake_openai):
     given: list[str] = []
 
     def reply(question):
+        if question["key"] == "file":
+            return "2"  # a picture (PNG); the test below takes the vector file
         if question["number"] == 2:
             given.append(question["options"][1])
             return "2"  # by option number
@@ -70,7 +72,7 @@ async def test_coffee_shop_logo_in_guided_mode(server_env, fake_openai):
             questions.append(result.structured_content["question"])
             result = await _ask(client, {"prompt": reply(questions[-1]), "conversation_id": conversation_id})
 
-        assert 3 <= len(questions) <= 5
+        assert 3 <= len(questions) <= 6 and questions[-1]["key"] == "file", "five at most, then which file"
         assert len({q["key"] for q in questions}) == len(questions), "no question is asked twice"
         assert len(fake_openai.response_requests()) == 1
         sent = _sent_prompt(fake_openai.response_requests()[0])
@@ -203,9 +205,10 @@ async def test_elicitation_accept_decline_and_cancel(server_env, fake_openai, tm
         result = await _ask(client, {"prompt": "Create a logo for my coffee shop"})
     assert f"by form ({mechanism})" in log.read_text(), "each protocol era uses its own way to ask"
     assert result.structured_content["status"] == "generated"
-    assert 3 <= len(everything.forms) <= 5
+    *asked, (file_message, _) = everything.forms
+    assert 3 <= len(asked) <= 5 and "Which kind of file do you need?" in file_message, "then which file to make"
     sent = _sent_prompt(fake_openai.response_requests()[-1]).lower()
-    for number, (message, schema) in enumerate(everything.forms, 1):
+    for number, (message, schema) in enumerate(asked, 1):
         assert message.startswith(f"Question {number} of")
         expected = schema["properties"]["choice"]["enum"][0] if number % 2 else f"free answer {number}"
         assert expected.lower() in sent
@@ -233,3 +236,16 @@ async def test_elicitation_accept_decline_and_cancel(server_env, fake_openai, tm
         result = await _ask(client, {"prompt": "generate now", "conversation_id": entry["id"]})
     assert result.structured_content["status"] == "generated"
     assert cancelling.forms[0][1]["properties"]["choice"]["enum"][0].lower() in _sent_prompt(fake_openai.response_requests()[-1]).lower()
+
+
+async def test_a_logo_dialogue_offers_a_vector_file_and_makes_an_svg_when_it_is_chosen(server_env, fake_openai):
+    async with stdio_client(server_env) as client:
+        questions, made = await _drive(client, {"prompt": "Create a logo for my coffee shop"}, lambda question: "1")
+        await _drive(client, {"prompt": "Create a logo for my coffee shop", "output_format": "png"}, lambda question: "1")
+    file_question = questions[-1]
+    assert file_question["key"] == "file" and file_question["options"][0].startswith("a vector file (SVG)")
+    assert made.structured_content["format"] == "svg" and made.structured_content["path"].endswith(".svg")
+    first, second = fake_openai.response_requests()
+    assert first["tools"][0]["output_format"] == "svg"
+    assert "SVG" not in _sent_prompt(first), "the file answer chooses the format; it is not put in the prompt"
+    assert second["tools"][0]["output_format"] == "png", "a call that chose output_format is not asked"
