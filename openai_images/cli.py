@@ -309,7 +309,7 @@ def _backup(target: Path, original: bytes, *, mode: int) -> Path:
     for attempt in range(100):
         backup = target.with_name(f"{target.name}.{stamp}{f'-{attempt}' if attempt else ''}.bak")
         try:
-            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+            fd = os.open(backup, safefiles.NEW_FILE_FLAGS, mode)
         except FileExistsError:
             continue
         with os.fdopen(fd, "wb") as file:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import base64
 import errno
 import importlib
 import os
 import sys
+import time
+from pathlib import Path
 
+import filelock  # noqa: F401  # imported as on Linux before a test says win32: it picks its lock then, and needs msvcrt on Windows
 import pytest
+from conftest import ROOT, image_bytes
 
-from openai_images import safefiles
+from openai_images import backends, cli, imagefiles, safefiles
+from openai_images.errors import StorageError
 
 
 @pytest.fixture
@@ -53,3 +60,137 @@ def test_posix_opens_without_blocking_and_without_following(tmp_path):
     with pytest.raises(OSError) as refused:  # a named pipe with no writer would block a plain open forever
         safefiles.read_regular_file(fifo, 1024, follow_links=False)
     assert refused.value.errno == errno.EINVAL
+
+
+def test_the_windows_write_flags_open_in_binary_mode(monkeypatch):
+    """Without O_BINARY, Windows writes each \\n of a PNG as \\r\\n; the real value (0x8000) must be in every creating open."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    for name in ("O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC"):
+        monkeypatch.delattr(os, name, raising=False)
+    monkeypatch.setattr(os, "O_BINARY", 0x8000, raising=False)
+    try:
+        windows = importlib.reload(safefiles)
+        flags, read_flags = windows.NEW_FILE_FLAGS, windows._READ_FLAGS  # only read: 0x8000 means something else to Linux
+    finally:
+        monkeypatch.undo()
+        importlib.reload(safefiles)
+    assert flags == os.O_WRONLY | os.O_CREAT | os.O_EXCL | 0x8000
+    assert read_flags == os.O_RDONLY | 0x8000
+
+
+def test_every_open_flag_comes_from_safefiles():
+    """An os.O_* flag written anywhere else would miss the Windows branch (O_BINARY, no O_NOFOLLOW)."""
+    offenders = []
+    for path in sorted((ROOT / "openai_images").glob("*.py")):
+        if path.name == "safefiles.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+                and node.attr.startswith("O_")
+            ):
+                offenders.append(f"{path.name}:{node.lineno} os.{node.attr}")
+    assert offenders == []
+
+
+# --- replacing a file that another process holds open (Windows) -------------------------------
+
+
+def _refusing_replace(monkeypatch, refusals: int | None) -> list[str]:
+    """os.replace as Windows answers while another process has the target open: PermissionError `refusals` times (None: always)."""
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def replace(source, target):
+        calls.append(str(target))
+        if refusals is None or len(calls) <= refusals:
+            raise PermissionError(errno.EACCES, "The process cannot access the file because it is being used by another process")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
+def test_windows_waits_for_the_file_to_be_let_go_then_replaces_it(windows_safefiles, monkeypatch, tmp_path):
+    target = tmp_path / "conv_1.json"
+    target.write_bytes(b"old")
+    calls = _refusing_replace(monkeypatch, refusals=2)
+    windows_safefiles.atomic_write(target, b'{"new": true}')
+    assert target.read_bytes() == b'{"new": true}'
+    assert calls == [str(target)] * 3
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left
+
+
+def test_windows_names_the_file_it_could_not_replace_and_leaves_no_temporary_file(windows_safefiles, monkeypatch, tmp_path):
+    monkeypatch.setattr(windows_safefiles, "REPLACE_RETRY_DELAYS", (0.001,) * 6)
+    target = tmp_path / "claude_desktop_config.json"
+    target.write_bytes(b"old")
+    calls = _refusing_replace(monkeypatch, refusals=None)
+    with pytest.raises(PermissionError) as refused:
+        windows_safefiles.atomic_write(target, b"new")
+    assert refused.value.filename == str(target) and str(target) in str(refused.value)
+    assert "another program keeps it open" in refused.value.strerror and "7 tries" in refused.value.strerror
+    assert len(calls) == 7
+    assert target.read_bytes() == b"old"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_elsewhere_a_refused_replace_is_a_real_error_and_is_not_tried_again(monkeypatch, tmp_path):
+    target = tmp_path / "conv_1.json"
+    target.write_bytes(b"old")
+    calls = _refusing_replace(monkeypatch, refusals=None)
+    started = time.monotonic()
+    with pytest.raises(PermissionError) as refused:
+        safefiles.atomic_write(target, b"new")
+    assert len(calls) == 1 and time.monotonic() - started < 0.5
+    assert "being used by another process" in str(refused.value)
+    assert target.read_bytes() == b"old" and list(tmp_path.iterdir()) == [target]
+
+
+def test_a_conversation_saved_on_windows_while_a_reader_holds_it_is_saved(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "platform", "win32")  # os keeps its flags here: the lock is filelock's Unix one, as imported
+    documents = backends.FolderDocuments(tmp_path / "conversations", tmp_path / "locks")
+    documents.update("conv_1.json", lambda current: b'{"turns": 1}', limit=1024)
+    _refusing_replace(monkeypatch, refusals=3)
+    documents.update("conv_1.json", lambda current: current.replace(b"1", b"2"), limit=1024)
+    assert (tmp_path / "conversations" / "conv_1.json").read_bytes() == b'{"turns": 2}'
+    assert sorted(p.name for p in (tmp_path / "conversations").iterdir()) == ["conv_1.json"]
+
+
+def test_config_write_on_windows_says_which_file_another_program_holds(windows_safefiles, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(windows_safefiles, "REPLACE_RETRY_DELAYS", (0.001,) * 6)
+    config = tmp_path / "mcp.json"
+    config.write_bytes(b'{"mcpServers": {}}\n')
+    _refusing_replace(monkeypatch, refusals=None)
+    assert cli.main(["config", "cursor", "--write", "--config-file", str(config)]) == cli.EXIT_FAILED
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"openai-images-mcp: error: Could not write {config}: another program keeps it open")
+    assert line.endswith("The file was not changed.")
+    assert config.read_bytes() == b'{"mcpServers": {}}\n'
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []  # the backup (.bak) stays; no temporary file
+
+
+# --- saving an image where there are no hard links (a FAT or exFAT stick on Windows) ----------------------
+
+
+def test_windows_saves_an_image_on_a_drive_without_hard_links(windows_safefiles, monkeypatch, tmp_path):
+    def no_hard_links(source, target):
+        raise OSError(errno.EINVAL, "Incorrect function")  # CreateHardLinkW on FAT: ERROR_INVALID_FUNCTION
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    data = image_bytes((16, 16))
+    saved = imagefiles.save_image(imagefiles.check_image(base64.b64encode(data).decode()), tmp_path)
+    assert Path(saved.location).read_bytes() == data
+    assert [p.name for p in tmp_path.iterdir()] == [Path(saved.location).name]
+
+
+def test_elsewhere_einval_from_a_hard_link_is_an_error_and_nothing_is_left(monkeypatch, tmp_path):
+    def refused(source, target):
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "link", refused)
+    with pytest.raises(StorageError, match="Could not write the image"):
+        imagefiles.save_image(imagefiles.check_image(base64.b64encode(image_bytes((16, 16))).decode()), tmp_path)
+    assert list(tmp_path.iterdir()) == []
