@@ -841,6 +841,7 @@ def _note(text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command: the stdio server without arguments, else the subcommand; returns the exit code."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    safefiles.utf8_std_streams(sys.stderr)  # an error naming a path in 狐 is one line on a Windows pipe, not a traceback
     if sys.version_info < MIN_PYTHON:
         found = ".".join(map(str, sys.version_info[:3]))
         print(f"{PROG} needs Python 3.11 or newer; {sys.executable} is {found}. Install a newer Python and reinstall.", file=sys.stderr)
@@ -852,6 +853,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
         if not hasattr(args, "run"):
             parser.error("name a subcommand (serve, config, doctor, generate or list), or give no arguments to run the server")
+        if args.run is not run_serve:  # the stdio server's stdout is the JSON-RPC wire, which the MCP SDK writes as UTF-8
+            safefiles.utf8_std_streams(sys.stdout)
         log_to_stderr(logging.WARNING)
         return args.run(args)
     except ImageServerError as exc:

@@ -7,15 +7,17 @@ an OSError rather than hang a worker thread or fill the memory. It rewrites file
 fsynced, and then replaces the target in one rename.
 
 The differences between Linux, macOS and Windows in these calls live here, each under
-`sys.platform == "win32"` (what mypy --platform narrows on): the open flags, and the rename that
-Windows refuses while another process has the target open.
+`sys.platform == "win32"` (what mypy --platform narrows on): the open flags, the rename that
+Windows refuses while another process has the target open, and the std streams' encoding.
 tests/test_platforms.py runs every one of these branches on Linux.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
+import io
 import logging
 import os
 import stat
@@ -24,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 if sys.platform == "win32":
     # No O_NONBLOCK: a named pipe (\\.\pipe\...) opens at once or fails, and fstat then refuses it like a device.
@@ -131,6 +134,23 @@ def replace_file(source: Path | str, target: Path | str) -> None:
             f"{sum(delays):.1f} s): close that program, or wait for it, and try again",
             str(target),
         ) from exc
+
+
+def utf8_std_streams(*streams: Any) -> None:
+    """Make each text stream (sys.stderr, sys.stdout) write any text instead of raising UnicodeEncodeError.
+
+    On Windows a pipe or a redirected file gets the ANSI code page (cp1252 cannot write 狐 or →), so the
+    stream is switched to UTF-8 there, as Python's own UTF-8 mode does; everywhere, a character the
+    encoding cannot hold is written as a \\u escape rather than ending the program. Never call it on the
+    stdio server's stdout: that is the JSON-RPC wire, which the MCP SDK writes as UTF-8 itself.
+    """
+    for stream in streams:
+        if not isinstance(stream, io.TextIOWrapper):  # None under pythonw, or a test's StringIO: nothing to change
+            continue
+        if sys.platform == "win32" and not codecs.lookup(stream.encoding).name.startswith("utf"):
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+        else:
+            stream.reconfigure(errors="backslashreplace")
 
 
 @contextlib.contextmanager

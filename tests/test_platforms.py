@@ -6,6 +6,8 @@ import ast
 import base64
 import errno
 import importlib
+import io
+import json
 import os
 import sys
 import time
@@ -194,3 +196,43 @@ def test_elsewhere_einval_from_a_hard_link_is_an_error_and_nothing_is_left(monke
     with pytest.raises(StorageError, match="Could not write the image"):
         imagefiles.save_image(imagefiles.check_image(base64.b64encode(image_bytes((16, 16))).decode()), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- the std streams: any text on a Windows pipe -------------------------------------------------------
+
+
+def _pipe(encoding: str) -> io.TextIOWrapper:
+    """A std stream as Python makes it for a pipe: a text layer of `encoding` over bytes."""
+    return io.TextIOWrapper(io.BytesIO(), encoding=encoding, write_through=True)
+
+
+def test_windows_std_streams_write_utf8_instead_of_failing_on_the_ansi_code_page(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "win32")
+    stream = _pipe("cp1252")
+    with pytest.raises(UnicodeEncodeError):
+        stream.write("a fox 狐")
+    safefiles.utf8_std_streams(stream)
+    stream.write("a fox 狐 → café")
+    assert stream.buffer.getvalue().decode("utf-8").endswith("a fox 狐 → café")
+
+
+def test_elsewhere_the_terminals_encoding_is_kept_and_what_it_cannot_hold_is_escaped(monkeypatch):
+    stream = _pipe("ascii")
+    safefiles.utf8_std_streams(stream, None, io.StringIO())  # None (pythonw) and a StringIO are left alone
+    stream.write("a fox 狐")
+    assert stream.buffer.getvalue() == b"a fox \\u72d0"
+
+
+def test_the_command_on_a_windows_pipe_prints_a_path_in_any_script(monkeypatch, tmp_path):
+    appdata = tmp_path / "Zoë 狐" / "AppData" / "Roaming"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("APPDATA", str(appdata))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "Zoë 狐" / "AppData" / "Local"))
+    out, err = _pipe("cp1252"), _pipe("cp1252")
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    assert cli.main(["config", "claude-desktop", "--write"]) == 0
+    config = appdata / "Claude" / "claude_desktop_config.json"
+    assert out.buffer.getvalue().decode("utf-8").startswith(f"Added the openai-images entry in {config}")
+    assert json.loads(config.read_text("utf-8"))["mcpServers"]["openai-images"]["command"] == os.path.abspath(sys.executable)
+    assert b"\\u" not in out.buffer.getvalue()  # written as UTF-8, not escaped
