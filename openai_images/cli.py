@@ -125,10 +125,29 @@ def _claude_desktop_file() -> Path:
     if sys.platform == "darwin":
         folder = Path.home() / "Library" / "Application Support"
     elif sys.platform == "win32":
-        folder = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+        folder = _windows_store_roaming() or Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
     else:
         folder = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return folder / "Claude" / "claude_desktop_config.json"
+
+
+def _windows_store_roaming() -> Path | None:
+    """The roaming folder Claude Desktop sees when it is installed as an MSIX package (the installer on claude.ai).
+
+    A packaged app's writes to %APPDATA% go to its own LocalCache instead, and it reads its config from
+    there first: an entry written to %APPDATA%\\Claude would never be read once that copy exists
+    (https://learn.microsoft.com/en-us/windows/msix/desktop/desktop-to-uwp-behind-the-scenes).
+    """
+    packages = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "Packages"
+    try:
+        found = sorted(packages.glob("Claude_*"))
+    except OSError:
+        return None
+    for package in found:
+        roaming = package / "LocalCache" / "Roaming"
+        if (roaming / "Claude").is_dir():
+            return roaming
+    return None
 
 
 CLIENTS = {
@@ -140,7 +159,8 @@ CLIENTS = {
             servers_key="mcpServers",
             typed=False,
             default_file=_claude_desktop_file,
-            where="macOS ~/Library/Application Support/Claude/, Windows %APPDATA%\\Claude\\, Linux ~/.config/Claude/ (claude_desktop_config.json)",
+            where="macOS ~/Library/Application Support/Claude/, Windows %APPDATA%\\Claude\\ (installed from claude.ai: "
+            "%LOCALAPPDATA%\\Packages\\Claude_*\\LocalCache\\Roaming\\Claude\\), Linux ~/.config/Claude/ (claude_desktop_config.json)",
             after="Quit Claude Desktop completely and open it again.",
         ),
         # Project scope: .mcp.json in the project folder, the file Claude Code documents for entries written by hand
@@ -187,7 +207,14 @@ def server_entry(client: Client, *, api_key: str | None) -> dict[str, Any]:
 
 
 def _command_line(words: list[str]) -> str:
+    """`words` as one line to paste into this platform's shell: cmd's quoting on Windows, POSIX sh's elsewhere."""
     return subprocess.list2cmdline(words) if sys.platform == "win32" else shlex.join(words)
+
+
+def claude_code_line(entry: dict[str, Any]) -> str:
+    """The `claude mcp add --scope user` line that adds `entry` for every project, with the key taken from the shell."""
+    key = "OPENAI_API_KEY=%OPENAI_API_KEY%" if sys.platform == "win32" else 'OPENAI_API_KEY="$OPENAI_API_KEY"'
+    return f"claude mcp add --scope user {ENTRY_NAME} -e {key} -- {_command_line([entry['command'], *entry['args']])}"
 
 
 def run_config(args: argparse.Namespace) -> int:
@@ -208,8 +235,8 @@ def run_config(args: argparse.Namespace) -> int:
     if not args.write:
         print(json.dumps({client.servers_key: {ENTRY_NAME: entry}}, indent=2, ensure_ascii=False))
         if client.name == "claude-code":
-            command = _command_line([entry["command"], *entry["args"]])
-            _note(f'for every project instead: claude mcp add --scope user {ENTRY_NAME} -e OPENAI_API_KEY="$OPENAI_API_KEY" -- {command}')
+            shell = " (in cmd; PowerShell writes the key as $env:OPENAI_API_KEY)" if sys.platform == "win32" else ""
+            _note(f"for every project instead{shell}: {claude_code_line(entry)}")
         _note(f"add this to {client.label}'s config, {client.default_file()}, or run `{PROG} config {client.name} --write`.")
         if not api_key:
             _note('the entry has no OPENAI_API_KEY: add "env": {"OPENAI_API_KEY": "sk-..."} to it, or run again with --api-key-from-env.')

@@ -9,6 +9,8 @@ import importlib
 import io
 import json
 import os
+import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -236,3 +238,87 @@ def test_the_command_on_a_windows_pipe_prints_a_path_in_any_script(monkeypatch, 
     assert out.buffer.getvalue().decode("utf-8").startswith(f"Added the openai-images entry in {config}")
     assert json.loads(config.read_text("utf-8"))["mcpServers"]["openai-images"]["command"] == os.path.abspath(sys.executable)
     assert b"\\u" not in out.buffer.getvalue()  # written as UTF-8, not escaped
+
+
+# --- config --write: the right file and the right command on each platform ---------------------------
+
+
+@pytest.fixture
+def desktops(monkeypatch, tmp_path) -> dict[str, Path]:
+    """A home, %APPDATA% and %LOCALAPPDATA% in the temporary folder, with no XDG_CONFIG_HOME."""
+    places = {
+        "home": tmp_path / "home",
+        "appdata": tmp_path / "Zoë 狐" / "AppData" / "Roaming",
+        "local": tmp_path / "Zoë 狐" / "AppData" / "Local",
+    }
+    places["home"].mkdir()
+    monkeypatch.setenv("HOME", str(places["home"]))
+    monkeypatch.setenv("APPDATA", str(places["appdata"]))
+    monkeypatch.setenv("LOCALAPPDATA", str(places["local"]))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    return places
+
+
+@pytest.mark.parametrize(
+    ("platform", "where"),
+    [
+        ("win32", ("appdata", "Claude")),
+        ("darwin", ("home", "Library", "Application Support", "Claude")),
+        ("linux", ("home", ".config", "Claude")),
+    ],
+)
+def test_config_write_puts_a_working_entry_in_claude_desktops_file_on_each_platform(platform, where, desktops, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "platform", platform)
+    assert cli.main(["config", "claude-desktop", "--write"]) == 0
+    config = desktops[where[0]].joinpath(*where[1:], "claude_desktop_config.json")
+    entry = json.loads(config.read_bytes())["mcpServers"]["openai-images"]
+    assert entry == {"command": os.path.abspath(sys.executable), "args": [str(ROOT / "openai_images_mcp.py")]}
+    assert capsys.readouterr().out.startswith(f"Added the openai-images entry in {config}")
+
+
+def test_config_write_on_windows_finds_the_claude_desktop_installed_from_claude_ai(desktops, monkeypatch):
+    """The MSIX package reads its own copy of %APPDATA%: an entry written to the real one would never load."""
+    roaming = desktops["local"] / "Packages" / "Claude_pzs8sxrjxfjjc" / "LocalCache" / "Roaming"
+    (roaming / "Claude").mkdir(parents=True)
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert cli.main(["config", "claude-desktop", "--write"]) == 0
+    assert "openai-images" in json.loads((roaming / "Claude" / "claude_desktop_config.json").read_bytes())["mcpServers"]
+    assert not desktops["appdata"].exists()
+
+
+def test_a_path_with_backslashes_is_written_json_escaped_and_reads_back_exactly(desktops, monkeypatch, tmp_path):
+    # os.path here is posixpath, so C:\ cannot be made absolute on Linux; the backslashes are what JSON must escape.
+    python = tmp_path / "Zoë 狐" / ".venv\\Scripts\\python.exe"
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert cli.main(["config", "claude-desktop", "--write"]) == 0
+    config = desktops["appdata"] / "Claude" / "claude_desktop_config.json"
+    assert '.venv\\\\Scripts\\\\python.exe"' in config.read_text("utf-8")
+    assert json.loads(config.read_bytes())["mcpServers"]["openai-images"]["command"] == str(python)
+
+
+def _claude_code_line(err: str) -> str:
+    [line] = [line for line in err.splitlines() if "claude mcp add" in line]
+    return line[line.index("claude mcp add") :]
+
+
+def test_the_claude_code_line_is_quoted_for_cmd_on_windows(desktops, monkeypatch, tmp_path, capsys):
+    python = tmp_path / "Zoë 狐" / "Scripts" / "python.exe"
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert cli.main(["config", "claude-code"]) == 0
+    err = capsys.readouterr().err
+    script = ROOT / "openai_images_mcp.py"
+    assert _claude_code_line(err) == (
+        f'claude mcp add --scope user openai-images -e OPENAI_API_KEY=%OPENAI_API_KEY% -- "{python}" {subprocess.list2cmdline([str(script)])}'
+    )
+    assert "PowerShell" in err
+
+
+def test_the_claude_code_line_is_quoted_for_sh_elsewhere(desktops, monkeypatch, tmp_path, capsys):
+    python = tmp_path / "Zoë's 狐" / "bin" / "python"
+    monkeypatch.setattr(sys, "executable", str(python))
+    assert cli.main(["config", "claude-code"]) == 0
+    line = _claude_code_line(capsys.readouterr().err)
+    assert line.startswith('claude mcp add --scope user openai-images -e OPENAI_API_KEY="$OPENAI_API_KEY" -- ')
+    assert shlex.split(line.split(" -- ", 1)[1]) == [str(python), str(ROOT / "openai_images_mcp.py")]
