@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import base64
 import errno
 import importlib
@@ -10,6 +11,7 @@ import io
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +21,7 @@ import filelock  # noqa: F401  # imported as on Linux before a test says win32: 
 import pytest
 from conftest import ROOT, image_bytes
 
-from openai_images import backends, cli, imagefiles, safefiles
+from openai_images import backends, cli, imagefiles, safefiles, stdio_wire
 from openai_images.errors import StorageError
 
 
@@ -322,3 +324,47 @@ def test_the_claude_code_line_is_quoted_for_sh_elsewhere(desktops, monkeypatch, 
     line = _claude_code_line(capsys.readouterr().err)
     assert line.startswith('claude mcp add --scope user openai-images -e OPENAI_API_KEY="$OPENAI_API_KEY" -- ')
     assert shlex.split(line.split(" -- ", 1)[1]) == [str(python), str(ROOT / "openai_images_mcp.py")]
+
+
+# --- signals: Windows' event loop has no add_signal_handler ---------------------------------------------
+
+
+class _WindowsLikeLoop(asyncio.SelectorEventLoop):
+    """An event loop that, like Windows' ProactorEventLoop, cannot take signal handlers."""
+
+    def add_signal_handler(self, sig, callback, *args):
+        raise NotImplementedError
+
+
+@pytest.fixture
+def signal_handlers():
+    """Whatever a test does to SIGINT and SIGTERM is undone."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.parametrize("loop_class", [_WindowsLikeLoop, asyncio.SelectorEventLoop], ids=["windows", "posix"])
+def test_sigterm_stops_the_server_whether_or_not_the_loop_takes_signal_handlers(loop_class, signal_handlers):
+    loop = loop_class()
+    stopped: list[str] = []
+
+    async def serve() -> None:
+        stop_event = asyncio.Event()
+
+        def stop(name: str) -> None:
+            stopped.append(name)
+            stop_event.set()
+
+        stdio_wire.stop_on_signals(asyncio.get_running_loop(), stop)
+        signal.raise_signal(signal.SIGTERM)
+        await asyncio.wait_for(stop_event.wait(), timeout=5)
+
+    try:
+        loop.run_until_complete(serve())
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    finally:
+        loop.close()
+    assert stopped == ["SIGTERM"]
