@@ -125,10 +125,29 @@ def _claude_desktop_file() -> Path:
     if sys.platform == "darwin":
         folder = Path.home() / "Library" / "Application Support"
     elif sys.platform == "win32":
-        folder = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+        folder = _windows_store_roaming() or Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
     else:
         folder = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return folder / "Claude" / "claude_desktop_config.json"
+
+
+def _windows_store_roaming() -> Path | None:
+    """The roaming folder Claude Desktop sees when it is installed as an MSIX package (the installer on claude.ai).
+
+    A packaged app's writes to %APPDATA% go to its own LocalCache instead, and it reads its config from
+    there first: an entry written to %APPDATA%\\Claude would never be read once that copy exists
+    (https://learn.microsoft.com/en-us/windows/msix/desktop/desktop-to-uwp-behind-the-scenes).
+    """
+    packages = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "Packages"
+    try:
+        found = sorted(packages.glob("Claude_*"))
+    except OSError:
+        return None
+    for package in found:
+        roaming = package / "LocalCache" / "Roaming"
+        if (roaming / "Claude").is_dir():
+            return roaming
+    return None
 
 
 CLIENTS = {
@@ -140,7 +159,8 @@ CLIENTS = {
             servers_key="mcpServers",
             typed=False,
             default_file=_claude_desktop_file,
-            where="macOS ~/Library/Application Support/Claude/, Windows %APPDATA%\\Claude\\, Linux ~/.config/Claude/ (claude_desktop_config.json)",
+            where="macOS ~/Library/Application Support/Claude/, Windows %APPDATA%\\Claude\\ (installed from claude.ai: "
+            "%LOCALAPPDATA%\\Packages\\Claude_*\\LocalCache\\Roaming\\Claude\\), Linux ~/.config/Claude/ (claude_desktop_config.json)",
             after="Quit Claude Desktop completely and open it again.",
         ),
         # Project scope: .mcp.json in the project folder, the file Claude Code documents for entries written by hand
@@ -187,7 +207,14 @@ def server_entry(client: Client, *, api_key: str | None) -> dict[str, Any]:
 
 
 def _command_line(words: list[str]) -> str:
+    """`words` as one line to paste into this platform's shell: cmd's quoting on Windows, POSIX sh's elsewhere."""
     return subprocess.list2cmdline(words) if sys.platform == "win32" else shlex.join(words)
+
+
+def claude_code_line(entry: dict[str, Any]) -> str:
+    """The `claude mcp add --scope user` line that adds `entry` for every project, with the key taken from the shell."""
+    key = "OPENAI_API_KEY=%OPENAI_API_KEY%" if sys.platform == "win32" else 'OPENAI_API_KEY="$OPENAI_API_KEY"'
+    return f"claude mcp add --scope user {ENTRY_NAME} -e {key} -- {_command_line([entry['command'], *entry['args']])}"
 
 
 def run_config(args: argparse.Namespace) -> int:
@@ -208,8 +235,8 @@ def run_config(args: argparse.Namespace) -> int:
     if not args.write:
         print(json.dumps({client.servers_key: {ENTRY_NAME: entry}}, indent=2, ensure_ascii=False))
         if client.name == "claude-code":
-            command = _command_line([entry["command"], *entry["args"]])
-            _note(f'for every project instead: claude mcp add --scope user {ENTRY_NAME} -e OPENAI_API_KEY="$OPENAI_API_KEY" -- {command}')
+            shell = " (in cmd; PowerShell writes the key as $env:OPENAI_API_KEY)" if sys.platform == "win32" else ""
+            _note(f"for every project instead{shell}: {claude_code_line(entry)}")
         _note(f"add this to {client.label}'s config, {client.default_file()}, or run `{PROG} config {client.name} --write`.")
         if not api_key:
             _note('the entry has no OPENAI_API_KEY: add "env": {"OPENAI_API_KEY": "sk-..."} to it, or run again with --api-key-from-env.')
@@ -309,7 +336,7 @@ def _backup(target: Path, original: bytes, *, mode: int) -> Path:
     for attempt in range(100):
         backup = target.with_name(f"{target.name}.{stamp}{f'-{attempt}' if attempt else ''}.bak")
         try:
-            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+            fd = os.open(backup, safefiles.NEW_FILE_FLAGS, mode)
         except FileExistsError:
             continue
         with os.fdopen(fd, "wb") as file:
@@ -841,6 +868,7 @@ def _note(text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command: the stdio server without arguments, else the subcommand; returns the exit code."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    safefiles.utf8_std_streams(sys.stderr)  # an error naming a path in 狐 is one line on a Windows pipe, not a traceback
     if sys.version_info < MIN_PYTHON:
         found = ".".join(map(str, sys.version_info[:3]))
         print(f"{PROG} needs Python 3.11 or newer; {sys.executable} is {found}. Install a newer Python and reinstall.", file=sys.stderr)
@@ -852,6 +880,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
         if not hasattr(args, "run"):
             parser.error("name a subcommand (serve, config, doctor, generate or list), or give no arguments to run the server")
+        if args.run is not run_serve:  # the stdio server's stdout is the JSON-RPC wire, which the MCP SDK writes as UTF-8
+            safefiles.utf8_std_streams(sys.stdout)
         log_to_stderr(logging.WARNING)
         return args.run(args)
     except ImageServerError as exc:

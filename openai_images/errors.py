@@ -12,6 +12,8 @@ import logging
 import re
 import sys
 
+from openai_images.safefiles import utf8_std_streams
+
 
 class ImageServerError(Exception):
     """Base class: `str(error)` is the user-facing message."""
@@ -71,7 +73,11 @@ class RedactingFormatter(logging.Formatter):
 
 
 def log_to_stderr(level: int) -> None:
-    """Send every log line to stderr (stdout is the MCP wire), redacted, FastMCP's own lines included."""
+    """Send every log line to stderr (stdout is the MCP wire), redacted, FastMCP's own lines included.
+
+    stderr is made to write any text first: a prompt or path in 狐 must not fail a log line on a Windows pipe.
+    """
+    utf8_std_streams(sys.stderr)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from openai_images import svgfiles
+from openai_images import safefiles, svgfiles
 from openai_images.errors import InvalidInput, OpenAIError, StorageError
 from openai_images.safefiles import read_regular_file
 
@@ -374,7 +374,7 @@ def _write_new_file(folder: Path, extension: str, data: bytes, *, stem: str | No
         ) from None
     tmp = folder / f".openai_image_{secrets.token_hex(8)}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(tmp, safefiles.NEW_FILE_FLAGS, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -402,12 +402,12 @@ def _place(tmp: Path, path: Path) -> bool:
     except FileExistsError:
         return False
     except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+        if exc.errno not in safefiles.NO_HARD_LINKS:
             raise
     # File systems without hard links (FAT, some network shares): check, then rename.
     if path.exists():
         return False
-    os.replace(tmp, path)
+    safefiles.replace_file(tmp, path)
     return True
 
 

@@ -20,7 +20,8 @@ import contextlib
 import json
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import mcp_types
@@ -30,6 +31,9 @@ from fastmcp.server.context import reset_transport, set_transport
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
 from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("openai_images_mcp.stdio")
 
@@ -123,6 +127,21 @@ async def serve_stdio(server: FastMCP) -> None:
 STOP_GRACE_SECONDS = 1.0
 
 
+def stop_on_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[str], None]) -> None:
+    """Have `loop` call `stop` with the signal's name on SIGINT (Ctrl-C) or SIGTERM.
+
+    Windows' event loop has no add_signal_handler (NotImplementedError); there a plain signal
+    handler, run by Python in the main thread, hands the stop to the loop instead.
+    """
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop, signal.Signals(signum).name)
+        except (NotImplementedError, RuntimeError):  # Windows' ProactorEventLoop, or a loop outside the main thread
+            signal.signal(signum, lambda number, _: loop.call_soon_threadsafe(stop, signal.Signals(number).name))
+
+
 def serve_until_stopped(server: FastMCP) -> None:
     """Serve until stdin closes, SIGINT (Ctrl-C) or SIGTERM; a signal ends the process with status 0 and no traceback.
 
@@ -134,7 +153,6 @@ def serve_until_stopped(server: FastMCP) -> None:
     """
     import asyncio
     import os
-    import signal
     import sys
 
     async def serve() -> None:
@@ -147,11 +165,7 @@ def serve_until_stopped(server: FastMCP) -> None:
                 main.cancel()
             loop.call_later(STOP_GRACE_SECONDS, exit_now)
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(signum, stop, signal.Signals(signum).name)
-            except (NotImplementedError, RuntimeError):  # Windows: no signal handlers on the event loop
-                signal.signal(signum, lambda number, _: loop.call_soon_threadsafe(stop, signal.Signals(number).name))
+        stop_on_signals(loop, stop)
         with contextlib.suppress(asyncio.CancelledError):
             await serve_stdio(server)
 
