@@ -4,8 +4,9 @@ The server module hands its FastMCP object to `serve`; nothing here imports it. 
 Streamable HTTP app does the protocol (both eras, the stateless 2026-07-28 one included), checks
 bearer tokens through the provider `signin` builds, answers 401 with `WWW-Authenticate`, and guards
 against DNS rebinding: a Host header it does not know gets 421, an Origin it does not trust 403.
-Around it sit two small ASGI layers of ours: `/healthz`, answered before anything else so that a
-load balancer's probe needs neither a token nor a known Host, and the body cap (413).
+Around it sit small ASGI layers of ours: `/healthz`, answered before anything else so that a load
+balancer's probe needs neither a token nor a known Host, the body cap (413), and `SingleAnswers`: an
+answer that streams nothing goes as one JSON body rather than a stream of one event (docs/http.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import sys
 import time
 from datetime import UTC, datetime
+from typing import Literal
 from urllib.parse import urlsplit
 
 from openai_images.errors import ConfigurationError, redact
@@ -174,10 +176,118 @@ async def _too_large(send, limit: int) -> None:
     await _answer(send, 413, json.dumps({"error": message}).encode(), content_type="application/json")
 
 
-async def _answer(send, status: int, body: bytes, *, content_type: str) -> None:
-    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+async def _answer(send, status: int, body: bytes, *, content_type: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    sent = [*(headers or []), (b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": sent})
     await send({"type": "http.response.body", "body": body})
+
+
+class SingleAnswers:
+    """A POST whose event stream carries its JSON-RPC answer and nothing else gets that answer as `application/json`;
+    any other stream goes out as it is, from its first byte.
+
+    Why: FastMCP's 2025-11-25 transport answers every request with `text/event-stream`, one event per message, and
+    the official Python client refuses an event over 1 MiB (`DEFAULT_MAX_SSE_EVENT_SIZE` in
+    mcp/client/streamable_http.py) but reads a JSON body whole; a 3 MB PNG from `image://` is 4 MB of base64. The
+    Streamable HTTP spec lets a server answer a POST either way, and mcp's own 2026-07-28 transport does this
+    (`handle_modern_request` in mcp/server/_streamable_http_modern.py): the headers wait for the first message, and
+    when that is the answer it goes as JSON. A progress notification, a request to the client (elicitation) or the
+    ping the stream sends after 15 s of silence (sse_starlette's default) opens the stream at once: progress is
+    never held back, and no answer's headers wait longer than one ping.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        held: list[dict] = []  # a stream's start, while it is not yet known whether it stays a stream
+        stream = _FirstEvent()
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200 and _is_event_stream(message):
+                held.append(message)
+                return
+            if not held:
+                await send(message)
+                return
+            chunk, ended = message.get("body", b""), not message.get("more_body", False)
+            verdict = stream.read(chunk, ended=ended)
+            if verdict == "wait":
+                return
+            start = held.pop()
+            if verdict == "stream":
+                await send(start)
+                await send({"type": "http.response.body", "body": bytes(stream.sent), "more_body": not ended})
+            else:
+                headers = [(name, value) for name, value in start["headers"] if name.lower() not in _STREAM_HEADERS]
+                await _answer(send, 200, verdict, content_type="application/json", headers=headers)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if held:  # the app stopped before its stream said anything conclusive (a client that went away)
+                await send(held.pop())
+                await send({"type": "http.response.body", "body": bytes(stream.sent), "more_body": False})
+
+
+_STREAM_HEADERS = frozenset(
+    {b"content-type", b"content-length", b"transfer-encoding", b"cache-control", b"connection", b"x-accel-buffering"}
+)
+
+
+def _is_event_stream(start: dict) -> bool:
+    return any(name.lower() == b"content-type" and value.lower().startswith(b"text/event-stream") for name, value in start["headers"])
+
+
+class _FirstEvent:
+    """An event stream read as it is sent, until it shows whether it is one JSON-RPC answer and nothing else."""
+
+    def __init__(self) -> None:
+        self.sent = bytearray()  # what the app sent so far
+        self.answer: bytes | None = None  # the first event's data, once it is known to be an answer
+
+    def read(self, chunk: bytes, *, ended: bool) -> bytes | Literal["wait", "stream"]:
+        """The answer, once the stream has `ended` with it alone; "stream" as soon as anything else shows; else "wait"."""
+        self.sent += chunk
+        text = bytes(self.sent)
+        if not ended and text.endswith(b"\r"):
+            text = text[:-1]  # perhaps half of a CRLF
+        # A line ends at CRLF, LF or CR, and an event at a blank line (the event stream format of the HTML standard).
+        *parts, rest = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n\n")
+        events = [part for part in parts if part.strip(b"\n")]
+        if not events:
+            return "stream" if ended else "wait"
+        if self.answer is None:
+            data = _event_data(events[0])
+            if data is None or not _is_answer(data):
+                return "stream"  # a notification, a request to the client, a ping or a resumption id: it streams
+            self.answer = data
+        if len(events) > 1 or rest.strip(b"\n"):
+            return "stream"
+        return self.answer if ended else "wait"
+
+
+def _event_data(event: bytes) -> bytes | None:
+    """The data of a `message` event with no other fields, else None (a comment, an `id`, a `retry`, another event)."""
+    data: list[bytes] = []
+    for line in event.strip(b"\n").split(b"\n"):
+        name, _, value = line.partition(b":")
+        if name == b"data":
+            data.append(value.removeprefix(b" "))
+        elif name != b"event" or value.strip() != b"message":
+            return None
+    return b"\n".join(data) if data else None
+
+
+def _is_answer(data: bytes) -> bool:
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and "id" in message and "method" not in message and ("result" in message or "error" in message)
 
 
 def public_url(settings, *, host: str, port: int) -> str:
@@ -218,7 +328,7 @@ def build_app(mcp, settings, *, host: str, port: int, path: str, version: str):
         allowed_hosts=hosts,
         allowed_origins=list(settings.allowed_origins) or None,
     )
-    return Edge(app, max_body=settings.max_request_bytes, version=version)
+    return Edge(SingleAnswers(app), max_body=settings.max_request_bytes, version=version)
 
 
 def serve(mcp, settings, *, host: str, port: int, path: str, version: str) -> None:
