@@ -33,6 +33,7 @@ with collector_paused():
         dialogue_mcp,
         gallery,
         generation,
+        inline_previews,
         inputs,
         mcp_prompts,
         rendering,
@@ -377,6 +378,7 @@ gallery.register(mcp, caller=_caller)  # the ui:// view and its app-only tools (
 mcp_prompts.register(mcp)  # prompt_templates' requests as slash commands
 mcp.add_middleware(ArgumentErrorsInPlainWords())
 mcp.add_middleware(tool_schemas.CompactSchemas())  # the listing in its shortest equivalent form
+mcp.add_middleware(inline_previews.InlinePreviews(lambda: _caller().settings.inline_preview))  # not for ChatGPT
 
 
 # --- entry point ------------------------------------------------------------------

@@ -30,6 +30,7 @@ LAYERS = {
             "cli",
             "dialogue_mcp",
             "gallery",
+            "inline_previews",
             "mcp_prompts",
             "tool_errors",
             "tool_params",
