@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+from collections.abc import Callable
 from typing import Any, Literal, overload
 
 from fastmcp.tools.base import ToolResult
@@ -18,9 +20,11 @@ from pydantic import BaseModel, Field
 
 from openai_images import costs, dialogue, enhancer, imagefiles, storage
 from openai_images.dialogue import DialogueState
-from openai_images.errors import redact
+from openai_images.errors import ImageServerError, StorageError, redact
 from openai_images.generation import Cancelled, DryRun, Generated, Rendering, Variations
 from openai_images.services import SessionCost
+
+log = logging.getLogger("openai_images_mcp")
 
 MIME_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg", "gif": "image/gif", "svg": imagefiles.SVG_MIME}
 
@@ -172,7 +176,27 @@ def outcome_result(outcome: Generated | Rendering | Variations, session: Session
     return generated_result(outcome, session)
 
 
+def _naming_the_saved(made: list[Generated], conversation_id: str, build: Callable[[], ToolResult]) -> ToolResult:
+    """`build()`, or, when it fails, a StorageError naming every saved file: the images are paid for and on disk."""
+    try:
+        return build()
+    except Exception as exc:
+        if isinstance(exc, ImageServerError) or not made:
+            raise
+        log.exception("Could not put together the result of %s", conversation_id)
+        saved = ", ".join(generated.saved.location for generated in made)
+        raise StorageError(
+            f"The image is saved ({saved}), but this result could not be put together ({type(exc).__name__}: {exc}). "
+            f'Nothing is lost: call openai_get_image with conversation_id="{conversation_id}" to show it again.'
+        ) from None
+
+
 def variations_result(made: Variations, session: SessionCost) -> ToolResult:
+    """Several variations: one line each, one contact sheet labelled 1..n, a resource link per image, the cost per image and summed."""
+    return _naming_the_saved(made.made, made.conversation_id, lambda: _variations_result(made, session))
+
+
+def _variations_result(made: Variations, session: SessionCost) -> ToolResult:
     """Several variations: one line each, one contact sheet labelled 1..n, a resource link per image, the cost per image and summed."""
     lines: list[str] = []
     infos: list[VariationInfo] = []
@@ -311,6 +335,10 @@ def _duration(seconds: float) -> str:
 
 def generated_result(generated: Generated, session: SessionCost) -> ToolResult:
     """A saved image: what and where it is, what it cost, a small preview and a link to the full file."""
+    return _naming_the_saved([generated], generated.conversation.id, lambda: _generated_result(generated, session))
+
+
+def _generated_result(generated: Generated, session: SessionCost) -> ToolResult:
     job, conversation, record, saved = generated.job, generated.conversation, generated.record, generated.saved
     structured = ImageResult(
         status="generated",

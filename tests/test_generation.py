@@ -163,3 +163,19 @@ def test_a_usage_ledger_that_fails_after_the_image_is_paid_for_still_gives_the_s
     path = Path(made.structured_content["path"])
     assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert any("today's usage count could not be updated (OSError" in note for note in made.structured_content["notes"])
+
+
+def test_a_result_that_cannot_be_put_together_still_names_the_saved_image(in_process_env, fake_openai, monkeypatch, home):
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory while writing the result")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rendering, "_analysis_fields", broken)
+        made = _call("openai_generate_image", {"prompt": "A red fox in fresh snow"})
+    assert made.is_error
+    text = made.content[0].text
+    [saved] = list(home["output"].glob("openai_image_*.png"))
+    assert f"The image is saved ({saved})" in text and "MemoryError" in text
+    conversation_id = text.split('conversation_id="')[1].split('"')[0]
+    shown = _call("openai_get_image", {"conversation_id": conversation_id})
+    assert not shown.is_error and shown.structured_content["path"] == str(saved), "nothing was lost"
