@@ -173,13 +173,14 @@ async def test_cost_is_shown_per_image_in_the_listing_and_as_a_session_total(ser
         )
         listing = await call_tool(client, "openai_list_conversations", {})
     one, two = first.structured_content, second.structured_content
-    usage = one["usage"]["image"]
-    expected = (
+    usage, assistant = one["usage"]["image"], one["usage"]["assistant"]
+    image_usd = (
         usage["input_tokens_details"]["text_tokens"] * 5 + usage["input_tokens_details"]["image_tokens"] * 8 + usage["output_tokens"] * 30
     ) / 1e6
-    assert one["cost_usd"] == pytest.approx(expected)
+    assistant_usd = (assistant["input_tokens"] * 10 + assistant["output_tokens"] * 50) / 1e6  # gpt-6-astra's price
+    assert one["cost_usd"] == pytest.approx(image_usd + assistant_usd)
     assert f"Cost: ${one['cost_usd']:.4f}" in result_text(first)
-    assert "not priced" in one["cost_note"], "the assistant model has no documented price"
+    assert "not priced" not in one["cost_note"] and "assistant $" in one["cost_note"]
     assert two["session_cost_usd"] == pytest.approx(one["cost_usd"] + two["cost_usd"])
     assert "Session total:" in result_text(second)
     entry = listing.structured_content["conversations"][0]
@@ -188,8 +189,8 @@ async def test_cost_is_shown_per_image_in_the_listing_and_as_a_session_total(ser
 
 
 async def test_price_overrides_price_unknown_models(server_env, fake_openai):
-    prices = {"gpt-image-2.6-flare": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-6-astra": {"text_in": 1, "text_out": 10}}
-    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2.6-flare", "OPENAI_IMAGES_PRICES": json.dumps(prices)}
+    prices = {"gpt-image-2": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-5.5": {"text_in": 1, "text_out": 10}}
+    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2", "OPENAI_ASSISTANT_MODEL": "gpt-5.5", "OPENAI_IMAGES_PRICES": json.dumps(prices)}
     async with stdio_client(env) as client:
         result = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
     assert not result.is_error, result_text(result)
