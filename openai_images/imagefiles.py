@@ -179,6 +179,45 @@ def read_mask(
     return mask
 
 
+def read_markup(raw_path: str, *, width: int, height: int, edited: str, allowed_dirs: Sequence[Path] = ()) -> InputImage:
+    """Read a markup for images.edit: a PNG with transparent pixels, `width` x `height` (the edited image, upright).
+
+    Always encoded again (no metadata, an EXIF orientation applied), so the size checked is the size sent.
+    """
+    return check_markup(read_input_image(raw_path, "markup_path", allowed_dirs), width=width, height=height, edited=edited)
+
+
+def check_markup(markup: InputImage, *, width: int, height: int, edited: str, what: str = "markup_path") -> InputImage:
+    """`markup` if it is a PNG the size of the edited image with some pixel less than opaque, else InvalidInput saying what to fix."""
+    if markup.mime_type != "image/png":
+        raise InvalidInput(
+            f"{what}: {markup.path} is {markup.mime_type.removeprefix('image/').upper()}; a markup must be a PNG with transparency "
+            "(transparent where the image should show through, opaque where you drew)."
+        )
+    if (markup.width, markup.height) != (width, height):
+        raise InvalidInput(
+            f"{what}: the markup is {markup.width}x{markup.height} but {edited} is {width}x{height} (as shown, after its EXIF "
+            f"orientation); they must be the same size. Draw the markup on a transparent {width}x{height} canvas."
+        )
+    Image = _pil()
+    with Image.open(io.BytesIO(markup.data)) as image:
+        lowest = image.convert("RGBA").getchannel("A").getextrema()[0]
+    if lowest >= 255:
+        raise InvalidInput(
+            f"{what}: {markup.path} has no transparent pixels, so it would hide the whole image. A markup is a PNG that "
+            "is transparent (alpha 0) except for what you drew on it; save it with transparency."
+        )
+    return markup
+
+
+def upright_size(data: bytes) -> tuple[int, int]:
+    """An encoded image's (width, height) as shown: swapped when its EXIF orientation turns it (what ImageOps.exif_transpose does)."""
+    Image = _pil()
+    with Image.open(io.BytesIO(data)) as image:
+        turned = image.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8)  # the transposes and quarter turns
+        return (image.height, image.width) if turned else (image.width, image.height)
+
+
 def _check_allowed(real: Path, *, shown: Path, what: str, allowed_dirs: Sequence[Path]) -> None:
     if allowed_dirs and not any(real.is_relative_to(folder) for folder in allowed_dirs):
         raise InvalidInput(
