@@ -925,7 +925,7 @@ def recall(conversation: storage.Conversation, record: storage.ImageRecord, serv
     Nothing is sent to OpenAI. The analysis is shown with the conversation's first image only.
     """
     settings = services.settings
-    image = inputs.read_saved(record.path, f"image {record.image_id}", services, keep_metadata=True)
+    image = inputs.read_saved(record.path, f"image {record.image_id}", services, keep_metadata=True, formats=imagefiles.SHOWN_FORMATS)
     saved = imagefiles.SavedImage(
         location=record.path,
         format=image.mime_type.removeprefix("image/"),

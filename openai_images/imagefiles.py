@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from openai_images.safefiles import read_regular_file
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # OpenAI's limit for one input image
 MAX_INPUT_PIXELS = 64_000_000  # far above any real photo; stops decompression bombs early
 INPUT_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+SHOWN_FORMATS = {**INPUT_FORMATS, "GIF": "image/gif"}  # a saved image read back to show it, not to send it
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
 
 SAVED_NAME = re.compile(r"openai_image_\d{8}_\d{6}_[0-9a-f]{8}\.[a-z0-9]{2,5}")  # how save_image names files
@@ -126,7 +127,13 @@ def read_input_image(
 
 
 def read_saved_image(
-    raw_path: str, what: str, *, output_dir: Path, allowed_dirs: Sequence[Path] = (), keep_metadata: bool = False
+    raw_path: str,
+    what: str,
+    *,
+    output_dir: Path,
+    allowed_dirs: Sequence[Path] = (),
+    keep_metadata: bool = False,
+    formats: Mapping[str, str] = INPUT_FORMATS,
 ) -> InputImage:
     """Read back an image this server saved, from a path in a conversation file; InvalidInput if it is not one.
 
@@ -151,7 +158,7 @@ def read_saved_image(
             "so it is not read. Pass the file as input_image_path instead."
         )
     _check_allowed(real, shown=path, what=what, allowed_dirs=allowed_dirs)
-    return _read_image(real, what, keep_metadata=keep_metadata)
+    return _read_image(real, what, keep_metadata=keep_metadata, formats=formats)
 
 
 def read_mask(
@@ -227,7 +234,7 @@ def _check_allowed(real: Path, *, shown: Path, what: str, allowed_dirs: Sequence
         )
 
 
-def _read_image(path: Path, what: str, *, keep_metadata: bool) -> InputImage:
+def _read_image(path: Path, what: str, *, keep_metadata: bool, formats: Mapping[str, str] = INPUT_FORMATS) -> InputImage:
     """Read without blocking (a FIFO never hangs the call) a regular file of a sane size, and decode it."""
     try:
         data = read_regular_file(path, MAX_INPUT_BYTES, follow_links=True)
@@ -245,29 +252,32 @@ def _read_image(path: Path, what: str, *, keep_metadata: bool) -> InputImage:
         raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
     if not data:
         raise InvalidInput(f"{what}: {path} is empty (0 bytes).")
-    return _decode(data, path, what, keep_metadata=keep_metadata)
+    return _decode(data, path, what, keep_metadata=keep_metadata, formats=formats)
 
 
-def decode_image(data: bytes, shown: str, what: str, *, keep_metadata: bool) -> InputImage:
+def decode_image(data: bytes, shown: str, what: str, *, keep_metadata: bool, formats: Mapping[str, str] = INPUT_FORMATS) -> InputImage:
     """An image's bytes read from elsewhere (an object store), decoded with the same checks as a file; `shown` names it in messages."""
     if not data:
         raise InvalidInput(f"{what}: {shown} is empty (0 bytes).")
-    return _decode(data, shown, what, keep_metadata=keep_metadata)
+    return _decode(data, shown, what, keep_metadata=keep_metadata, formats=formats)
 
 
-def _decode(data: bytes, path: Path | str, what: str, *, keep_metadata: bool) -> InputImage:
-    """Decode fully (a damaged file or a decompression bomb is refused) and, unless asked not to, encode the picture again."""
+def _decode(data: bytes, path: Path | str, what: str, *, keep_metadata: bool, formats: Mapping[str, str] = INPUT_FORMATS) -> InputImage:
+    """Decode fully (a damaged file or a decompression bomb is refused) and, unless asked not to, encode the picture again.
+
+    `formats` are the ones allowed: INPUT_FORMATS for an image to send; SHOWN_FORMATS (with GIF, kept as it is) to show one again.
+    """
     Image = _pil()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 fmt = "JPEG" if image.format == "MPO" else image.format or "unknown"  # MPO: a JPEG with more pictures after it
-                if fmt not in INPUT_FORMATS:
+                if fmt not in formats:
                     raise InvalidInput(f"{what}: {path} is a {fmt} image; OpenAI accepts PNG, JPEG or WebP. Convert it first.")
                 image.load()  # the first picture of a multi-picture file
-                if keep_metadata:
-                    return InputImage(path=path, data=data, mime_type=INPUT_FORMATS[fmt], width=image.width, height=image.height)
+                if keep_metadata or fmt not in INPUT_FORMATS:  # an animation is shown as it was saved, every frame
+                    return InputImage(path=path, data=data, mime_type=formats[fmt], width=image.width, height=image.height)
                 clean, width, height = _encode_clean(image, fmt)
     except InvalidInput:
         raise

@@ -387,16 +387,23 @@ async def load_saved_image(record: storage.ImageRecord, what: str, services: Ser
 
 
 async def read_saved_file(record: storage.ImageRecord, what: str, services: Services) -> imagefiles.InputImage:
-    """The saved file's own bytes and type, after the same checks as load_saved_image (for the image:// resource)."""
-    return await asyncio.to_thread(functools.partial(read_saved, record.path, what, services, keep_metadata=True))
+    """The saved file's own bytes and type, after the same checks as load_saved_image (for the image:// resource and the gallery).
+
+    An animated GIF is read too: it is shown, not sent.
+    """
+    return await asyncio.to_thread(
+        functools.partial(read_saved, record.path, what, services, keep_metadata=True, formats=imagefiles.SHOWN_FORMATS)
+    )
 
 
-def read_saved(location: str, what: str, services: Services, *, keep_metadata: bool) -> imagefiles.InputImage:
-    """Blocking: an image this server saved, from its output folder or its bucket, checked like any input."""
+def read_saved(
+    location: str, what: str, services: Services, *, keep_metadata: bool, formats: Mapping[str, str] = imagefiles.INPUT_FORMATS
+) -> imagefiles.InputImage:
+    """Blocking: an image this server saved, from its output folder or its bucket, checked like any input (in `formats`)."""
     settings = services.settings
     if not location.startswith("s3://"):
         return imagefiles.read_saved_image(
-            location, what, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=keep_metadata
+            location, what, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=keep_metadata, formats=formats
         )
     if services.bucket is None:
         raise InvalidInput(f"{what} is kept in a bucket ({location[:200]}), but OPENAI_IMAGES_STORAGE names none; set it to read it.")
@@ -406,7 +413,7 @@ def read_saved(location: str, what: str, services: Services, *, keep_metadata: b
         raise InvalidInput(f"{what}: nothing is stored at {location[:300]} any more.") from None
     except OSError as exc:
         raise StorageError(f"{what}: could not read {location[:300]} from the bucket ({exc.strerror or exc}).") from None
-    return imagefiles.decode_image(data, location, what, keep_metadata=keep_metadata)
+    return imagefiles.decode_image(data, location, what, keep_metadata=keep_metadata, formats=formats)
 
 
 def _loaded(image: imagefiles.InputImage) -> LoadedImage:
