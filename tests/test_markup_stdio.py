@@ -222,3 +222,40 @@ def test_a_markup_over_an_exif_rotated_photo_matches_the_photo_as_shown(
         assert image.format == "JPEG"
         assert (image.size, image.getexif().get(0x0112)) == (((1536, 1024), 6) if keep_metadata == "true" else ((1024, 1536), None))
     assert Path(made.structured_content["path"]).exists() and made.structured_content["conversation_id"]
+
+
+def test_the_gallerys_markup_tool_saves_the_drawing_in_the_data_folder_and_makes_the_edit(conversation, fake_openai, home):
+    from fastmcp.apps.config import UI_EXTENSION_ID
+    from mcp.client import advertise
+
+    import openai_images_mcp
+
+    buffer = io.BytesIO()
+    canvas = Image.new("RGBA", (1024, 1024), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).ellipse((400, 400, 600, 600), outline=(255, 0, 0, 255), width=8)
+    canvas.save(buffer, "PNG")
+    arguments = {
+        "conversation_id": conversation["conversation_id"],
+        "image_id": conversation["image_id"],
+        "prompt": "a red balloon in the circle",
+        "markup_png": base64.b64encode(buffer.getvalue()).decode(),
+    }
+
+    async def run():
+        apps = advertise(UI_EXTENSION_ID, {"mimeTypes": ["text/html;profile=mcp-app"]})
+        async with Client(openai_images_mcp.mcp, extensions=[apps]) as client:
+            return await client.call_tool_mcp("openai_gallery_markup", arguments)
+
+    made = asyncio.run(run())
+    assert not made.is_error, made.content
+    [drawing] = (home["data"] / "markups").iterdir()
+    assert re.fullmatch(r"markup_\d{8}_\d{6}_[0-9a-f]{8}\.png", drawing.name) and drawing.read_bytes() == buffer.getvalue()
+    assert not any(path.name.startswith("markup_") for path in home["output"].iterdir())  # drawings are not images
+    [sent] = fake_openai.image_requests("edits")
+    assert sent["prompt"] == "a red balloon in the circle"
+    assert decoded(sent["markup"].data).convert("RGBA").tobytes() == canvas.tobytes()
+    result = made.structured_content
+    assert result["conversation_id"] == conversation["conversation_id"] and Path(result["path"]).is_file()
+    images = stored(home, conversation["conversation_id"])["images"]
+    assert [image["image_id"] for image in images] == [conversation["image_id"], result["image_id"]]
+    assert images[1]["parent_id"] == conversation["image_id"]
