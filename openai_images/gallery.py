@@ -374,7 +374,7 @@ async def _as_tool_result(work: Awaitable[ToolResult]) -> ToolResult:
 #   -> ui/initialize, then ui/notifications/initialized       (the handshake; the answer has hostCapabilities, hostContext)
 #   <- ui/notifications/tool-input, ui/notifications/tool-result   (the generating call's arguments, then its result)
 #   <- ui/notifications/host-context-changed, ping, ui/resource-teardown
-#   -> tools/call openai_gallery, openai_gallery_image, openai_conversational_image (refine; variations)
+#   -> tools/call openai_gallery, openai_gallery_image, openai_conversational_image (refine; variations), openai_gallery_markup
 #   -> ui/download-file (when the host offers downloadFile), ui/update-model-context, ui/notifications/size-changed
 VIEW_HTML = r"""<!DOCTYPE html>
 <html lang="en">
@@ -411,6 +411,11 @@ VIEW_HTML = r"""<!DOCTYPE html>
   .frame img { display: block; width: 100%; height: auto; cursor: zoom-in; }
   figure.expanded .frame img { width: auto; max-width: none; margin: 0 auto; cursor: zoom-out; }
   .frame .loading { display: grid; place-items: center; width: 100%; color: var(--fg2); }
+  .markup { display: grid; gap: 6px; }
+  .sheet { position: relative; border: 1px solid var(--line); border-radius: var(--border-radius-sm, 6px); overflow: hidden; }
+  .sheet img { display: block; width: 100%; height: auto; }
+  .sheet canvas { position: absolute; inset: 0; width: 100%; height: 100%; cursor: crosshair; touch-action: none; }
+  .form label { display: flex; gap: 4px; align-items: center; }
   figcaption { padding: 8px 10px; display: grid; gap: 6px; }
   .prompt { white-space: pre-wrap; overflow-wrap: anywhere; }
   .meta { font-size: var(--font-text-xs-size, 12px); color: var(--fg2); overflow-wrap: anywhere; }
@@ -439,6 +444,7 @@ VIEW_HTML = r"""<!DOCTYPE html>
       <div class="actions">
         <button type="button" data-action="refine">Refine</button>
         <button type="button" data-action="variations">Variations</button>
+        <button type="button" data-action="markup">Mark up</button>
         <button type="button" data-action="download">Download</button>
       </div>
       <div class="form" data-form="refine" hidden>
@@ -450,6 +456,16 @@ VIEW_HTML = r"""<!DOCTYPE html>
         <button type="button" data-count="1">1</button><button type="button" data-count="2">2</button>
         <button type="button" data-count="3">3</button><button type="button" data-count="4">4</button>
         <button type="button" data-action="close">Cancel</button>
+      </div>
+      <div class="markup" data-form="markup" hidden>
+        <span class="muted">Draw on the image where to change it, then say what to do there.</span>
+        <div class="sheet"><canvas aria-label="Draw on the image"></canvas></div>
+        <div class="form">
+          <label>Pen colour <input type="color" value="#ff2020" data-role="colour"></label>
+          <button type="button" data-action="undo">Undo</button>
+          <textarea placeholder="What to do where you drew, e.g. put a red kite here"></textarea>
+          <button type="button" data-action="send-markup">Send</button><button type="button" data-action="close">Cancel</button>
+        </div>
       </div>
     </figcaption>
   </figure>
@@ -589,11 +605,14 @@ function card(image) {
   node.querySelector(".meta").title = "Saved at " + image.path;
   const refineForm = node.querySelector('[data-form="refine"]');
   const choices = node.querySelector('[data-form="variations"]');
+  const markupForm = node.querySelector('[data-form="markup"]');
   const text = refineForm.querySelector("textarea");
-  node.querySelector('[data-action="refine"]').onclick = () => { choices.hidden = true; refineForm.hidden = false; text.focus(); };
-  node.querySelector('[data-action="variations"]').onclick = () => { refineForm.hidden = true; choices.hidden = false; };
+  const only = (form) => { for (const other of [refineForm, choices, markupForm]) other.hidden = other !== form; };
+  node.querySelector('[data-action="refine"]').onclick = () => { only(refineForm); text.focus(); };
+  node.querySelector('[data-action="variations"]').onclick = () => only(choices);
+  node.querySelector('[data-action="markup"]').onclick = () => { only(markupForm); openMarkup(image, markupForm); };
   node.querySelector('[data-action="download"]').onclick = () => download(image);
-  for (const close of node.querySelectorAll('[data-action="close"]')) close.onclick = () => { refineForm.hidden = true; choices.hidden = true; };
+  for (const close of node.querySelectorAll('[data-action="close"]')) close.onclick = () => only(null);
   // No <form>: a sandbox without allow-forms blocks its submission.
   const send = () => { const prompt = text.value.trim(); if (prompt) make(image, { prompt }, "Refining " + image.image_id + "…"); };
   refineForm.querySelector('[data-action="send"]').onclick = send;
@@ -642,14 +661,73 @@ function imageData(image) {
   }
   return state.bytes.get(image.image_id);
 }
-async function make(image, args, doing) {
+// --- mark up: a pen over the image, drawn on a transparent canvas of the image's own size ----------------------
+async function openMarkup(image, form) {
+  if (form.drawing) return;
+  const sheet = form.querySelector(".sheet");
+  const canvas = sheet.querySelector("canvas");
+  let file;
+  try {
+    file = await imageData(image);
+  } catch (error) {
+    return setStatus(error.message, true);
+  }
+  const picture = document.createElement("img");
+  picture.alt = "";
+  picture.src = "data:" + file.mimeType + ";base64," + file.data;
+  await picture.decode();
+  sheet.prepend(picture);
+  canvas.width = picture.naturalWidth;  // the markup is sent at the image's natural size, whatever size it is shown at
+  canvas.height = picture.naturalHeight;
+  form.drawing = drawingOn(canvas, form.querySelector('[data-role="colour"]'));
+  form.querySelector('[data-action="undo"]').onclick = () => form.drawing.undo();
+  const note = form.querySelector("textarea");
+  form.querySelector('[data-action="send-markup"]').onclick = () => {
+    const prompt = note.value.trim();
+    if (!form.drawing.strokes.length) return setStatus("Draw on the image first: the strokes show where to change it.", true);
+    if (!prompt) return setStatus("Write a note: what to do where you drew.", true);
+    const markupPng = canvas.toDataURL("image/png").split(",")[1];
+    make(image, { prompt, markup_png: markupPng }, "Editing " + image.image_id + " where you drew…", "openai_gallery_markup");
+  };
+}
+function drawingOn(canvas, colour) {
+  // Strokes are kept as points in the image's pixels, so that undo can draw the rest again.
+  const context = canvas.getContext("2d");
+  const strokes = [];
+  const width = Math.max(3, Math.round(Math.max(canvas.width, canvas.height) / 150));
+  let current = null;
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+  };
+  const paint = (stroke) => {
+    Object.assign(context, { strokeStyle: stroke.colour, lineWidth: stroke.width, lineCap: "round", lineJoin: "round" });
+    context.beginPath();
+    context.moveTo(...stroke.points[0]);
+    for (const point of stroke.points) context.lineTo(...point);
+    context.stroke();
+  };
+  const redraw = () => { context.clearRect(0, 0, canvas.width, canvas.height); strokes.forEach(paint); };
+  canvas.onpointerdown = (event) => {
+    event.preventDefault();
+    canvas.setPointerCapture(event.pointerId);
+    current = { colour: colour.value, width, points: [at(event)] };
+    strokes.push(current);
+    redraw();
+  };
+  canvas.onpointermove = (event) => { if (current) { current.points.push(at(event)); redraw(); } };
+  canvas.onpointerup = canvas.onpointercancel = () => { current = null; };
+  return { strokes, undo() { current = null; strokes.pop(); redraw(); } };
+}
+
+async function make(image, args, doing, tool) {
   if (state.busy) return;
   state.busy = true;
   for (const button of document.querySelectorAll("button")) button.disabled = true;
   setStatus(doing + " This can take a minute.");
   let result;
   try {
-    result = await callTool("openai_conversational_image", { conversation_id: state.conversationId, image_id: image.image_id, ...args });
+    result = await callTool(tool || "openai_conversational_image", { conversation_id: state.conversationId, image_id: image.image_id, ...args });
   } catch (error) {
     setStatus(error.message, true);
     return;
@@ -658,7 +736,8 @@ async function make(image, args, doing) {
     for (const button of document.querySelectorAll("button")) button.disabled = false;
   }
   if (state.hostCapabilities.updateModelContext) {  // so that the model knows what the user made here
-    const what = args.variations ? args.variations + " variation(s) of " + image.image_id : "a refinement of " + image.image_id + " (" + args.prompt + ")";
+    const what = args.variations ? args.variations + " variation(s) of " + image.image_id
+      : (args.markup_png ? "a markup edit (drawn on the image) of " : "a refinement of ") + image.image_id + " (" + args.prompt + ")";
     const text = "In the gallery of " + state.conversationId + " the user made " + what + ".\n" + textOf(result);
     request("ui/update-model-context", { content: [{ type: "text", text }] }).catch(() => {});
   }
