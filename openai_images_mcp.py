@@ -48,7 +48,7 @@ with collector_paused():
     from openai_images.services import Services
     from openai_images.tool_errors import ArgumentErrorsInPlainWords, as_resource, as_tool_result
     from openai_images.tool_params import tool_annotations
-    from openai_images.tool_steps import collect_or_show, resume_listed, run_job, settle
+    from openai_images.tool_steps import collect_or_show, refine, resume_listed, run_job, settle
 
     log = logging.getLogger("openai_images_mcp")
 
@@ -93,6 +93,7 @@ async def openai_conversational_image(
     input_image_file_id: arg.FileId = None,
     input_image_path: arg.InputPath = None,
     mask_path: arg.Mask = None,
+    markup_path: arg.Markup = None,
     reference_image_paths: arg.References = None,
     assistant_model: arg.Assistant = None,
     size: arg.RefinedSize = None,
@@ -141,6 +142,7 @@ async def openai_conversational_image(
             services=svc,
             completion_window=completion_window,
             variations=variations,
+            markup_path=markup_path,
         )
         inputs.check_key(svc, dry_run=call.dry_run)  # before the first question: the dialogue would end in this error
         with_image = bool(input_image_file_id or input_image_path)
@@ -159,24 +161,33 @@ async def openai_conversational_image(
                 # A dialogue whose image is not made yet: the first attempt failed, or this is a dry run.
                 return await dialogue_mcp.finish(conversation, call=call, ctx=ctx, services=svc)
             model = inputs.check_model_name(assistant_model or conversation.assistant_model or svc.settings.assistant_model)
-            parent = generation.pick_image(conversation, image_id)
-            images, mask_url = await inputs.prepare_images(
-                conversation=conversation, file_id=input_image_file_id, path=input_image_path, call=call, services=svc, edited=parent
-            )
-            job = generation.plan_refinement(
-                conversation=conversation,
+            return await refine(
+                conversation,
                 text=text,
                 explicit_size=explicit_size,
                 assistant_model=model,
                 call=call,
-                images=images,
-                mask_url=mask_url,
-                services=svc,
-                parent=parent,
+                file_id=input_image_file_id,
+                path=input_image_path,
+                ctx=ctx,
+                svc=svc,
+                parent=generation.pick_image(conversation, image_id),
+                wait_seconds=max(deadline - time.monotonic(), 1.0),
             )
-            return await run_job(job, call=call, ctx=ctx, svc=svc, wait_seconds=max(deadline - time.monotonic(), 1.0))
 
         model = inputs.check_model_name(assistant_model or svc.settings.assistant_model)
+        if call.markup_path:  # a markup edit of input_image_path: at once, without questions
+            return await refine(
+                None,
+                text=text,
+                explicit_size=explicit_size,
+                assistant_model=model,
+                call=call,
+                file_id=input_image_file_id,
+                path=input_image_path,
+                ctx=ctx,
+                svc=svc,
+            )
         images, mask_url = await inputs.prepare_images(
             conversation=None, file_id=input_image_file_id, path=input_image_path, call=call, services=svc
         )

@@ -666,7 +666,10 @@ async def _generate(args: argparse.Namespace, services: Any, *, progress: Progre
         mask_path=None,
         dry_run=False,
         services=services,
+        markup_path=args.markup,
     )
+    if call.markup_path and not args.conversation:
+        raise InvalidInput("--markup marks up a conversation's last image: give --conversation conv_... as well.")
     services.openai.client()  # a missing key is told now, before anything is planned or sent
     if args.conversation:
         conversation = await asyncio.to_thread(services.store.load, storage.check_conversation_id(args.conversation))
@@ -678,17 +681,29 @@ async def _generate(args: argparse.Namespace, services: Any, *, progress: Progre
                 "or leave --conversation out to start a new image."
             )
         model = inputs.check_model_name(conversation.assistant_model or settings.assistant_model)
-        images, mask_url = await inputs.prepare_images(conversation=conversation, file_id=None, path=None, call=call, services=services)
-        job = generation.plan_refinement(
-            conversation=conversation,
-            text=text,
-            explicit_size=explicit_size,
-            assistant_model=model,
-            call=call,
-            images=images,
-            mask_url=mask_url,
-            services=services,
-        )
+        if call.markup_path:
+            files = await inputs.prepare_markup(conversation=conversation, file_id=None, path=None, call=call, services=services)
+            job = generation.plan_markup(
+                conversation=conversation,
+                text=text,
+                explicit_size=explicit_size,
+                assistant_model=model,
+                call=call,
+                files=files,
+                services=services,
+            )
+        else:
+            images, mask_url = await inputs.prepare_images(conversation=conversation, file_id=None, path=None, call=call, services=services)
+            job = generation.plan_refinement(
+                conversation=conversation,
+                text=text,
+                explicit_size=explicit_size,
+                assistant_model=model,
+                call=call,
+                images=images,
+                mask_url=mask_url,
+                services=services,
+            )
     else:
         job = generation.plan_new(
             text=text,
@@ -846,6 +861,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--output-dir", metavar="DIR", help="folder for the image (default OPENAI_IMAGES_OUTPUT_DIR, else ~/Downloads)")
     generate.add_argument("--model", help="image model (default OPENAI_IMAGE_MODEL, else the API's default)")
     generate.add_argument("--conversation", metavar="ID", help="refine the last image of this conversation (conv_...)")
+    generate.add_argument(
+        "--markup",
+        metavar="PNG",
+        help="with --conversation: a transparent PNG drawn over its last image to guide the change (GPT Image 2.5)",
+    )
     generate.add_argument("--json", action="store_true", help="print the structured result (as the tools return it) instead of the path")
     generate.set_defaults(run=run_generate)
 

@@ -1,4 +1,4 @@
-"""The gallery: an MCP App view of a conversation's images at full size, with refine, variation and download buttons.
+"""The gallery: an MCP App view of a conversation's images at full size, with refine, variation, markup and download buttons.
 
 MCP Apps (the `io.modelcontextprotocol/ui` extension, specification/2026-01-26/apps.mdx in
 github.com/modelcontextprotocol/ext-apps) lets a host such as Claude, ChatGPT or VS Code show a
@@ -12,7 +12,9 @@ conversation_id from it and asks two app-only tools for the rest: `openai_galler
 of images, `openai_gallery_image` for each image's own bytes, in chunks. No image ever travels
 through a URL, and the hosts keep app-only tools away from the model, so full-size bytes never
 reach its context. Each chunk is at most CHUNK_BYTES (about 700 KB as base64), under Claude
-Desktop's 1 MB cap on a tool result, whatever the image's size.
+Desktop's 1 MB cap on a tool result, whatever the image's size. "Mark up" lets a person draw on an
+image (pen, colour, undo) and write a note; the third app-only tool, `openai_gallery_markup`, saves
+the drawing in the user's data folder and makes a markup edit of the image from it and the note.
 
 The HTML, CSS and JavaScript are one self-contained document below (no CDN, no fonts, no
 network: the hosts' default CSP allows none), with the view's half of the protocol written by
@@ -24,11 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated
 
-from fastmcp import FastMCP
+from fastmcp import Context, FastMCP
 from fastmcp.apps.config import UI_EXTENSION_ID, UI_MIME_TYPE, AppConfig
 from fastmcp.exceptions import ToolError
 from fastmcp.server.middleware import Middleware, MiddlewareContext
@@ -38,14 +44,21 @@ from fastmcp.utilities.json_schema import dereference_refs
 from mcp_types import TextContent
 from pydantic import BaseModel, Field
 
-from openai_images import imagefiles, inputs, rendering, storage
-from openai_images.errors import ImageServerError, InvalidInput, NotFound, redact
+from openai_images import generation, imagefiles, inputs, rendering, safefiles, storage
+from openai_images.errors import ImageServerError, InvalidInput, NotFound, StorageError, redact
 from openai_images.services import Services
+from openai_images.tool_steps import refine, settle
 
 VIEW_URI = "ui://openai-images/gallery.html"
 TOOL_META = {"ui": {"resourceUri": VIEW_URI}}  # for the generating tools' definitions: their results open the gallery
 LIST_TOOL = "openai_gallery"
 IMAGE_TOOL = "openai_gallery_image"
+MARKUP_TOOL = "openai_gallery_markup"
+APP_TOOLS = (LIST_TOOL, IMAGE_TOOL, MARKUP_TOOL)
+# A drawing is mostly transparent and compresses well: 3 MB of base64 (about 2.2 MB of PNG) is far more than strokes on
+# a 3840x2160 image weigh, and stays under the HTTP server's 4 MB cap on a request (OPENAI_IMAGES_MAX_REQUEST_BYTES).
+MAX_MARKUP_BASE64 = 3 * 1024 * 1024
+MARKUPS_FOLDER = "markups"  # in the user's data folder, beside the conversations
 CHUNK_BYTES = 512 * 1024  # raw bytes per openai_gallery_image call: 699,052 characters as base64
 MAX_IMAGES = 60  # the newest images a gallery lists; older ones are counted
 PROMPT_CHARS = 600  # of each prompt shown under its image (the whole of it is in the conversation:// resource)
@@ -174,6 +187,86 @@ def register(mcp: FastMCP, *, caller: Callable[[], Services]) -> None:
 
         return await _as_tool_result(run())
 
+    @mcp.tool(
+        name=MARKUP_TOOL,
+        title="Gallery: mark up an image",
+        annotations={
+            "title": "Gallery: mark up an image",
+            "readOnlyHint": False,
+            "destructiveHint": False,
+            "idempotentHint": False,
+            "openWorldHint": True,
+        },
+        app=_APP_ONLY,
+        output_schema=rendering.IMAGE_RESULT_SCHEMA,
+    )
+    async def openai_gallery_markup(
+        conversation_id: Annotated[str, Field(description="The conversation (conv_...) the image belongs to.")],
+        image_id: Annotated[str, Field(description="The image (img_...) drawn on.")],
+        prompt: Annotated[str, Field(description="The note: what to do where it is drawn.")],
+        markup_png: Annotated[str, Field(description="Base64 of the drawing: a PNG of the image's size, transparent but for the strokes.")],
+        ctx: Context,
+    ) -> ToolResult:
+        """For the gallery view: a markup edit of one image from a drawing on it and a note; the drawing is saved, then the edit made."""
+
+        async def run() -> ToolResult:
+            svc = caller()
+            drawing = _drawing(markup_png)
+            text = inputs.check_prompt(prompt)
+            conversation = await asyncio.to_thread(svc.store.load, storage.check_conversation_id(conversation_id))
+            parent = generation.pick_image(conversation, image_id)
+            conversation, waiting = await settle(conversation, deadline=time.monotonic() + svc.settings.wait_seconds, ctx=ctx, svc=svc)
+            if waiting is not None:
+                return waiting
+            saved = await asyncio.to_thread(_save_drawing, drawing, svc)
+            call = inputs.check_call_options(reference_paths=None, mask_path=None, dry_run=False, services=svc, markup_path=str(saved))
+            inputs.check_key(svc, dry_run=False)
+            return await refine(
+                conversation,
+                text=text,
+                explicit_size=None,
+                assistant_model=inputs.check_model_name(conversation.assistant_model or svc.settings.assistant_model),
+                call=call,
+                file_id=None,
+                path=None,
+                ctx=ctx,
+                svc=svc,
+                parent=parent,
+                markup_data=drawing,
+            )
+
+        return await _as_tool_result(run())
+
+
+def _drawing(markup_png: str) -> bytes:
+    """The drawing's PNG bytes from its base64, within MAX_MARKUP_BASE64; InvalidInput otherwise."""
+    if len(markup_png) > MAX_MARKUP_BASE64:
+        raise InvalidInput(
+            f"markup_png is {len(markup_png):,} characters of base64; the gallery sends at most {MAX_MARKUP_BASE64:,} "
+            "(about 2.2 MB of PNG). Undo some strokes, or mark up a smaller image."
+        )
+    try:
+        data = base64.b64decode(markup_png, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("markup_png is not base64: send the drawing's PNG bytes as base64, without a data: prefix.") from None
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise InvalidInput("markup_png is not a PNG: send the drawing as a PNG with transparency.")
+    return data
+
+
+def _save_drawing(data: bytes, svc: Services) -> Path:
+    """Blocking: keep the drawing in the user's data folder (markups/), named like the images; its path."""
+    folder = svc.settings.data_dir / MARKUPS_FOLDER
+    path = folder / f"markup_{time.strftime('%Y%m%d_%H%M%S')}_{secrets.token_hex(4)}.png"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        safefiles.atomic_write(path, data)
+    except OSError as exc:
+        raise StorageError(
+            f"Could not save the drawing in {folder} ({exc.strerror or exc}); nothing was sent. Check OPENAI_IMAGES_DATA_DIR."
+        ) from None
+    return path
+
 
 class _ForAppsOnly(Middleware):
     """The gallery for clients that declared MCP Apps (`io.modelcontextprotocol/ui`); every other client sees none of it.
@@ -186,14 +279,14 @@ class _ForAppsOnly(Middleware):
         tools = await call_next(context)
         if _with_apps(context):
             return tools
-        return [_without_ui(tool) for tool in tools if tool.name not in (LIST_TOOL, IMAGE_TOOL)]
+        return [_without_ui(tool) for tool in tools if tool.name not in APP_TOOLS]
 
     async def on_list_resources(self, context, call_next):
         resources = await call_next(context)
         return resources if _with_apps(context) else [resource for resource in resources if str(resource.uri) != VIEW_URI]
 
     async def on_call_tool(self, context, call_next):
-        if context.message.name in (LIST_TOOL, IMAGE_TOOL) and not _with_apps(context):
+        if context.message.name in APP_TOOLS and not _with_apps(context):
             raise ToolError(f"{context.message.name} serves the gallery view of clients with MCP Apps; this client did not declare them.")
         return await call_next(context)
 
@@ -281,7 +374,7 @@ async def _as_tool_result(work: Awaitable[ToolResult]) -> ToolResult:
 #   -> ui/initialize, then ui/notifications/initialized       (the handshake; the answer has hostCapabilities, hostContext)
 #   <- ui/notifications/tool-input, ui/notifications/tool-result   (the generating call's arguments, then its result)
 #   <- ui/notifications/host-context-changed, ping, ui/resource-teardown
-#   -> tools/call openai_gallery, openai_gallery_image, openai_conversational_image (refine; variations)
+#   -> tools/call openai_gallery, openai_gallery_image, openai_conversational_image (refine; variations), openai_gallery_markup
 #   -> ui/download-file (when the host offers downloadFile), ui/update-model-context, ui/notifications/size-changed
 VIEW_HTML = r"""<!DOCTYPE html>
 <html lang="en">
@@ -318,6 +411,11 @@ VIEW_HTML = r"""<!DOCTYPE html>
   .frame img { display: block; width: 100%; height: auto; cursor: zoom-in; }
   figure.expanded .frame img { width: auto; max-width: none; margin: 0 auto; cursor: zoom-out; }
   .frame .loading { display: grid; place-items: center; width: 100%; color: var(--fg2); }
+  .markup { display: grid; gap: 6px; }
+  .sheet { position: relative; border: 1px solid var(--line); border-radius: var(--border-radius-sm, 6px); overflow: hidden; }
+  .sheet img { display: block; width: 100%; height: auto; }
+  .sheet canvas { position: absolute; inset: 0; width: 100%; height: 100%; cursor: crosshair; touch-action: none; }
+  .form label { display: flex; gap: 4px; align-items: center; }
   figcaption { padding: 8px 10px; display: grid; gap: 6px; }
   .prompt { white-space: pre-wrap; overflow-wrap: anywhere; }
   .meta { font-size: var(--font-text-xs-size, 12px); color: var(--fg2); overflow-wrap: anywhere; }
@@ -346,6 +444,7 @@ VIEW_HTML = r"""<!DOCTYPE html>
       <div class="actions">
         <button type="button" data-action="refine">Refine</button>
         <button type="button" data-action="variations">Variations</button>
+        <button type="button" data-action="markup">Mark up</button>
         <button type="button" data-action="download">Download</button>
       </div>
       <div class="form" data-form="refine" hidden>
@@ -357,6 +456,16 @@ VIEW_HTML = r"""<!DOCTYPE html>
         <button type="button" data-count="1">1</button><button type="button" data-count="2">2</button>
         <button type="button" data-count="3">3</button><button type="button" data-count="4">4</button>
         <button type="button" data-action="close">Cancel</button>
+      </div>
+      <div class="markup" data-form="markup" hidden>
+        <span class="muted">Draw on the image where to change it, then say what to do there.</span>
+        <div class="sheet"><canvas aria-label="Draw on the image"></canvas></div>
+        <div class="form">
+          <label>Pen colour <input type="color" value="#ff2020" data-role="colour"></label>
+          <button type="button" data-action="undo">Undo</button>
+          <textarea placeholder="What to do where you drew, e.g. put a red kite here"></textarea>
+          <button type="button" data-action="send-markup">Send</button><button type="button" data-action="close">Cancel</button>
+        </div>
       </div>
     </figcaption>
   </figure>
@@ -496,11 +605,14 @@ function card(image) {
   node.querySelector(".meta").title = "Saved at " + image.path;
   const refineForm = node.querySelector('[data-form="refine"]');
   const choices = node.querySelector('[data-form="variations"]');
+  const markupForm = node.querySelector('[data-form="markup"]');
   const text = refineForm.querySelector("textarea");
-  node.querySelector('[data-action="refine"]').onclick = () => { choices.hidden = true; refineForm.hidden = false; text.focus(); };
-  node.querySelector('[data-action="variations"]').onclick = () => { refineForm.hidden = true; choices.hidden = false; };
+  const only = (form) => { for (const other of [refineForm, choices, markupForm]) other.hidden = other !== form; };
+  node.querySelector('[data-action="refine"]').onclick = () => { only(refineForm); text.focus(); };
+  node.querySelector('[data-action="variations"]').onclick = () => only(choices);
+  node.querySelector('[data-action="markup"]').onclick = () => { only(markupForm); openMarkup(image, markupForm); };
   node.querySelector('[data-action="download"]').onclick = () => download(image);
-  for (const close of node.querySelectorAll('[data-action="close"]')) close.onclick = () => { refineForm.hidden = true; choices.hidden = true; };
+  for (const close of node.querySelectorAll('[data-action="close"]')) close.onclick = () => only(null);
   // No <form>: a sandbox without allow-forms blocks its submission.
   const send = () => { const prompt = text.value.trim(); if (prompt) make(image, { prompt }, "Refining " + image.image_id + "…"); };
   refineForm.querySelector('[data-action="send"]').onclick = send;
@@ -549,14 +661,73 @@ function imageData(image) {
   }
   return state.bytes.get(image.image_id);
 }
-async function make(image, args, doing) {
+// --- mark up: a pen over the image, drawn on a transparent canvas of the image's own size ----------------------
+async function openMarkup(image, form) {
+  if (form.drawing) return;
+  const sheet = form.querySelector(".sheet");
+  const canvas = sheet.querySelector("canvas");
+  let file;
+  try {
+    file = await imageData(image);
+  } catch (error) {
+    return setStatus(error.message, true);
+  }
+  const picture = document.createElement("img");
+  picture.alt = "";
+  picture.src = "data:" + file.mimeType + ";base64," + file.data;
+  await picture.decode();
+  sheet.prepend(picture);
+  canvas.width = picture.naturalWidth;  // the markup is sent at the image's natural size, whatever size it is shown at
+  canvas.height = picture.naturalHeight;
+  form.drawing = drawingOn(canvas, form.querySelector('[data-role="colour"]'));
+  form.querySelector('[data-action="undo"]').onclick = () => form.drawing.undo();
+  const note = form.querySelector("textarea");
+  form.querySelector('[data-action="send-markup"]').onclick = () => {
+    const prompt = note.value.trim();
+    if (!form.drawing.strokes.length) return setStatus("Draw on the image first: the strokes show where to change it.", true);
+    if (!prompt) return setStatus("Write a note: what to do where you drew.", true);
+    const markupPng = canvas.toDataURL("image/png").split(",")[1];
+    make(image, { prompt, markup_png: markupPng }, "Editing " + image.image_id + " where you drew…", "openai_gallery_markup");
+  };
+}
+function drawingOn(canvas, colour) {
+  // Strokes are kept as points in the image's pixels, so that undo can draw the rest again.
+  const context = canvas.getContext("2d");
+  const strokes = [];
+  const width = Math.max(3, Math.round(Math.max(canvas.width, canvas.height) / 150));
+  let current = null;
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+  };
+  const paint = (stroke) => {
+    Object.assign(context, { strokeStyle: stroke.colour, lineWidth: stroke.width, lineCap: "round", lineJoin: "round" });
+    context.beginPath();
+    context.moveTo(...stroke.points[0]);
+    for (const point of stroke.points) context.lineTo(...point);
+    context.stroke();
+  };
+  const redraw = () => { context.clearRect(0, 0, canvas.width, canvas.height); strokes.forEach(paint); };
+  canvas.onpointerdown = (event) => {
+    event.preventDefault();
+    canvas.setPointerCapture(event.pointerId);
+    current = { colour: colour.value, width, points: [at(event)] };
+    strokes.push(current);
+    redraw();
+  };
+  canvas.onpointermove = (event) => { if (current) { current.points.push(at(event)); redraw(); } };
+  canvas.onpointerup = canvas.onpointercancel = () => { current = null; };
+  return { strokes, undo() { current = null; strokes.pop(); redraw(); } };
+}
+
+async function make(image, args, doing, tool) {
   if (state.busy) return;
   state.busy = true;
   for (const button of document.querySelectorAll("button")) button.disabled = true;
   setStatus(doing + " This can take a minute.");
   let result;
   try {
-    result = await callTool("openai_conversational_image", { conversation_id: state.conversationId, image_id: image.image_id, ...args });
+    result = await callTool(tool || "openai_conversational_image", { conversation_id: state.conversationId, image_id: image.image_id, ...args });
   } catch (error) {
     setStatus(error.message, true);
     return;
@@ -565,7 +736,8 @@ async function make(image, args, doing) {
     for (const button of document.querySelectorAll("button")) button.disabled = false;
   }
   if (state.hostCapabilities.updateModelContext) {  // so that the model knows what the user made here
-    const what = args.variations ? args.variations + " variation(s) of " + image.image_id : "a refinement of " + image.image_id + " (" + args.prompt + ")";
+    const what = args.variations ? args.variations + " variation(s) of " + image.image_id
+      : (args.markup_png ? "a markup edit (drawn on the image) of " : "a refinement of ") + image.image_id + " (" + args.prompt + ")";
     const text = "In the gallery of " + state.conversationId + " the user made " + what + ".\n" + textOf(result);
     request("ui/update-model-context", { content: [{ type: "text", text }] }).catch(() => {});
   }

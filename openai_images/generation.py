@@ -43,9 +43,11 @@ from openai_images.image_models import COMPLETION_WINDOWS, ImageOptions, effecti
 from openai_images.openai_api import (
     GeneratedImage,
     ImageInput,
+    MarkupFiles,
     PreviousResponseGone,
     RenderLost,
     Tracking,
+    build_edit_request,
     build_request,
     streams,
 )
@@ -80,6 +82,7 @@ class Job:
     parent: storage.ImageRecord | None = None  # the earlier image this turn refines (a refinement: the last one unless told)
     variation: str | None = None  # "2/4" for one of several variations
     variations: int = 1  # how many to make at once (generate_variations), one request each
+    markup: MarkupFiles | None = None  # a markup edit: one images.edit request, answered whole
 
 
 @dataclass(kw_only=True)
@@ -140,6 +143,7 @@ class DryRun:
     image_model: str
     endpoint: str
     estimate: costs.CostEstimate
+    path: str = "/responses"  # what it would POST to, under `endpoint`
 
 
 # --- planning -------------------------------------------------------------------
@@ -273,6 +277,50 @@ def plan_refinement(
     )
 
 
+def plan_markup(
+    *,
+    conversation: storage.Conversation | None,
+    text: str,
+    explicit_size: str | None,
+    assistant_model: str,
+    call: inputs.CallOptions,
+    files: MarkupFiles,
+    services: Services,
+    parent: storage.ImageRecord | None = None,
+) -> Job:
+    """A markup edit: the marked-up image, the markup and `text` go to images.edit, and the image lands as a turn like any other.
+
+    In a conversation it refines `parent` (else the last image) and keeps its size and options; without
+    one it starts a conversation, as an edit of input_image_path does.
+    """
+    if conversation is None:
+        job = plan_new(
+            text=text,
+            explicit_size=explicit_size,
+            assistant_model=assistant_model,
+            dialogue_mode=dialogue.DialogueMode.SKIP.value,
+            skip_dialogue=True,
+            images=[],
+            options=call.options,
+            mask_url=None,
+            services=services,
+            variations=call.variations,
+        )
+    else:
+        job = plan_refinement(
+            conversation=conversation,
+            text=text,
+            explicit_size=explicit_size,
+            assistant_model=assistant_model,
+            call=call,
+            images=[],
+            mask_url=None,
+            services=services,
+            parent=parent,
+        )
+    return dataclasses.replace(job, markup=files)
+
+
 def pick_image(conversation: storage.Conversation, image_id: str | None) -> storage.ImageRecord | None:
     """The image a refinement starts from: `image_id` when given (it must be this conversation's), else None for the last."""
     if image_id is None:
@@ -305,7 +353,19 @@ def _window(call: inputs.CallOptions | None, requested: str | None) -> str:
 
 
 def request_for(job: Job, services: Services, *, images: list[ImageInput] | None = None, chained: bool = True) -> dict[str, Any]:
-    """The exact Responses request for `job` (less `stream`); `images` and `chained` vary it for the retry without history."""
+    """The exact Responses request for `job` (less `stream`); `images` and `chained` vary it for the retry without history.
+
+    A markup edit's is the images.edit request instead.
+    """
+    if job.markup is not None:
+        return build_edit_request(
+            prompt=job.prompt,
+            image_model=effective_model(services.settings.image_model),
+            size=job.size,
+            files=job.markup,
+            options=job.options,
+            safety_identifier=services.safety_identifier,
+        )
     return build_request(
         prompt=job.prompt,
         assistant_model=job.assistant_model,
@@ -323,10 +383,25 @@ def request_for(job: Job, services: Services, *, images: list[ImageInput] | None
 
 
 def _chained_from(job: Job) -> str | None:
-    """The response a turn goes on from: the refined image's own (a branch), else the conversation's last."""
+    """The response a turn goes on from: the refined image's own (a branch), else the conversation's last.
+
+    None when the refined image came from no response (a markup edit): `_sends_refined_image` then sends it.
+    """
+    base = job.parent or job.conversation.last_image
+    if base is not None and not base.response_id:
+        return None
     if job.parent is not None and job.parent.response_id and job.parent is not job.conversation.last_image:
         return job.parent.response_id
     return job.conversation.last_response_id
+
+
+def _sends_refined_image(job: Job) -> bool:
+    """True for a refinement of an image no OpenAI response made (a markup edit's): it goes in as an input image instead.
+
+    A masked edit already sends the image it edits first (inputs.prepare_images).
+    """
+    base = job.parent or job.conversation.last_image
+    return not job.is_new and job.markup is None and not job.mask_url and base is not None and not base.response_id
 
 
 def preview(job: Job, services: Services) -> DryRun:
@@ -338,15 +413,22 @@ def preview(job: Job, services: Services) -> DryRun:
         job.size,
         prompt=job.prompt,
         partial_images=job.options.partial_images or 0,
-        input_images=len(job.images),
+        input_images=len(job.markup.images) + 1 if job.markup else len(job.images),
         overrides=services.prices,
     )
+    if job.markup is not None:
+        request, path = _edit_as_sent(request_for(job, services)), "/images/edits"
+    else:
+        base = job.parent or job.conversation.last_image
+        instead = [ImageInput(image_url=f"(the saved image {base.image_id}, read when sent)")] if base and _sends_refined_image(job) else []
+        request, path = elide_images(_as_sent(request_for(job, services, images=[*instead, *job.images]))), "/responses"
     return DryRun(
         job=job,
-        request=elide_images(_as_sent(request_for(job, services))),
+        request=request,
         image_model=model,
         endpoint=redact(services.settings.base_url or "https://api.openai.com/v1"),
         estimate=estimate,
+        path=path,
     )
 
 
@@ -378,10 +460,20 @@ async def generate(
         render,
         services,
         on_progress,
-        wait_seconds=wait_seconds,
+        wait_seconds=_wait(job, services, wait_seconds),
         partial_images=job.options.partial_images or 0,
         until_named=job.completion_window != "soonest",
     )
+
+
+MARKUP_LANDING_SECONDS = 30.0  # beyond OPENAI_IMAGES_TIMEOUT: saving and recording the edited image
+
+
+def _wait(job: Job, services: Services, wait_seconds: float | None) -> float | None:
+    """How long a call waits for `job`: a markup edit to its end, since it has no response id to collect it by later."""
+    if job.markup is None:
+        return wait_seconds
+    return services.settings.timeout + MARKUP_LANDING_SECONDS
 
 
 async def collect(
@@ -515,7 +607,7 @@ async def generate_variations(
         launched,
         services,
         on_progress,
-        wait_seconds=wait_seconds,
+        wait_seconds=_wait(job, services, wait_seconds),
         until_named=job.completion_window != "soonest",
         conversation_id=conversation.id,
     )
@@ -670,7 +762,14 @@ async def _make(render: renders.Render, *, job: Job, services: Services, reserva
     await render.tell("sending the request to OpenAI")
     try:
         try:
-            result = await services.openai.create(request_for(job, services), render.tell, on_started=started)
+            if job.markup is not None:  # images.edit: answered whole, with no response to write down as pending
+                result = await services.openai.edit(request_for(job, services))
+            elif _sends_refined_image(job):
+                request, note = await _without_previous_response(job, services, markup=True)
+                notes.append(note)
+                result = await services.openai.create(request, render.tell, on_started=started)
+            else:
+                result = await services.openai.create(request_for(job, services), render.tell, on_started=started)
         except PreviousResponseGone:
             request, note = await _without_previous_response(job, services)
             notes.append(note)
@@ -842,7 +941,7 @@ def recall(conversation: storage.Conversation, record: storage.ImageRecord, serv
     Nothing is sent to OpenAI. The analysis is shown with the conversation's first image only.
     """
     settings = services.settings
-    image = inputs.read_saved(record.path, f"image {record.image_id}", services, keep_metadata=True)
+    image = inputs.read_saved(record.path, f"image {record.image_id}", services, keep_metadata=True, formats=imagefiles.SHOWN_FORMATS)
     saved = imagefiles.SavedImage(
         location=record.path,
         format="svg" if image.mime_type == imagefiles.SVG_MIME else image.mime_type.removeprefix("image/"),
@@ -893,9 +992,9 @@ def _keep(
     except ImageServerError:
         raise
     except Exception as exc:  # MemoryError, an odd OSError: still the user's paid image, still a clear answer
-        log.exception("Could not check or save the image of %s", result.response_id)
+        log.exception("Could not check or save the image of %s", result.response_id or job.conversation.id)
         raise StorageError(
-            f"OpenAI made the image (response {result.response_id}), but it could not be saved: {type(exc).__name__}: {exc}. "
+            f"OpenAI made the image ({_made_by(result)}), but it could not be saved: {type(exc).__name__}: {exc}. "
             "Check free disk space and OPENAI_IMAGES_OUTPUT_DIR." + _still_collectable(job, written)
         ) from None
     if checked.format == "gif":
@@ -928,6 +1027,10 @@ def _keep(
     return Generated(
         job=job, saved=saved, record=record, conversation=conversation, cost=cost, preview=preview, notes=notes, recorded=recorded
     )
+
+
+def _made_by(result: GeneratedImage) -> str:
+    return f"response {result.response_id}" if result.response_id else "a markup edit"
 
 
 def _still_collectable(job: Job, written: bool) -> str:
@@ -966,7 +1069,7 @@ def _record_of(
     cost = costs.cost_from_usage(
         result.image_model,
         result.usage.get("image"),
-        assistant_model=job.assistant_model,
+        assistant_model="" if job.markup is not None else job.assistant_model,  # images.edit has no mainline model
         assistant_usage=result.usage.get("assistant"),
         overrides=services.prices,
         svg_usage=result.usage.get("svg"),
@@ -1004,15 +1107,25 @@ def _record_turn(
         storage.record_turn(conversation, prompt=job.user_message, image=record, assistant_text=result.assistant_text)
         services.store.save(conversation)
         return conversation, record, True
+    if result.response_id is None:  # a markup edit: no render was pending, and no other process can have recorded it
+        conversation = services.store.add_turn(
+            job.conversation.id, prompt=job.user_message, image=record, assistant_text=result.assistant_text, **fields
+        )
+        return conversation, record, True
     return services.store.finish_render(
         job.conversation.id, result.response_id, prompt=job.user_message, image=record, assistant_text=result.assistant_text, **fields
     )
 
 
-async def _without_previous_response(job: Job, services: Services) -> tuple[dict[str, Any], str]:
-    """The retry request when OpenAI has forgotten the conversation: the refined image (the last, or a branch's) goes in as an input."""
+async def _without_previous_response(job: Job, services: Services, *, markup: bool = False) -> tuple[dict[str, Any], str]:
+    """The retry request when OpenAI has forgotten the conversation: the refined image (the last, or a branch's) goes in as an input.
+
+    `markup`: the refined image came from a markup edit, which left no response to chain from, so it is sent the same way.
+    """
     last = job.parent or job.conversation.last_image
     gone = "OpenAI no longer has this conversation's previous response (stored responses expire)"
+    if markup:
+        gone = "The image refined here came from a markup edit, which leaves no OpenAI response to continue from"
     if last is None:
         raise OpenAIError(f"{gone}. Start a new conversation, or pass the image to edit with input_image_path.")
     try:
@@ -1025,6 +1138,8 @@ async def _without_previous_response(job: Job, services: Services) -> tuple[dict
         "OpenAI no longer had this conversation's earlier turns, so the last saved image "
         f"({last.path}) was sent with your prompt instead; the refinement starts from that image."
     )
+    if markup:
+        note = f"{last.image_id} came from a markup edit, so its saved file ({last.path}) was sent with your prompt; the refinement starts from it."
     return request, note
 
 
@@ -1042,3 +1157,14 @@ def elide_images(value: Any) -> Any:
         head, data = value.split(",", 1)
         return f"{head},<{len(data) * 3 // 4 // 1024} KB of image data>"
     return value
+
+
+def _edit_as_sent(request: dict[str, Any]) -> dict[str, Any]:
+    """An images.edit request with each uploaded file replaced by its name, type and size."""
+
+    def shown(upload: Any) -> Any:
+        if isinstance(upload, tuple) and len(upload) == 3 and isinstance(upload[1], bytes):
+            return f"<{upload[0]}, {upload[2]}, {len(upload[1]) // 1024} KB>"
+        return [shown(item) for item in upload] if isinstance(upload, list) else upload
+
+    return {key: shown(value) for key, value in request.items()}

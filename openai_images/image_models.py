@@ -193,6 +193,15 @@ class ImageOptions:
         return {name: value for name, value in self.__dict__.items() if value is not None}
 
 
+# images.edit `markup`: "Supports GPT Image 2.5." (types/image_edit_params.py): the 2.5 models and their snapshots.
+MARKUP_MODELS = ("gpt-image-2.5-sunburst", "gpt-image-2.5-flare")
+
+
+def supports_markup(model: str) -> bool:
+    """True when `model` takes a markup edit (images.edit `markup`)."""
+    return bool(_EXTRA_QUALITY.match(model))
+
+
 def qualities_for(model: str) -> tuple[str, ...]:
     return QUALITIES + EXTRA_QUALITIES if _EXTRA_QUALITY.match(model) else QUALITIES
 

@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from openai_images.safefiles import read_regular_file
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # OpenAI's limit for one input image
 MAX_INPUT_PIXELS = 64_000_000  # far above any real photo; stops decompression bombs early
 INPUT_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+SHOWN_FORMATS = {**INPUT_FORMATS, "GIF": "image/gif"}  # a saved image read back to show it, not to send it
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "SVG": "svg"}
 SVG_MIME = "image/svg+xml"
 SVG_SENT_EDGE = 1536  # an SVG sent back to OpenAI as an input goes as a PNG drawing this big on its longer edge
@@ -134,7 +135,13 @@ def read_input_image(
 
 
 def read_saved_image(
-    raw_path: str, what: str, *, output_dir: Path, allowed_dirs: Sequence[Path] = (), keep_metadata: bool = False
+    raw_path: str,
+    what: str,
+    *,
+    output_dir: Path,
+    allowed_dirs: Sequence[Path] = (),
+    keep_metadata: bool = False,
+    formats: Mapping[str, str] = INPUT_FORMATS,
 ) -> InputImage:
     """Read back an image this server saved, from a path in a conversation file; InvalidInput if it is not one.
 
@@ -159,7 +166,7 @@ def read_saved_image(
             "so it is not read. Pass the file as input_image_path instead."
         )
     _check_allowed(real, shown=path, what=what, allowed_dirs=allowed_dirs)
-    return _read_image(real, what, keep_metadata=keep_metadata, vector=True)
+    return _read_image(real, what, keep_metadata=keep_metadata, formats=formats, vector=True)
 
 
 def read_mask(
@@ -187,6 +194,45 @@ def read_mask(
     return mask
 
 
+def read_markup(raw_path: str, *, width: int, height: int, edited: str, allowed_dirs: Sequence[Path] = ()) -> InputImage:
+    """Read a markup for images.edit: a PNG with transparent pixels, `width` x `height` (the edited image, upright).
+
+    Always encoded again (no metadata, an EXIF orientation applied), so the size checked is the size sent.
+    """
+    return check_markup(read_input_image(raw_path, "markup_path", allowed_dirs), width=width, height=height, edited=edited)
+
+
+def check_markup(markup: InputImage, *, width: int, height: int, edited: str, what: str = "markup_path") -> InputImage:
+    """`markup` if it is a PNG the size of the edited image with some fully transparent pixel, else InvalidInput saying what to fix."""
+    if markup.mime_type != "image/png":
+        raise InvalidInput(
+            f"{what}: {markup.path} is {markup.mime_type.removeprefix('image/').upper()}; a markup must be a PNG with transparency "
+            "(transparent where the image should show through, opaque where you drew)."
+        )
+    if (markup.width, markup.height) != (width, height):
+        raise InvalidInput(
+            f"{what}: the markup is {markup.width}x{markup.height} but {edited} is {width}x{height} (as shown, after its EXIF "
+            f"orientation); they must be the same size. Draw the markup on a transparent {width}x{height} canvas."
+        )
+    Image = _pil()
+    with Image.open(io.BytesIO(markup.data)) as image:
+        lowest = image.convert("RGBA").getchannel("A").getextrema()[0]
+    if lowest > 0:  # "contain transparent pixels": see-through ones, not merely faint
+        raise InvalidInput(
+            f"{what}: {markup.path} has no fully transparent pixels, so it would cover the whole image. A markup is a PNG that "
+            "is transparent (alpha 0) except for what you drew on it; save it with transparency."
+        )
+    return markup
+
+
+def upright_size(data: bytes) -> tuple[int, int]:
+    """An encoded image's (width, height) as shown: swapped when its EXIF orientation turns it (what ImageOps.exif_transpose does)."""
+    Image = _pil()
+    with Image.open(io.BytesIO(data)) as image:
+        turned = image.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8)  # the transposes and quarter turns
+        return (image.height, image.width) if turned else (image.width, image.height)
+
+
 def _check_allowed(real: Path, *, shown: Path, what: str, allowed_dirs: Sequence[Path]) -> None:
     if allowed_dirs and not any(real.is_relative_to(folder) for folder in allowed_dirs):
         raise InvalidInput(
@@ -196,7 +242,9 @@ def _check_allowed(real: Path, *, shown: Path, what: str, allowed_dirs: Sequence
         )
 
 
-def _read_image(path: Path, what: str, *, keep_metadata: bool, vector: bool = False) -> InputImage:
+def _read_image(
+    path: Path, what: str, *, keep_metadata: bool, formats: Mapping[str, str] = INPUT_FORMATS, vector: bool = False
+) -> InputImage:
     """Read without blocking (a FIFO never hangs the call) a regular file of a sane size, and decode it."""
     try:
         data = read_regular_file(path, MAX_INPUT_BYTES, follow_links=True)
@@ -214,20 +262,26 @@ def _read_image(path: Path, what: str, *, keep_metadata: bool, vector: bool = Fa
         raise InvalidInput(f"{what}: cannot read {path} ({exc.strerror or exc}).") from None
     if not data:
         raise InvalidInput(f"{what}: {path} is empty (0 bytes).")
-    return _decode(data, path, what, keep_metadata=keep_metadata, vector=vector)
+    return _decode(data, path, what, keep_metadata=keep_metadata, formats=formats, vector=vector)
 
 
-def decode_image(data: bytes, shown: str, what: str, *, keep_metadata: bool, vector: bool = False) -> InputImage:
+def decode_image(
+    data: bytes, shown: str, what: str, *, keep_metadata: bool, formats: Mapping[str, str] = INPUT_FORMATS, vector: bool = False
+) -> InputImage:
     """An image's bytes read from elsewhere (an object store), decoded with the same checks as a file; `shown` names it in messages."""
     if not data:
         raise InvalidInput(f"{what}: {shown} is empty (0 bytes).")
-    return _decode(data, shown, what, keep_metadata=keep_metadata, vector=vector)
+    return _decode(data, shown, what, keep_metadata=keep_metadata, formats=formats, vector=vector)
 
 
-def _decode(data: bytes, path: Path | str, what: str, *, keep_metadata: bool, vector: bool = False) -> InputImage:
+def _decode(
+    data: bytes, path: Path | str, what: str, *, keep_metadata: bool, formats: Mapping[str, str] = INPUT_FORMATS, vector: bool = False
+) -> InputImage:
     """Decode fully (a damaged file or a decompression bomb is refused) and, unless asked not to, encode the picture again.
 
-    With `vector` (an image this server saved), an SVG is accepted too: parsed and sanitised again, never trusted as it lies.
+    `formats` are the ones allowed: INPUT_FORMATS for an image to send; SHOWN_FORMATS (with GIF, kept as it is) to show one
+    again. With `vector` (an image this server saved), an SVG is accepted too: parsed and sanitised again, never trusted as
+    it lies.
     """
     if vector and svgfiles.looks_like_svg(data):
         try:
@@ -241,11 +295,11 @@ def _decode(data: bytes, path: Path | str, what: str, *, keep_metadata: bool, ve
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 fmt = "JPEG" if image.format == "MPO" else image.format or "unknown"  # MPO: a JPEG with more pictures after it
-                if fmt not in INPUT_FORMATS:
+                if fmt not in formats:
                     raise InvalidInput(f"{what}: {path} is a {fmt} image; OpenAI accepts PNG, JPEG or WebP. Convert it first.")
                 image.load()  # the first picture of a multi-picture file
-                if keep_metadata:
-                    return InputImage(path=path, data=data, mime_type=INPUT_FORMATS[fmt], width=image.width, height=image.height)
+                if keep_metadata or fmt not in INPUT_FORMATS:  # an animation is shown as it was saved, every frame
+                    return InputImage(path=path, data=data, mime_type=formats[fmt], width=image.width, height=image.height)
                 clean, width, height = _encode_clean(image, fmt)
     except InvalidInput:
         raise

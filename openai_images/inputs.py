@@ -21,12 +21,14 @@ from openai_images import imagefiles, storage
 from openai_images.errors import ConfigurationError, InvalidInput, StorageError
 from openai_images.image_models import (
     COMPLETION_WINDOWS,
+    MARKUP_MODELS,
     ImageOptions,
     effective_model,
+    supports_markup,
     validate_options,
     validate_size,
 )
-from openai_images.openai_api import ImageInput, missing_key_message
+from openai_images.openai_api import EditFile, ImageInput, MarkupFiles, missing_key_message
 from openai_images.services import Services
 
 MAX_PROMPT_CHARS = 32_000  # the image API's documented prompt limit
@@ -92,6 +94,7 @@ class CallOptions:
     dry_run: bool
     completion_window: str = "soonest"
     variations: int = 1  # how many images to make at once, one request each
+    markup_path: str | None = None  # a markup edit: sent through images.edit, not the Responses API
 
 
 MAX_VARIATIONS = 4
@@ -105,10 +108,14 @@ def check_call_options(
     services: Services,
     completion_window: str | None = None,
     variations: int = 1,
+    markup_path: str | None = None,
     **chosen: Any,
 ) -> CallOptions:
     """Check the image options (`chosen`: ImageOptions' fields) against the configured model before anything is read or sent."""
     window = completion_window or "soonest"
+    markup = markup_path if given(markup_path) else None
+    if markup is not None:
+        _check_markup_call(mask_path=mask_path, window=window, chosen=chosen, services=services)
     if not isinstance(variations, int) or not 1 <= variations <= MAX_VARIATIONS:
         raise InvalidInput(
             f"variations={str(variations)[:20]!r} is not allowed: make 1 to {MAX_VARIATIONS} at once (each is charged as one image)."
@@ -137,7 +144,28 @@ def check_call_options(
         dry_run=dry_run,
         completion_window=window,
         variations=variations,
+        markup_path=markup,
     )
+
+
+def _check_markup_call(*, mask_path: str | None, window: str, chosen: dict[str, Any], services: Services) -> None:
+    """What a markup edit cannot be combined with, said before anything is read: it is one images.edit request."""
+    if given(mask_path):
+        raise InvalidInput(
+            "markup_path cannot be combined with mask_path (OpenAI takes one or the other): draw on the markup what "
+            "to change and leave mask_path out, or use mask_path alone."
+        )
+    model = effective_model(services.settings.image_model)
+    if not supports_markup(model):
+        raise InvalidInput(
+            f"markup_path needs a GPT Image 2.5 or 2.6 model, and the image model is {model}: set OPENAI_IMAGE_MODEL to "
+            f"{' or '.join(MARKUP_MODELS)} (or a dated snapshot of one), or leave markup_path out."
+        )
+    if window != "soonest":
+        raise InvalidInput(f"markup_path cannot be used with completion_window={window!r}: a markup edit is made at once. Use 'soonest'.")
+    for name in ("partial_images", "moderation"):
+        if chosen.get(name):
+            raise InvalidInput(f"markup_path cannot be used with {name}: OpenAI's edit endpoint does not take it. Leave {name} out.")
 
 
 def check_key(services: Services, *, dry_run: bool) -> None:
@@ -184,6 +212,13 @@ class LoadedImage:
     height: int | None = None
     path: str | None = None
     byte_size: int = 0  # what it adds to the call's MAX_CALL_INPUT_BYTES
+    data: bytes = dataclasses.field(default=b"", repr=False)  # the bytes sent (empty for an OpenAI file id)
+    mime_type: str = ""
+
+    def as_file(self, name: str) -> EditFile:
+        """The image as an images.edit upload: `name` and the extension of its type."""
+        extension = {"image/jpeg": "jpg", "image/webp": "webp"}.get(self.mime_type, "png")
+        return EditFile(name=f"{name}.{extension}", data=self.data, mime_type=self.mime_type)
 
 
 async def prepare_images(
@@ -249,6 +284,67 @@ async def prepare_images(
     return [item.image for item in loaded], mask_url
 
 
+async def prepare_markup(
+    *,
+    conversation: storage.Conversation | None,
+    file_id: str | None,
+    path: str | None,
+    call: CallOptions,
+    services: Services,
+    edited: storage.ImageRecord | None = None,
+    markup_data: bytes | None = None,
+) -> MarkupFiles:
+    """The files of a markup edit, all checked before anything is sent: the image it marks up, the references, the markup.
+
+    The markup lies over input_image_path, an image_id (img_...), else `edited` or the conversation's last
+    image; it must be that image's size as shown (after its EXIF orientation) and have transparent pixels.
+    `markup_data` is a markup already in hand (the gallery's drawing, saved at call.markup_path).
+    """
+    if call.markup_path is None:
+        raise InvalidInput("A markup edit needs markup_path: a transparent PNG drawn over the image to change.")
+    loaded: list[LoadedImage] = []
+    if path is not None:
+        loaded.append(await load_image(path, "input_image_path", services))
+    if file_id is not None:
+        loaded.append(await _load_by_id(file_id, conversation, services))
+    if any(not item.data for item in loaded):
+        raise InvalidInput(
+            "markup_path needs the image's bytes: pass it as input_image_path or an image_id (img_...), not an OpenAI file id."
+        )
+    if not loaded:
+        last = edited or (conversation.last_image if conversation else None)
+        if last is None:
+            raise InvalidInput(
+                "markup_path needs an image to mark up: give a conversation_id (its last image, or image_id's), or input_image_path."
+            )
+        loaded.append(await load_saved_image(last, f"image {last.image_id}", services))
+        shown = f"image {last.image_id}"
+    else:
+        shown = loaded[0].path or "the edited image"
+    width, height = await asyncio.to_thread(imagefiles.upright_size, loaded[0].data)
+    markup_path, allowed = call.markup_path, services.settings.allowed_dirs
+
+    def read() -> imagefiles.InputImage:
+        if markup_data is None:
+            return imagefiles.read_markup(markup_path, width=width, height=height, edited=shown, allowed_dirs=allowed)
+        drawn = imagefiles.decode_image(markup_data, markup_path, "markup", keep_metadata=False)
+        return imagefiles.check_markup(drawn, width=width, height=height, edited=shown, what="markup")
+
+    if markup_data is None:
+        check_remote_path("markup_path", markup_path, services)
+    markup = await asyncio.to_thread(read)
+    for number, reference in enumerate(call.reference_paths, 1):
+        _check_budget(loaded, len(markup.data))
+        loaded.append(await load_image(reference, f"reference_image_paths[{number}]", services))
+    _check_budget(loaded, len(markup.data))
+    if len(loaded) > MAX_INPUT_IMAGES:
+        raise InvalidInput(f"{len(loaded)} images would be sent; OpenAI takes at most {MAX_INPUT_IMAGES}. Drop some references.")
+    return MarkupFiles(
+        images=tuple(item.as_file(f"image_{number}") for number, item in enumerate(loaded, 1)),
+        markup=EditFile(name="markup.png", data=markup.data, mime_type="image/png"),
+    )
+
+
 async def load_image(path: str, what: str, services: Services) -> LoadedImage:
     """Read an image the user named, off the event loop; held to OPENAI_IMAGES_ALLOWED_DIRS."""
     check_remote_path(what, path, services)
@@ -291,16 +387,23 @@ async def load_saved_image(record: storage.ImageRecord, what: str, services: Ser
 
 
 async def read_saved_file(record: storage.ImageRecord, what: str, services: Services) -> imagefiles.InputImage:
-    """The saved file's own bytes and type, after the same checks as load_saved_image (for the image:// resource)."""
-    return await asyncio.to_thread(functools.partial(read_saved, record.path, what, services, keep_metadata=True))
+    """The saved file's own bytes and type, after the same checks as load_saved_image (for the image:// resource and the gallery).
+
+    An animated GIF is read too: it is shown, not sent.
+    """
+    return await asyncio.to_thread(
+        functools.partial(read_saved, record.path, what, services, keep_metadata=True, formats=imagefiles.SHOWN_FORMATS)
+    )
 
 
-def read_saved(location: str, what: str, services: Services, *, keep_metadata: bool) -> imagefiles.InputImage:
-    """Blocking: an image this server saved, from its output folder or its bucket, checked like any input."""
+def read_saved(
+    location: str, what: str, services: Services, *, keep_metadata: bool, formats: Mapping[str, str] = imagefiles.INPUT_FORMATS
+) -> imagefiles.InputImage:
+    """Blocking: an image this server saved, from its output folder or its bucket, checked like any input (in `formats`)."""
     settings = services.settings
     if not location.startswith("s3://"):
         return imagefiles.read_saved_image(
-            location, what, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=keep_metadata
+            location, what, output_dir=settings.output_dir, allowed_dirs=settings.allowed_dirs, keep_metadata=keep_metadata, formats=formats
         )
     if services.bucket is None:
         raise InvalidInput(f"{what} is kept in a bucket ({location[:200]}), but OPENAI_IMAGES_STORAGE names none; set it to read it.")
@@ -310,7 +413,7 @@ def read_saved(location: str, what: str, services: Services, *, keep_metadata: b
         raise InvalidInput(f"{what}: nothing is stored at {location[:300]} any more.") from None
     except OSError as exc:
         raise StorageError(f"{what}: could not read {location[:300]} from the bucket ({exc.strerror or exc}).") from None
-    return imagefiles.decode_image(data, location, what, keep_metadata=keep_metadata, vector=True)
+    return imagefiles.decode_image(data, location, what, keep_metadata=keep_metadata, formats=formats, vector=True)
 
 
 def _loaded(image: imagefiles.InputImage) -> LoadedImage:
@@ -322,6 +425,8 @@ def _loaded(image: imagefiles.InputImage) -> LoadedImage:
         height=image.height,
         path=str(image.path),
         byte_size=len(image.data),
+        data=image.data,
+        mime_type=image.mime_type,
     )
 
 

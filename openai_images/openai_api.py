@@ -51,8 +51,8 @@ class GeneratedImage:
     """The image call OpenAI answered with, plus the response around it."""
 
     b64: str
-    response_id: str
-    image_call_id: str
+    response_id: str | None  # None for an images.edit, which makes no response to continue from
+    image_call_id: str | None
     revised_prompt: str | None
     size: str | None
     image_model: str
@@ -131,6 +131,68 @@ def build_request(
     if safety_identifier:
         request["safety_identifier"] = safety_identifier
     return request
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditFile:
+    """One file of an images.edit request, as the SDK uploads it."""
+
+    name: str
+    data: bytes = field(repr=False)
+    mime_type: str
+
+    def upload(self) -> tuple[str, bytes, str]:
+        return (self.name, self.data, self.mime_type)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkupFiles:
+    """The files of a markup edit: the image marked up first, any references after it, and the markup over the first."""
+
+    images: tuple[EditFile, ...]
+    markup: EditFile
+
+
+# What images.edit takes of the image options (types/image_edit_params.py): no moderation, and no
+# partial_images, since the edit is one request answered whole.
+EDIT_OPTIONS = ("quality", "background", "output_format", "output_compression", "complexity", "frame_count", "frame_duration_ms")
+
+
+def build_edit_request(
+    *, prompt: str, image_model: str, size: str, files: MarkupFiles, options: ImageOptions, safety_identifier: str | None
+) -> dict[str, Any]:
+    """The exact keyword arguments for `images.edit` of a markup edit: nothing the caller did not choose."""
+    chosen = options.tool_fields()
+    images = [file.upload() for file in files.images]
+    request: dict[str, Any] = {
+        "model": image_model,
+        "prompt": prompt,
+        "image": images[0] if len(images) == 1 else images,
+        "markup": files.markup.upload(),
+        "size": size,
+        **{name: chosen[name] for name in EDIT_OPTIONS if name in chosen},
+    }
+    if safety_identifier:
+        request["safety_identifier"] = safety_identifier
+    return request
+
+
+def extract_edit(answer: Any, image_model: str) -> GeneratedImage:
+    """The image of an images.edit answer (an ImagesResponse); OpenAIError when it holds none."""
+    data = list(getattr(answer, "data", None) or [])
+    b64 = getattr(data[0], "b64_json", None) if data else None
+    if not b64:
+        raise OpenAIError("OpenAI answered the markup edit without an image; nothing was saved. Try again, or rephrase the note.")
+    usage = getattr(answer, "usage", None)
+    return GeneratedImage(
+        b64=b64,
+        response_id=None,
+        image_call_id=None,
+        revised_prompt=getattr(data[0], "revised_prompt", None),
+        size=getattr(answer, "size", None),
+        image_model=image_model,
+        usage={"image": usage.model_dump(mode="json") if usage is not None else None},
+    )
 
 
 def extract_image(response: Any, requested_image_model: str | None) -> GeneratedImage:
@@ -299,6 +361,34 @@ class OpenAIImages:
             self.background_refused = True
             log.warning("The endpoint refused background mode; using foreground streams from now on")
             return await _WIRE.run(self._create(foreground(request), on_progress, on_started))
+
+    async def edit(self, request: dict[str, Any]) -> GeneratedImage:
+        """Send one images.edit (a markup edit) and read its image; it answers whole, within OPENAI_IMAGES_TIMEOUT.
+
+        Retried as `create` is; every failure is an ImageServerError.
+        """
+        await _load_sdk()
+        return await _WIRE.run(self._edit(request))
+
+    async def _edit(self, request: dict[str, Any]) -> GeneratedImage:
+        import openai
+
+        attempt = 0
+        while True:
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    answer = await self.client().images.edit(**request)
+                return extract_edit(answer, request["model"])
+            except TimeoutError:
+                raise OpenAIError(timeout_message(self.settings)) from None
+            except openai.APIError as exc:
+                if attempt < self.settings.max_retries and _retryable(exc):
+                    delay = _retry_delay(exc, attempt)
+                    log.warning("OpenAI edit failed (%s); retry %d in %.1f s", type(exc).__name__, attempt + 1, delay)
+                    attempt += 1
+                    await asyncio.sleep(delay)
+                    continue
+                raise translate_error(exc, self.settings) from None
 
     async def resume(
         self, tracking: Tracking, on_progress: OnProgress | None = None, *, on_started: OnStarted | None = None

@@ -403,7 +403,7 @@ def dry_run_result(run: DryRun) -> ToolResult:
     job = run.job
     lines = [
         "Dry run: nothing was sent to OpenAI and nothing was saved.",
-        f"It would send POST /responses ({'streamed' if run.request.get('stream') else 'then poll it until the image is ready'}) to {run.endpoint}:",
+        f"It would send POST {run.path} ({_how_answered(run)}) to {run.endpoint}:",
         json.dumps(_shorten_strings(run.request), indent=2, ensure_ascii=False),
         f"Image model: {run.image_model} · size {job.size} · completion window {job.completion_window}"
         + (
@@ -434,6 +434,12 @@ def dry_run_result(run: DryRun) -> ToolResult:
         **{**_analysis_fields(job.analysis), "final_prompt": shorten(job.prompt)},
     )
     return ToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured.model_dump(mode="json"))
+
+
+def _how_answered(run: DryRun) -> str:
+    if run.path != "/responses":
+        return "answered whole"
+    return "streamed" if run.request.get("stream") else "then poll it until the image is ready"
 
 
 def question_result(conversation: storage.Conversation, state: DialogueState) -> ToolResult:

@@ -69,6 +69,7 @@ Skip = Annotated[bool, Field(description="True: no questions.")]
 FileId = Annotated[str | None, Field(description="An OpenAI file id (file-...) or an image_id (img_...) to work from.")]
 InputPath = Annotated[str | None, Field(description="Absolute path of a local PNG, JPEG or WebP (up to 50 MB) to edit.")]
 Mask = Annotated[str | None, Field(description="PNG the edited image's size; transparent pixels mark what to change.")]
+Markup = Annotated[str | None, Field(description="PNG drawn over the edited image to guide it, transparent elsewhere; not with a mask.")]
 Assistant = Annotated[str | None, Field(description="The OpenAI model driving the image tool (default OPENAI_ASSISTANT_MODEL).")]
 RefinedSize = Annotated[str | None, Field(description=SIZE_HELP + " A refinement keeps its size.")]
 

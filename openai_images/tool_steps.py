@@ -14,7 +14,7 @@ from fastmcp import Context
 from fastmcp.tools.base import ToolResult
 
 from openai_images import dialogue_mcp, generation, inputs, rendering, storage
-from openai_images.errors import ImageServerError, NotFound, OpenAIError
+from openai_images.errors import ImageServerError, InvalidInput, NotFound, OpenAIError
 from openai_images.services import Services
 
 log = logging.getLogger("openai_images_mcp")
@@ -28,6 +28,61 @@ async def run_job(
         return rendering.dry_run_result(generation.preview(job, svc))
     outcome = await generation.run(job, svc, dialogue_mcp.progress_reporter(ctx), wait_seconds=wait_seconds)
     return rendering.outcome_result(outcome, svc.session_cost)
+
+
+async def refine(
+    conversation: storage.Conversation | None,
+    *,
+    text: str,
+    explicit_size: str | None,
+    assistant_model: str,
+    call: inputs.CallOptions,
+    file_id: str | None,
+    path: str | None,
+    ctx: Context,
+    svc: Services,
+    parent: storage.ImageRecord | None = None,
+    wait_seconds: float | None = None,
+    markup_data: bytes | None = None,
+) -> ToolResult:
+    """A new turn from an earlier image: its input images read and checked, the job planned, then made or previewed.
+
+    With call.markup_path it is a markup edit (images.edit), which may also start a conversation from
+    input_image_path (`conversation` None); `markup_data` is a markup already in hand (the gallery's).
+    Otherwise it is the Responses request that goes on from the refined image.
+    """
+    if call.markup_path:
+        files = await inputs.prepare_markup(
+            conversation=conversation, file_id=file_id, path=path, call=call, services=svc, edited=parent, markup_data=markup_data
+        )
+        job = generation.plan_markup(
+            conversation=conversation,
+            text=text,
+            explicit_size=explicit_size,
+            assistant_model=assistant_model,
+            call=call,
+            files=files,
+            services=svc,
+            parent=parent,
+        )
+        return await run_job(job, call=call, ctx=ctx, svc=svc, wait_seconds=wait_seconds)
+    if conversation is None:
+        raise InvalidInput("Only a markup edit starts from an image without a conversation_id here.")  # the tools never ask it
+    images, mask_url = await inputs.prepare_images(
+        conversation=conversation, file_id=file_id, path=path, call=call, services=svc, edited=parent
+    )
+    job = generation.plan_refinement(
+        conversation=conversation,
+        text=text,
+        explicit_size=explicit_size,
+        assistant_model=assistant_model,
+        call=call,
+        images=images,
+        mask_url=mask_url,
+        services=svc,
+        parent=parent,
+    )
+    return await run_job(job, call=call, ctx=ctx, svc=svc, wait_seconds=wait_seconds)
 
 
 async def settle(

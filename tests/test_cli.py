@@ -268,6 +268,53 @@ def test_generate_json_and_a_refinement_with_the_options(server_env, fake_openai
     assert refinement["tools"][0]["output_format"] == "webp"
 
 
+def _markup(path: Path, size: tuple[int, int], *, opaque: bool = False) -> Path:
+    canvas = Image.new("RGBA", size, (255, 255, 255, 255) if opaque else (0, 0, 0, 0))
+    canvas.paste((20, 20, 230, 255), (100, 100, 300, 200))
+    canvas.save(path, "PNG")
+    return path
+
+
+def test_generate_markup_edits_the_conversations_last_image(server_env, fake_openai, home, tmp_path):
+    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2.5-flare"}
+    first = run_cli("generate", "a lighthouse", "--size", "1024x1024", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    conversation_id = json.loads(first.stdout)["conversation_id"]
+    marks = _markup(tmp_path / "marks.png", (1024, 1024))
+    run = run_cli("generate", "a blue boat in the box I drew", "--conversation", conversation_id, "--markup", str(marks), env=env)
+    assert run.returncode == 0, run.stderr
+    [line] = run.stdout.splitlines()
+    saved = Path(line)
+    assert saved.parent == home["output"] and saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    [sent] = fake_openai.image_requests("edits")
+    assert (sent["prompt"], sent["model"]) == ("a blue boat in the box I drew", "gpt-image-2.5-flare")
+    assert sent["markup"].data[:8] == b"\x89PNG\r\n\x1a\n" and len(sent["image"]) == 1
+    conversation = json.loads((home["data"] / "conversations" / f"{conversation_id}.json").read_text())
+    assert conversation["images"][-1]["path"] == str(saved) and conversation["images"][-1]["response_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("size", "opaque", "says"),
+    [((512, 512), False, "the markup is 512x512"), ((1024, 1024), True, "has no transparent pixels")],
+)
+def test_generate_refuses_a_bad_markup_in_one_line_before_sending_it(size, opaque, says, server_env, fake_openai, tmp_path):
+    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2.5-sunburst"}
+    first = run_cli("generate", "a lighthouse", "--size", "1024x1024", "--json", env=env)
+    conversation_id = json.loads(first.stdout)["conversation_id"]
+    sent = len(fake_openai.requests)
+    marks = _markup(tmp_path / "marks.png", size, opaque=opaque)
+    run = run_cli("generate", "a boat", "--conversation", conversation_id, "--markup", str(marks), env=env)
+    assert run.returncode == 1 and says in one_error_line(run)
+    assert len(fake_openai.requests) == sent and fake_openai.image_requests("edits") == []
+
+
+def test_generate_markup_without_a_conversation_is_one_line(server_env, fake_openai, tmp_path):
+    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2.5-sunburst"}
+    run = run_cli("generate", "a boat", "--markup", str(_markup(tmp_path / "marks.png", (64, 64))), env=env)
+    assert "--markup marks up a conversation's last image" in one_error_line(run)
+    assert fake_openai.requests == []
+
+
 def test_generate_waits_past_the_deadline_until_the_image_is_saved(server_env, fake_openai):
     fake_openai.render_seconds = 2.5
     run = run_cli("generate", "a slow fox", env={**server_env, "OPENAI_IMAGES_WAIT_SECONDS": "1"})

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 from conftest import image_bytes
@@ -96,14 +97,39 @@ async def test_the_view_is_an_mcp_app_resource_that_loads_nothing_from_anywhere(
     assert not re.search(r"https?://|<script[^>]+src|<link|@import|@font-face|url\(", html)
 
 
-async def test_the_gallery_tools_are_for_the_app_only_and_read_only(server):
+async def test_the_gallery_tools_are_for_the_app_only_and_read_only_but_the_markup(server):
     async with apps_client(server) as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
-    assert set(tools) == {"make_image", "openai_gallery", "openai_gallery_image"}
+    assert set(tools) == {"make_image", "openai_gallery", "openai_gallery_image", "openai_gallery_markup"}
     assert tools.pop("make_image").meta["ui"] == {"resourceUri": gallery.VIEW_URI}
+    markup = tools.pop("openai_gallery_markup")
+    assert markup.meta["ui"] == {"visibility": ["app"]}
+    assert (markup.annotations.read_only_hint, markup.annotations.destructive_hint, markup.annotations.open_world_hint) == (
+        False,
+        False,
+        True,
+    )
+    assert set(markup.input_schema["required"]) == {"conversation_id", "image_id", "prompt", "markup_png"}
     for tool in tools.values():
         assert tool.meta["ui"] == {"visibility": ["app"]}
         assert (tool.annotations.read_only_hint, tool.annotations.destructive_hint) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("drawing", "says"),
+    [
+        ("A" * (gallery.MAX_MARKUP_BASE64 + 4), "markup_png is 3,145,732 characters of base64; the gallery sends at most 3,145,728"),
+        ("data:image/png;base64,AAAA", "markup_png is not base64"),
+        (base64.b64encode(image_bytes(fmt="JPEG")).decode(), "markup_png is not a PNG"),
+    ],
+)
+async def test_a_drawing_too_big_or_not_a_png_is_refused_and_nothing_is_saved(server, local, drawing, says):
+    conversation = saved_conversation(local, image_bytes())
+    arguments = {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id, "prompt": "a hat", "markup_png": drawing}
+    async with apps_client(server) as client:
+        refused = await client.call_tool_mcp("openai_gallery_markup", arguments)
+    assert refused.is_error and says in refused.content[0].text
+    assert not (local.settings.data_dir / gallery.MARKUPS_FOLDER).exists()
 
 
 async def test_the_gallery_lists_the_conversations_images_with_what_each_refined(server, local):
@@ -146,6 +172,30 @@ async def test_an_image_comes_in_chunks_under_the_result_cap_that_add_up_to_the_
             parts.append(base64.b64decode(chunk["data"]))
             offset = chunk["next_offset"]
     assert len(parts) == 3 and b"".join(parts) == noisy
+
+
+async def test_an_animated_gif_is_handed_out_whole_as_image_gif(server, local):
+    frames = [Image.new("RGB", (64, 48), color) for color in ((250, 40, 40), (40, 250, 40), (40, 40, 250))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    animation = buffer.getvalue()
+    conversation = saved_conversation(local, image_bytes())
+    gif = Path(conversation.images[0].path).with_suffix(".gif")
+    gif.write_bytes(animation)
+
+    def as_gif(stored: storage.Conversation) -> None:
+        stored.images[0].path, stored.images[0].format = str(gif), "gif"
+
+    local.store.update(conversation.id, as_gif)
+    async with apps_client(server) as client:
+        listed = (await client.call_tool("openai_gallery", {"conversation_id": conversation.id})).structured_content
+        chunk = (
+            await client.call_tool_mcp(
+                "openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id}
+            )
+        ).structured_content
+    assert listed["images"][0]["mime_type"] == chunk["mime_type"] == "image/gif"
+    assert base64.b64decode(chunk["data"]) == animation and chunk["next_offset"] is None
 
 
 async def test_an_image_is_found_only_in_its_own_conversation_and_only_within_the_file(server, local):
@@ -196,7 +246,12 @@ async def test_a_client_without_apps_sees_the_server_as_it_was_before_the_galler
         refused = await client.call_tool_mcp(
             "openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id}
         )
+        drawing = base64.b64encode(image_bytes(mode="RGBA", color=(0, 0, 0, 0))).decode()
+        arguments = {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id, "prompt": "x", "markup_png": drawing}
+        no_markup = await client.call_tool_mcp("openai_gallery_markup", arguments)
     assert [(tool.name, "ui" in (tool.meta or {})) for tool in tools] == [("make_image", False)]
     assert resources == []
     assert refused.is_error and "clients with MCP Apps" in refused.content[0].text
     assert refused.structured_content is None
+    assert no_markup.is_error and "clients with MCP Apps" in no_markup.content[0].text
+    assert not (local.settings.data_dir / gallery.MARKUPS_FOLDER).exists()

@@ -251,3 +251,110 @@ async def test_the_gallery_renders_the_images_and_its_buttons_call_the_tools(hos
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size < MAX_SCREENSHOT_BYTES
     if os.environ.get("GALLERY_SCREENSHOT"):
         shutil.copyfile(screenshot, ROOT / os.environ["GALLERY_SCREENSHOT"])
+
+
+async def _booted(client, tool: str, arguments: dict, result) -> tuple[dict, dict]:
+    """What the host page boots from, for `result` of calling `tool` with `arguments`; and the tools by name."""
+    tools = {tool.name: tool for tool in (await client.list_tools_mcp()).tools}
+    view = (await client.read_resource_mcp(gallery.VIEW_URI)).contents[0]
+    boot = {
+        "html": view.text,
+        "tools": [wire(tool) for tool in tools.values()],
+        "toolName": tool,
+        "toolArguments": arguments,
+        "toolResult": wire(result),
+    }
+    return boot, tools
+
+
+def _pixel(image, x: float, y: float) -> tuple[int, int, int, int]:
+    return image.getpixel((int(x * image.width), int(y * image.height)))
+
+
+async def test_marking_up_an_image_draws_strokes_sends_the_drawing_and_shows_the_edit(host_files, server_env, home, fake_openai, tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2.5-sunburst"}  # images.edit `markup`: "Supports GPT Image 2.5."
+    calls: list[dict] = []
+    apps = advertise(UI_EXTENSION_ID, {"mimeTypes": ["text/html;profile=mcp-app"]})
+    async with stdio_client(env, log_file=tmp_path / "server.log", extensions=[apps]) as client:
+        arguments = {"prompt": "A lighthouse on a cliff at dusk", "size": "1536x1024"}
+        first = await client.call_tool_mcp("openai_generate_image", arguments)
+        assert not first.is_error, first.content
+        conversation_id, image_id = first.structured_content["conversation_id"], first.structured_content["image_id"]
+        boot, tools = await _booted(client, "openai_generate_image", arguments, first)
+        async with serving(host_app(host_files, boot, client, calls)) as base:
+            seen = await drive(
+                host_files,
+                {
+                    "url": f"{base}/",
+                    "chromium": CHROMIUM,
+                    "images": 1,
+                    "markup": {
+                        "image_id": image_id,
+                        # red along the top quarter; then blue: the middle (undone) and the bottom quarter
+                        "strokes": [[0.2, 0.25, 0.8, 0.25], [0.2, 0.5, 0.8, 0.5], [0.2, 0.75, 0.8, 0.75]],
+                        "colour_after": "#2040ff",
+                        "undo_after": 2,
+                        "note": "a red kite above, a blue boat below",
+                    },
+                },
+            )
+
+    assert tools["openai_gallery_markup"].meta["ui"]["visibility"] == ["app"]
+    assert seen["steps"]["canvas"] == {"width": 1536, "height": 1024}  # the image's natural size, not the size shown
+    call = seen["steps"]["markup_call"]["params"]
+    assert call["name"] == "openai_gallery_markup"
+    assert {key: value for key, value in call["arguments"].items() if key != "markup_png"} == {
+        "conversation_id": conversation_id,
+        "image_id": image_id,
+        "prompt": "a red kite above, a blue boat below",
+    }
+    sent = base64.b64decode(call["arguments"]["markup_png"])
+    [kept] = (home["data"] / "markups").iterdir()
+    assert kept.read_bytes() == sent  # saved as drawn, in the data folder
+    with Image.open(io.BytesIO(sent)) as drawing:
+        assert (drawing.format, drawing.size) == ("PNG", (1536, 1024))
+        drawing = drawing.convert("RGBA")
+    assert drawing.getchannel("A").getextrema() == (0, 255)  # transparent but for the strokes
+    assert _pixel(drawing, 0.5, 0.25) == (255, 32, 32, 255)  # the first stroke, in the first colour
+    assert _pixel(drawing, 0.5, 0.5)[3] == 0  # the undone stroke is gone
+    assert _pixel(drawing, 0.5, 0.75) == (32, 64, 255, 255)  # the last one, in the colour picked
+    assert _pixel(drawing, 0.05, 0.05)[3] == 0 and _pixel(drawing, 0.5, 0.4)[3] == 0
+
+    [edit] = fake_openai.image_requests("edits")
+    with Image.open(io.BytesIO(edit["markup"].data)) as forwarded:  # encoded again, without metadata: the same pixels
+        assert forwarded.convert("RGBA").tobytes() == drawing.tobytes()
+    assert edit["prompt"] == "a red kite above, a blue boat below"
+    store = storage.ConversationStore(home["data"] / "conversations")
+    made = store.load(conversation_id).images
+    assert len(made) == 2 and made[1].parent_id == image_id
+    assert [image["image_id"] for image in seen["steps"]["marked_up"]] == [made[1].image_id, image_id]  # the new one shows, newest first
+    assert any(entry["method"] == "ui/update-model-context" and "markup edit" in json.dumps(entry["params"]) for entry in seen["host_log"])
+    assert [line for line in seen["console"] if line["type"] in ("error", "pageerror")] == []
+
+
+async def test_an_animated_gif_plays_in_the_gallery(host_files, server_env, home, fake_openai, tmp_path):
+    import base64
+
+    calls: list[dict] = []
+    apps = advertise(UI_EXTENSION_ID, {"mimeTypes": ["text/html;profile=mcp-app"]})
+    async with stdio_client(server_env, log_file=tmp_path / "server.log", extensions=[apps]) as client:
+        arguments = {"prompt": "A ball bouncing", "output_format": "gif", "frame_count": 4, "frame_duration_ms": 200, "size": "1024x1024"}
+        made = await client.call_tool_mcp("openai_generate_image", arguments)
+        assert not made.is_error, made.content
+        boot, _ = await _booted(client, "openai_generate_image", arguments, made)
+        image_id = made.structured_content["image_id"]
+        async with serving(host_app(host_files, boot, client, calls)) as base:
+            seen = await drive(
+                host_files,
+                {"url": f"{base}/", "chromium": CHROMIUM, "images": 1, "gif": {"image_id": image_id, "frame_ms": 200}},
+            )
+    saved = Path(made.structured_content["path"]).read_bytes()
+    shown = seen["steps"]["gif"]
+    assert shown["tag"] == "IMG" and (shown["width"], shown["height"]) == (1024, 1024)
+    assert shown["src"] == "data:image/gif;base64," + base64.b64encode(saved).decode()  # the animation itself, not a still preview
+    assert shown["distinct"] > 1  # on screen, the picture changes from frame to frame

@@ -2,9 +2,12 @@
 //
 // Usage: node drive.mjs CONFIG_JSON, where CONFIG_JSON has url (the host page), chromium (its executable),
 // images (how many the view should show first), screenshot (where to save one, taken with the variations'
-// choice open), refine ({image_id, prompt}), variations ({image_id, count, expect_images}) and download
-// (an image_id). It opens the host page, waits for the view's images to render, clicks Refine, Variations
-// and Download, and prints one JSON object with what it saw; the test checks it. It asserts nothing itself.
+// choice open), refine ({image_id, prompt}), variations ({image_id, count, expect_images}), download
+// (an image_id), markup ({image_id, strokes, colour_after, undo_after, note}: each stroke [x0, y0, x1, y1] in
+// fractions of the image, the colour picked after the first, Undo after stroke number undo_after) and gif
+// ({image_id, frame_ms}: snapshots of the shown image over a few frames). It opens the host page, waits for
+// the view's images to render, clicks each step's buttons, and prints one JSON object with what it saw; the
+// test checks it. It asserts nothing itself.
 import { createHash } from "node:crypto";
 import { chromium } from "playwright-core";
 
@@ -54,7 +57,7 @@ try {
   if (config.refine) {
     const start = await logLength();
     await card(config.refine.image_id).locator('[data-action="refine"]').click();
-    await card(config.refine.image_id).locator("textarea").fill(config.refine.prompt);
+    await card(config.refine.image_id).locator('[data-form="refine"] textarea').fill(config.refine.prompt);
     await card(config.refine.image_id).locator('[data-action="send"]').click();
     seen.steps.refine_call = await callOf("openai_conversational_image", start);
     seen.steps.refined = await images(config.images + 1);
@@ -81,6 +84,47 @@ try {
     const bytes = Buffer.from(download.resource.blob, "base64");
     seen.steps.download = { uri: download.resource.uri, mime_type: download.resource.mimeType, bytes: bytes.length,
                             sha256: createHash("sha256").update(bytes).digest("hex") };
+  }
+  if (config.markup) {
+    const markup = config.markup;
+    const start = await logLength();
+    const before = await frame.locator("img[data-image-id]").count();
+    await card(markup.image_id).locator('[data-action="markup"]').click();
+    const canvas = card(markup.image_id).locator(".sheet canvas");
+    await frame.waitForFunction((id) => {
+      const sheet = document.querySelector(`figure[data-image-id="${id}"] .sheet`);
+      return sheet && sheet.querySelector("img") && sheet.querySelector("canvas").width > 0;
+    }, markup.image_id, { timeout: TIMEOUT });
+    seen.steps.canvas = await canvas.evaluate((node) => ({ width: node.width, height: node.height }));
+    for (const [number, [x0, y0, x1, y1]] of markup.strokes.entries()) {
+      const shown = await canvas.boundingBox();
+      await canvas.hover({ position: { x: x0 * shown.width, y: y0 * shown.height } });  // scrolls the stroke's start into view
+      const box = await canvas.boundingBox();
+      await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
+      await page.mouse.down();
+      await page.mouse.move(box.x + x1 * box.width, box.y + y1 * box.height, { steps: 12 });
+      await page.mouse.up();
+      if (number === 0) await card(markup.image_id).locator('[data-role="colour"]').fill(markup.colour_after);
+      if (number + 1 === markup.undo_after) await card(markup.image_id).locator('[data-action="undo"]').click();
+    }
+    await card(markup.image_id).locator('[data-form="markup"] textarea').fill(markup.note);
+    await card(markup.image_id).locator('[data-action="send-markup"]').click();
+    seen.steps.markup_call = await callOf("openai_gallery_markup", start);
+    seen.steps.marked_up = await images(before + 1);
+  }
+  if (config.gif) {
+    // Screenshots of the shown <img> about half a frame apart: an animation on screen gives more than one picture.
+    // (Not drawImage onto a canvas: for an animated image it draws the first frame, as the HTML spec says.)
+    const img = frame.locator(`img[data-image-id="${config.gif.image_id}"]`);
+    const pictures = [];
+    for (let index = 0; index < 8; index++) {
+      pictures.push(createHash("sha256").update(await img.screenshot()).digest("hex"));
+      await page.waitForTimeout(config.gif.frame_ms / 2);
+    }
+    seen.steps.gif = {
+      ...(await img.evaluate((node) => ({ src: node.src, tag: node.tagName, width: node.naturalWidth, height: node.naturalHeight }))),
+      distinct: new Set(pictures).size,
+    };
   }
 } catch (error) {
   seen.error = String(error && error.stack || error);
