@@ -864,7 +864,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--markup",
         metavar="PNG",
-        help="with --conversation: a transparent PNG drawn over its last image to guide the change (GPT Image 2.5)",
+        help="with --conversation: a transparent PNG drawn over its last image to guide the change (GPT Image 2.5 or 2.6)",
     )
     generate.add_argument("--json", action="store_true", help="print the structured result (as the tools return it) instead of the path")
     generate.set_defaults(run=run_generate)

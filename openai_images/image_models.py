@@ -193,13 +193,16 @@ class ImageOptions:
         return {name: value for name, value in self.__dict__.items() if value is not None}
 
 
-# images.edit `markup`: "Supports GPT Image 2.5." (types/image_edit_params.py): the 2.5 models and their snapshots.
-MARKUP_MODELS = ("gpt-image-2.5-sunburst", "gpt-image-2.5-flare")
+# images.edit `markup`: "Supports GPT Image 2.5." (types/image_edit_params.py), and GPT Image 2.6, released after it
+# with "image markup editing" (https://docs.apiyi.com/en/live/2026-11/gpt-image-2-6-launch.md): both families and
+# their snapshots.
+MARKUP_MODELS = ("gpt-image-2.6-sunburst", "gpt-image-2.6-flare", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare")
+_MARKUP = re.compile(r"^gpt-image-2\.[56]-(sunburst|flare)(-\d{4}-\d{2}-\d{2})?$")
 
 
 def supports_markup(model: str) -> bool:
     """True when `model` takes a markup edit (images.edit `markup`)."""
-    return bool(_EXTRA_QUALITY.match(model))
+    return bool(_MARKUP.match(model))
 
 
 def qualities_for(model: str) -> tuple[str, ...]:

@@ -205,17 +205,19 @@ class ModelRules:
 
     flexible_sizes: bool  # any WIDTHxHEIGHT within the limits above, not only STANDARD_SIZES
     qualities: tuple[str, ...]
-    markup: bool = False  # images.edit `markup`: "Supports GPT Image 2.5." (types/image_edit_params.py)
+    # images.edit `markup`: "Supports GPT Image 2.5." (types/image_edit_params.py); GPT Image 2.6 came after it with
+    # "image markup editing" in its launch notes (https://docs.apiyi.com/en/live/2026-11/gpt-image-2-6-launch.md).
+    markup: bool = False
 
 
-_FIXED = ModelRules(flexible_sizes=False, qualities=_BASE_QUALITIES)
+_GPT_IMAGE_2_6 = ModelRules(flexible_sizes=False, qualities=_BASE_QUALITIES, markup=True)
 _GPT_IMAGE_2 = ModelRules(flexible_sizes=True, qualities=_BASE_QUALITIES)
 _GPT_IMAGE_2_5 = ModelRules(flexible_sizes=True, qualities=_BASE_QUALITIES + _EXTRA_QUALITIES, markup=True)
 # The Literal model lists of types/image_model.py and ImageGeneration.model, less the retired ones below; the
 # flexible-size models are the ones the size docstrings name (the 2.6 models are not among them).
 IMAGE_MODELS: dict[str, ModelRules] = {
-    "gpt-image-2.6-sunburst": _FIXED,
-    "gpt-image-2.6-flare": _FIXED,
+    "gpt-image-2.6-sunburst": _GPT_IMAGE_2_6,
+    "gpt-image-2.6-flare": _GPT_IMAGE_2_6,
     "gpt-image-2.5-sunburst": _GPT_IMAGE_2_5,
     "gpt-image-2.5-sunburst-2026-09-08": _GPT_IMAGE_2_5,
     "gpt-image-2.5-flare": _GPT_IMAGE_2_5,

@@ -295,7 +295,7 @@ def test_generate_markup_edits_the_conversations_last_image(server_env, fake_ope
 
 @pytest.mark.parametrize(
     ("size", "opaque", "says"),
-    [((512, 512), False, "the markup is 512x512"), ((1024, 1024), True, "has no transparent pixels")],
+    [((512, 512), False, "the markup is 512x512"), ((1024, 1024), True, "has no fully transparent pixels")],
 )
 def test_generate_refuses_a_bad_markup_in_one_line_before_sending_it(size, opaque, says, server_env, fake_openai, tmp_path):
     env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2.5-sunburst"}

@@ -852,7 +852,7 @@ def test_markup_is_refused_where_the_sdk_says_it_cannot_be_used(client: openai.O
     photo = ("photo.png", png_file(), "image/png")
     good = ("markup.png", png_file(transparent_corner=True, mode="RGBA"), "image/png")
     cases: list[tuple[dict[str, Any], str, str]] = [
-        ({"model": "gpt-image-2.6-sunburst", "markup": good}, "unsupported_parameter", "markup"),  # "Supports GPT Image 2.5."
+        ({"model": "gpt-image-2", "markup": good}, "unsupported_parameter", "markup"),  # GPT Image 2.5 and 2.6 only
         ({"markup": good, "mask": good}, "invalid_value", "markup"),  # "Cannot be combined with mask."
         ({"markup": ("markup.png", png_file(mode="RGBA"), "image/png")}, "invalid_value", "markup"),  # no transparent pixel
         ({"markup": ("markup.png", png_file((32, 32), transparent_corner=True, mode="RGBA"), "image/png")}, "invalid_value", "markup"),

@@ -26,9 +26,9 @@ def markup_env(server_env) -> dict[str, str]:
     return {**server_env, "OPENAI_IMAGE_MODEL": MARKUP_MODEL}
 
 
-def markup_png(path: Path, size: tuple[int, int], *, opaque: bool = False) -> Path:
-    """A transparent canvas of `size` with one red stroke across it (`opaque`: a white canvas instead)."""
-    canvas = Image.new("RGBA", size, (255, 255, 255, 255) if opaque else (0, 0, 0, 0))
+def markup_png(path: Path, size: tuple[int, int], *, opaque: bool = False, alpha: int = 0) -> Path:
+    """A transparent canvas of `size` with one red stroke across it (`opaque`: a white canvas instead; `alpha`: its see-through)."""
+    canvas = Image.new("RGBA", size, (255, 255, 255, 255) if opaque else (0, 0, 0, alpha))
     ImageDraw.Draw(canvas).line((10, 10, size[0] - 10, size[1] - 10), fill=(230, 20, 20, 255), width=12)
     canvas.save(path, "PNG")
     return path
@@ -165,7 +165,13 @@ def test_a_markup_of_the_wrong_size_is_refused_with_both_sizes(conversation, fak
 def test_a_fully_opaque_markup_is_refused(conversation, fake_openai, tmp_path):
     markup = markup_png(tmp_path / "marks.png", (1024, 1024), opaque=True)
     text = _refused({"conversation_id": conversation["conversation_id"], "prompt": "a boat", "markup_path": str(markup)}, fake_openai)
-    assert "has no transparent pixels" in text and "alpha 0" in text
+    assert "has no fully transparent pixels" in text and "alpha 0" in text
+
+
+def test_a_markup_only_faint_everywhere_is_refused_as_openai_would(conversation, fake_openai, tmp_path):
+    markup = markup_png(tmp_path / "marks.png", (1024, 1024), alpha=40)
+    text = _refused({"conversation_id": conversation["conversation_id"], "prompt": "a boat", "markup_path": str(markup)}, fake_openai)
+    assert "has no fully transparent pixels" in text
 
 
 def test_a_markup_that_is_not_a_png_is_refused(conversation, fake_openai, tmp_path):
@@ -175,12 +181,26 @@ def test_a_markup_that_is_not_a_png_is_refused(conversation, fake_openai, tmp_pa
     assert "must be a PNG with transparency" in text
 
 
-def test_markup_needs_a_gpt_image_2_5_model(in_process_env, fake_openai, tmp_path):
+def test_markup_needs_a_gpt_image_2_5_or_2_6_model(in_process_env, fake_openai, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_IMAGE_MODEL", "gpt-image-2")
     photo = tmp_path / "photo.png"
     Image.new("RGB", (1024, 1024), "navy").save(photo)
     markup = markup_png(tmp_path / "marks.png", (1024, 1024))
     text = _refused({"prompt": "a boat", "input_image_path": str(photo), "markup_path": str(markup)}, fake_openai)
-    assert "needs a GPT Image 2.5 model" in text and "OPENAI_IMAGE_MODEL" in text and "gpt-image-2.5-flare" in text
+    assert "needs a GPT Image 2.5 or 2.6 model" in text and "OPENAI_IMAGE_MODEL" in text and "gpt-image-2.6-sunburst" in text
+
+
+async def test_a_markup_edit_works_on_the_default_image_model(server_env, fake_openai, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (1024, 1024), "navy").save(photo)
+    markup = markup_png(tmp_path / "marks.png", (1024, 1024))
+    async with stdio_client(server_env) as client:  # OPENAI_IMAGE_MODEL unset: gpt-image-2.6-sunburst
+        edited = await call_tool(
+            client, "openai_conversational_image", {"prompt": "a red boat here", "input_image_path": str(photo), "markup_path": str(markup)}
+        )
+    assert not edited.is_error, result_text(edited)
+    [sent] = fake_openai.image_requests("edits")
+    assert "markup" in sent and sent.get("model", "gpt-image-2.6-sunburst") == "gpt-image-2.6-sunburst"
 
 
 def test_a_markup_dry_run_shows_the_images_edit_request(conversation, fake_openai, tmp_path):

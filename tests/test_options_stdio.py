@@ -190,7 +190,12 @@ async def test_cost_is_shown_per_image_in_the_listing_and_as_a_session_total(ser
 
 async def test_price_overrides_price_unknown_models(server_env, fake_openai):
     prices = {"gpt-image-2": {"text_in": 5, "image_in": 8, "image_out": 30}, "gpt-5.5": {"text_in": 1, "text_out": 10}}
-    env = {**server_env, "OPENAI_IMAGE_MODEL": "gpt-image-2", "OPENAI_ASSISTANT_MODEL": "gpt-5.5", "OPENAI_IMAGES_PRICES": json.dumps(prices)}
+    env = {
+        **server_env,
+        "OPENAI_IMAGE_MODEL": "gpt-image-2",
+        "OPENAI_ASSISTANT_MODEL": "gpt-5.5",
+        "OPENAI_IMAGES_PRICES": json.dumps(prices),
+    }
     async with stdio_client(env) as client:
         result = await call_tool(client, "openai_generate_image", {"prompt": "A fox"})
     assert not result.is_error, result_text(result)
