@@ -330,3 +330,15 @@ async def test_an_animated_gif_is_saved_as_received_with_its_frames_and_previewe
     assert masked.is_error and "cannot be made with a mask" in result_text(masked)
     assert framed.is_error and "set output_format to gif" in result_text(framed)
     assert len(fake_openai.response_requests()) == 1, "every refusal came before a request"
+
+
+async def test_a_400_on_the_image_tools_own_background_leaves_the_next_render_a_background_response(server_env, fake_openai):
+    fake_openai.fail_next(400, "invalid_value", "Transparent backgrounds are not supported for this model.", param="tools[0].background")
+    async with stdio_client(server_env) as client:
+        refused = await call_tool(client, "openai_generate_image", {"prompt": "A fox sticker", "background": "transparent"})
+        made = await call_tool(client, "openai_generate_image", {"prompt": "A fox sticker"})
+    assert refused.is_error and "Transparent backgrounds are not supported" in result_text(refused)
+    assert not made.is_error, result_text(made)
+    first, second = fake_openai.requests[0].json, fake_openai.response_requests()[-1]
+    assert first["tools"][0]["background"] == "transparent"
+    assert second["background"] is True and second["store"] is True, "the endpoint was not taken to refuse background mode"
