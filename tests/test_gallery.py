@@ -198,6 +198,31 @@ async def test_an_animated_gif_is_handed_out_whole_as_image_gif(server, local):
     assert base64.b64decode(chunk["data"]) == animation and chunk["next_offset"] is None
 
 
+async def test_an_svg_is_handed_out_sanitised_again_as_image_svg(server, local):
+    planted = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48" viewBox="0 0 64 48" onload="alert(1)">'
+        b'<rect width="64" height="48" fill="#c33"/><script>alert(2)</script></svg>'
+    )  # as if another program had written into the saved file since
+    conversation = saved_conversation(local, image_bytes())
+    svg = Path(conversation.images[0].path).with_suffix(".svg")
+    svg.write_bytes(planted)
+
+    def as_svg(stored: storage.Conversation) -> None:
+        stored.images[0].path, stored.images[0].format = str(svg), "svg"
+
+    local.store.update(conversation.id, as_svg)
+    async with apps_client(server) as client:
+        listed = (await client.call_tool("openai_gallery", {"conversation_id": conversation.id})).structured_content
+        chunk = (
+            await client.call_tool_mcp(
+                "openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id}
+            )
+        ).structured_content
+    assert listed["images"][0]["mime_type"] == chunk["mime_type"] == "image/svg+xml"
+    shown = base64.b64decode(chunk["data"])
+    assert b"<rect" in shown and b"<script" not in shown and b"onload" not in shown
+
+
 async def test_an_image_is_found_only_in_its_own_conversation_and_only_within_the_file(server, local):
     one = saved_conversation(local, image_bytes())
     other = saved_conversation(local, image_bytes(), title="a blue whale")
