@@ -25,6 +25,7 @@ from fastmcp.apps.config import UI_EXTENSION_ID
 from filelock import FileLock
 from http_helpers import free_port
 from mcp.client import advertise
+from npm_helpers import missing, npm_project
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -36,39 +37,21 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 HOST_FILES = Path(__file__).resolve().parent / "gallery_host"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+TEST = "the gallery's browser test"
 VARIATION_PROMPT = "Make a variation of this image: keep its subject, style and composition, and vary the details."
 MAX_SCREENSHOT_BYTES = 300_000
-
-
-def _missing(what: str) -> None:
-    # CI installs both (.ci/run); elsewhere the test is skipped, like the other tests that need Node.
-    if os.environ.get("CI"):
-        pytest.fail(f"the gallery's browser test needs {what}")
-    pytest.skip(f"needs {what}")
 
 
 @pytest.fixture(scope="session")
 def host_files(tmp_path_factory) -> Path:
     """A folder with tests/gallery_host's files, its npm packages and host.mjs bundled into host.js.
 
-    The packages are installed once per package.json (kept between runs beside pytest's temporary folders), the
-    files copied and bundled again each run, under a lock for parallel workers.
+    The files are copied and bundled again each run (npm_helpers.npm_project), under a lock for parallel workers.
     """
     if not Path(CHROMIUM).exists():
-        _missing(f"Chromium at {CHROMIUM} (apt-get install chromium)")
-    npm = shutil.which("npm")
-    if not npm or not shutil.which("node"):
-        _missing("Node.js 20 or newer with npm")
-    packages = (HOST_FILES / "package.json").read_bytes()
-    folder = tmp_path_factory.getbasetemp().parent / f"gallery-host-{hashlib.sha256(packages).hexdigest()[:12]}"
+        missing(f"Chromium at {CHROMIUM} (apt-get install chromium)", TEST)
+    folder = npm_project(HOST_FILES, tmp_path_factory.getbasetemp().parent, test=TEST)
     with FileLock(str(folder) + ".lock"):
-        folder.mkdir(exist_ok=True)
-        for source in HOST_FILES.iterdir():
-            shutil.copyfile(source, folder / source.name)
-        if not (folder / "node_modules" / ".installed").exists():
-            install = [npm, "install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"]
-            subprocess.run(install, cwd=folder, check=True, capture_output=True, text=True, timeout=600)
-            (folder / "node_modules" / ".installed").touch()
         bundle = [
             str(folder / "node_modules" / ".bin" / "esbuild"),
             "host.mjs",

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -22,8 +20,8 @@ from pathlib import Path
 import mcp
 import pytest
 from conftest import result_text
-from filelock import FileLock
 from http_helpers import http_server
+from npm_helpers import npm_project
 
 from openai_images.http_server import SingleAnswers
 
@@ -87,31 +85,10 @@ def test_progress_still_streams_over_http_while_the_image_renders(server_env, fa
     assert answered - heard[0][0] > 0.5, "the first progress came while the image was still rendering, not with the result"
 
 
-def _npm_missing(what: str) -> None:
-    # CI has Node (.ci/run checks for 20 or newer); elsewhere the test is skipped, like the other tests that need Node.
-    if os.environ.get("CI"):
-        pytest.fail(f"the TypeScript client test needs {what}")
-    pytest.skip(f"needs {what}")
-
-
 @pytest.fixture(scope="session")
 def ts_client(tmp_path_factory) -> Path:
-    """A folder with tests/ts_client's files and its npm packages: installed once per package.json (kept between runs
-    beside pytest's temporary folders), the files copied again each run, under a lock for parallel workers."""
-    npm = shutil.which("npm")
-    if not npm or not shutil.which("node"):
-        _npm_missing("Node.js 20 or newer with npm")
-    packages = (TS_CLIENT / "package.json").read_bytes()
-    folder = tmp_path_factory.getbasetemp().parent / f"ts-client-{hashlib.sha256(packages).hexdigest()[:12]}"
-    with FileLock(str(folder) + ".lock"):
-        folder.mkdir(exist_ok=True)
-        for source in TS_CLIENT.iterdir():
-            shutil.copyfile(source, folder / source.name)
-        if not (folder / "node_modules" / ".installed").exists():
-            install = [npm, "install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"]
-            subprocess.run(install, cwd=folder, check=True, capture_output=True, text=True, timeout=600)
-            (folder / "node_modules" / ".installed").touch()
-    return folder
+    """A folder with tests/ts_client's files and its npm packages (npm_helpers.npm_project)."""
+    return npm_project(TS_CLIENT, tmp_path_factory.getbasetemp().parent, test="the TypeScript client test")
 
 
 @pytest.mark.slow
