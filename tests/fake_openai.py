@@ -1094,6 +1094,20 @@ def _spec_tokens(spec: _ImageSpec) -> int:
     return frames * _image_tokens(spec.quality, spec.width, spec.height)
 
 
+def _partial_image(prompt: str, spec: _ImageSpec, number: int) -> bytes:
+    """Partial image ``number`` (from 0) of ``spec``: a rougher picture, at most _PARTIAL_MAX_EDGE on its longer side."""
+    scale = min(1.0, _PARTIAL_MAX_EDGE / max(spec.width, spec.height))
+    return render_image(
+        prompt,
+        max(1, round(spec.width * scale)),
+        max(1, round(spec.height * scale)),
+        spec.output_format,
+        transparent=spec.transparent,
+        compression=spec.compression,
+        detail=number + 1,
+    )
+
+
 def _svg_usage(spec: _ImageSpec, prompt: str) -> dict[str, Any]:
     """``svg_usage`` of an SVG result (types/images_response.py SvgUsage; ImageGenerationCallSvgUsage in Responses)."""
     reasoning = 0 if spec.svg_effort == "none" else 64
@@ -2471,18 +2485,9 @@ class FakeOpenAI:
         spec = plan.spec
         prefix = "image_edit" if plan.edit else "image_generation"
         common = {"background": spec.background, "output_format": spec.output_format, "quality": spec.quality, "size": spec.size}
-        scale = min(1.0, _PARTIAL_MAX_EDGE / max(spec.width, spec.height))
         for image in images:
             for n in range(spec.partial_images):
-                partial = render_image(
-                    plan.prompt,
-                    max(1, round(spec.width * scale)),
-                    max(1, round(spec.height * scale)),
-                    spec.output_format,
-                    transparent=spec.transparent,
-                    compression=spec.compression,
-                    detail=n + 1,
-                )
+                partial = _partial_image(plan.prompt, spec, n)
                 yield {
                     "type": f"{prefix}.partial_image",
                     "b64_json": base64.b64encode(partial).decode(),
@@ -2890,17 +2895,8 @@ class FakeOpenAI:
         yield {"type": "response.image_generation_call.in_progress", **ids}
         if item["status"] != "failed":
             yield {"type": "response.image_generation_call.generating", **ids}
-            scale = min(1.0, _PARTIAL_MAX_EDGE / max(spec.width, spec.height))
             for n in range(spec.partial_images):
-                partial = render_image(
-                    plan.prompt,
-                    max(1, round(spec.width * scale)),
-                    max(1, round(spec.height * scale)),
-                    spec.output_format,
-                    transparent=spec.transparent,
-                    compression=spec.compression,
-                    detail=n + 1,
-                )
+                partial = _partial_image(plan.prompt, spec, n)
                 yield {
                     "type": "response.image_generation_call.partial_image",
                     **ids,

@@ -174,19 +174,16 @@ async def test_an_image_comes_in_chunks_under_the_result_cap_that_add_up_to_the_
     assert len(parts) == 3 and b"".join(parts) == noisy
 
 
-async def test_an_animated_gif_is_handed_out_whole_as_image_gif(server, local):
-    frames = [Image.new("RGB", (64, 48), color) for color in ((250, 40, 40), (40, 250, 40), (40, 40, 250))]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    animation = buffer.getvalue()
+async def _listed_and_first_chunk(server, local, data: bytes, fmt: str) -> tuple[dict, dict]:
+    """A conversation whose saved image is `data`, of format `fmt`, through the gallery: its listing and first chunk."""
     conversation = saved_conversation(local, image_bytes())
-    gif = Path(conversation.images[0].path).with_suffix(".gif")
-    gif.write_bytes(animation)
+    saved = Path(conversation.images[0].path).with_suffix(f".{fmt}")
+    saved.write_bytes(data)
 
-    def as_gif(stored: storage.Conversation) -> None:
-        stored.images[0].path, stored.images[0].format = str(gif), "gif"
+    def as_saved(stored: storage.Conversation) -> None:
+        stored.images[0].path, stored.images[0].format = str(saved), fmt
 
-    local.store.update(conversation.id, as_gif)
+    local.store.update(conversation.id, as_saved)
     async with apps_client(server) as client:
         listed = (await client.call_tool("openai_gallery", {"conversation_id": conversation.id})).structured_content
         chunk = (
@@ -194,6 +191,15 @@ async def test_an_animated_gif_is_handed_out_whole_as_image_gif(server, local):
                 "openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id}
             )
         ).structured_content
+    return listed, chunk
+
+
+async def test_an_animated_gif_is_handed_out_whole_as_image_gif(server, local):
+    frames = [Image.new("RGB", (64, 48), color) for color in ((250, 40, 40), (40, 250, 40), (40, 40, 250))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    animation = buffer.getvalue()
+    listed, chunk = await _listed_and_first_chunk(server, local, animation, "gif")
     assert listed["images"][0]["mime_type"] == chunk["mime_type"] == "image/gif"
     assert base64.b64decode(chunk["data"]) == animation and chunk["next_offset"] is None
 
@@ -203,21 +209,7 @@ async def test_an_svg_is_handed_out_sanitised_again_as_image_svg(server, local):
         b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48" viewBox="0 0 64 48" onload="alert(1)">'
         b'<rect width="64" height="48" fill="#c33"/><script>alert(2)</script></svg>'
     )  # as if another program had written into the saved file since
-    conversation = saved_conversation(local, image_bytes())
-    svg = Path(conversation.images[0].path).with_suffix(".svg")
-    svg.write_bytes(planted)
-
-    def as_svg(stored: storage.Conversation) -> None:
-        stored.images[0].path, stored.images[0].format = str(svg), "svg"
-
-    local.store.update(conversation.id, as_svg)
-    async with apps_client(server) as client:
-        listed = (await client.call_tool("openai_gallery", {"conversation_id": conversation.id})).structured_content
-        chunk = (
-            await client.call_tool_mcp(
-                "openai_gallery_image", {"conversation_id": conversation.id, "image_id": conversation.images[0].image_id}
-            )
-        ).structured_content
+    listed, chunk = await _listed_and_first_chunk(server, local, planted, "svg")
     assert listed["images"][0]["mime_type"] == chunk["mime_type"] == "image/svg+xml"
     shown = base64.b64decode(chunk["data"])
     assert b"<rect" in shown and b"<script" not in shown and b"onload" not in shown
