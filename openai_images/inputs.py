@@ -235,12 +235,8 @@ async def prepare_images(
     A mask applies to the first image sent, so the image it edits goes first: input_image_path, an
     image_id, or else the conversation's last image (sent again explicitly for the mask's sake).
     """
-    loaded: list[LoadedImage] = []
+    loaded = await _given_images(path=path, file_id=file_id, conversation=conversation, services=services)
     mask_bytes = 0
-    if path is not None:
-        loaded.append(await load_image(path, "input_image_path", services))
-    if file_id is not None:
-        loaded.append(await _load_by_id(file_id, conversation, services))
     mask_url = None
     if call.mask_path and call.options.output_format == "gif":
         raise InvalidInput("An animated GIF cannot be made with a mask: leave mask_path out, or choose png, webp or jpeg.")
@@ -275,13 +271,31 @@ async def prepare_images(
             )
         )
         mask_url, mask_bytes = mask.data_url(), len(mask.data)
+    await _add_references(loaded, call, services, extra_bytes=mask_bytes)
+    return [item.image for item in loaded], mask_url
+
+
+async def _given_images(
+    *, path: str | None, file_id: str | None, conversation: storage.Conversation | None, services: Services
+) -> list[LoadedImage]:
+    """The images the call named itself: input_image_path, then input_image_file_id."""
+    loaded: list[LoadedImage] = []
+    if path is not None:
+        loaded.append(await load_image(path, "input_image_path", services))
+    if file_id is not None:
+        loaded.append(await _load_by_id(file_id, conversation, services))
+    return loaded
+
+
+async def _add_references(loaded: list[LoadedImage], call: CallOptions, services: Services, *, extra_bytes: int) -> None:
+    """Load the call's reference images after `loaded`, within OpenAI's byte budget (with `extra_bytes`, a mask or
+    markup) and its count of images."""
     for number, reference in enumerate(call.reference_paths, 1):
-        _check_budget(loaded, mask_bytes)
+        _check_budget(loaded, extra_bytes)
         loaded.append(await load_image(reference, f"reference_image_paths[{number}]", services))
-    _check_budget(loaded, mask_bytes)
+    _check_budget(loaded, extra_bytes)
     if len(loaded) > MAX_INPUT_IMAGES:
         raise InvalidInput(f"{len(loaded)} images would be sent; OpenAI takes at most {MAX_INPUT_IMAGES}. Drop some references.")
-    return [item.image for item in loaded], mask_url
 
 
 async def prepare_markup(
@@ -302,11 +316,7 @@ async def prepare_markup(
     """
     if call.markup_path is None:
         raise InvalidInput("A markup edit needs markup_path: a transparent PNG drawn over the image to change.")
-    loaded: list[LoadedImage] = []
-    if path is not None:
-        loaded.append(await load_image(path, "input_image_path", services))
-    if file_id is not None:
-        loaded.append(await _load_by_id(file_id, conversation, services))
+    loaded = await _given_images(path=path, file_id=file_id, conversation=conversation, services=services)
     if any(not item.data for item in loaded):
         raise InvalidInput(
             "markup_path needs the image's bytes: pass it as input_image_path or an image_id (img_...), not an OpenAI file id."
@@ -333,12 +343,7 @@ async def prepare_markup(
     if markup_data is None:
         check_remote_path("markup_path", markup_path, services)
     markup = await asyncio.to_thread(read)
-    for number, reference in enumerate(call.reference_paths, 1):
-        _check_budget(loaded, len(markup.data))
-        loaded.append(await load_image(reference, f"reference_image_paths[{number}]", services))
-    _check_budget(loaded, len(markup.data))
-    if len(loaded) > MAX_INPUT_IMAGES:
-        raise InvalidInput(f"{len(loaded)} images would be sent; OpenAI takes at most {MAX_INPUT_IMAGES}. Drop some references.")
+    await _add_references(loaded, call, services, extra_bytes=len(markup.data))
     return MarkupFiles(
         images=tuple(item.as_file(f"image_{number}") for number, item in enumerate(loaded, 1)),
         markup=EditFile(name="markup.png", data=markup.data, mime_type="image/png"),
