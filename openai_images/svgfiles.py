@@ -5,7 +5,7 @@ like any answer from outside. Before it is saved or shown, `sanitise` parses it 
 entity expansion, no external DTD) and removes script elements, `<foreignObject>`, event-handler
 attributes (`on...`), `javascript:` URLs and every reference to anything outside the file (an
 `href` may point at `#id` inside it or at a `data:image/...` URL, nothing else), and says what it
-removed. `preview` draws the sanitised file with resvg, a real SVG renderer, into a JPEG.
+removed. `draw` draws the sanitised file with resvg, a real SVG renderer (imagefiles makes the preview of it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from xml.etree import ElementTree
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 MAX_SVG_BYTES = 20 * 1024 * 1024
-PREVIEW_SIDE = 512
 _REMOVED_ELEMENTS = {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener"}
 _URL_ATTRIBUTES = {"href", "src", "action", "formaction", "from", "to", "values"}
 _SAFE_DATA = re.compile(r"^data:image/(png|jpeg|gif|webp);", re.IGNORECASE)
@@ -65,7 +64,7 @@ def looks_like_svg(data: bytes) -> bool:
     return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
 
 
-def draw(svg: Sanitised, *, side: int = PREVIEW_SIDE) -> Any:
+def draw(svg: Sanitised, *, side: int) -> Any:
     """The sanitised SVG drawn by resvg at most `side` pixels on its longer edge: a Pillow RGBA image."""
     import resvg_py
     from PIL import Image
@@ -75,18 +74,6 @@ def draw(svg: Sanitised, *, side: int = PREVIEW_SIDE) -> Any:
     png = resvg_py.svg_to_bytes(svg_string=svg.data.decode("utf-8"), width=width, height=height, log_information=False)
     with Image.open(io.BytesIO(bytes(png))) as drawn:
         return drawn.convert("RGBA")
-
-
-def preview(svg: Sanitised, *, side: int = PREVIEW_SIDE, quality: int = 85) -> bytes:
-    """A JPEG of the sanitised SVG at most `side` pixels on its longer edge, on white, drawn by resvg."""
-    from PIL import Image
-
-    drawn = draw(svg, side=side)
-    canvas = Image.new("RGB", drawn.size, (255, 255, 255))
-    canvas.paste(drawn, mask=drawn.getchannel("A"))
-    out = io.BytesIO()
-    canvas.save(out, "JPEG", quality=quality)
-    return out.getvalue()
 
 
 def _local(tag: object) -> str:

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from openai_images import svgfiles
+from openai_images import imagefiles, svgfiles
 
 LOGO = b"""<?xml version="1.0"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 200 100" onload="alert(1)">
@@ -54,8 +54,7 @@ def test_what_is_not_a_plain_svg_document_is_refused(data, reason):
 
 
 def test_the_preview_is_a_raster_drawn_from_the_svg():
-    clean = svgfiles.sanitise(LOGO)
-    jpeg = svgfiles.preview(clean)
+    jpeg, _ = imagefiles.preview_of(svgfiles.sanitise(LOGO).data)
     with Image.open(io.BytesIO(jpeg)) as drawn:
         assert drawn.format == "JPEG" and drawn.size == (512, 256)
         red, green, blue = drawn.convert("RGB").getpixel((128, 128))  # the middle of the green circle
