@@ -16,7 +16,7 @@ import random
 import re
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -373,22 +373,17 @@ class OpenAIImages:
     async def _edit(self, request: dict[str, Any]) -> GeneratedImage:
         import openai
 
-        attempt = 0
-        while True:
-            try:
-                async with asyncio.timeout(self.settings.timeout):
-                    answer = await self.client().images.edit(**request)
-                return extract_edit(answer, request["model"])
-            except TimeoutError:
-                raise OpenAIError(timeout_message(self.settings)) from None
-            except openai.APIError as exc:
-                if attempt < self.settings.max_retries and _retryable(exc):
-                    delay = _retry_delay(exc, attempt)
-                    log.warning("OpenAI edit failed (%s); retry %d in %.1f s", type(exc).__name__, attempt + 1, delay)
-                    attempt += 1
-                    await asyncio.sleep(delay)
-                    continue
-                raise translate_error(exc, self.settings) from None
+        async def send() -> Any:
+            async with asyncio.timeout(self.settings.timeout):
+                return await self.client().images.edit(**request)
+
+        try:
+            answer = await self._retrying(send, what="edit")
+        except TimeoutError:
+            raise OpenAIError(timeout_message(self.settings)) from None
+        except openai.APIError as exc:
+            raise translate_error(exc, self.settings) from None
+        return extract_edit(answer, request["model"])
 
     async def resume(
         self, tracking: Tracking, on_progress: OnProgress | None = None, *, on_started: OnStarted | None = None
@@ -461,20 +456,29 @@ class OpenAIImages:
         import openai
 
         client = self.client()
+        try:
+            return await self._retrying(lambda: client.responses.create(**request, stream=streams(request)), what="request")
+        except openai.APIError as exc:
+            if request.get("background") and _refuses_background(exc):
+                raise _BackgroundRefused from None
+            raise translate_error(exc, self.settings, sent_previous=sent_previous) from None
+
+    async def _retrying(self, send: Callable[[], Awaitable[Any]], *, what: str) -> Any:
+        """`send()`, sent again after what is safe to retry (see _retryable), up to OPENAI_IMAGES_MAX_RETRIES times;
+        any other APIError, or the last one, is raised as it is."""
+        import openai
+
         attempt = 0
         while True:
             try:
-                return await client.responses.create(**request, stream=streams(request))
+                return await send()
             except openai.APIError as exc:
-                if attempt < self.settings.max_retries and _retryable(exc):
-                    delay = _retry_delay(exc, attempt)
-                    log.warning("OpenAI request failed (%s); retry %d in %.1f s", type(exc).__name__, attempt + 1, delay)
-                    attempt += 1
-                    await asyncio.sleep(delay)
-                    continue
-                if request.get("background") and _refuses_background(exc):
-                    raise _BackgroundRefused from None
-                raise translate_error(exc, self.settings, sent_previous=sent_previous) from None
+                if attempt >= self.settings.max_retries or not _retryable(exc):
+                    raise
+                delay = _retry_delay(exc, attempt)
+                log.warning("OpenAI %s failed (%s); retry %d in %.1f s", what, type(exc).__name__, attempt + 1, delay)
+                attempt += 1
+                await asyncio.sleep(delay)
 
     async def _follow(self, stream: Any, tracking: Tracking, on_progress: OnProgress, *, on_started: OnStarted = _nothing_started) -> Any:
         """Follow a background response to its end: read `stream`, and after a drop look it up and stream again.
